@@ -1,0 +1,82 @@
+"""Domain model: instruments on an exact grid, orders and their state machine, positions, events, commands."""
+
+from tradewright.model.book import OrderBook
+from tradewright.model.commands import (
+    COMMAND_TYPES,
+    CancelAllOrders,
+    CancelOrder,
+    Command,
+    ModifyOrder,
+    SubmitOrder,
+)
+from tradewright.model.data import DATA_TYPES, Bar, BookDelta, BookDeltas, QuoteTick, TradeTick
+from tradewright.model.enums import BookSide, LiquiditySide, OrderSide, OrderStatus, OrderType, TimeInForce
+from tradewright.model.events import (
+    EVENT_TYPES,
+    Event,
+    MarketResolved,
+    OrderAccepted,
+    OrderCanceled,
+    OrderCancelRejected,
+    OrderDenied,
+    OrderEvent,
+    OrderExpired,
+    OrderFilled,
+    OrderModifyRejected,
+    OrderPendingCancel,
+    OrderPendingUpdate,
+    OrderRejected,
+    OrderSubmitted,
+    OrderUpdated,
+    PositionChanged,
+    TimerFired,
+)
+from tradewright.model.instrument import Instrument, InstrumentKind, to_decimal
+from tradewright.model.orders import TRANSITIONS, Order
+from tradewright.model.position import Position
+
+__all__ = [
+    "COMMAND_TYPES",
+    "DATA_TYPES",
+    "EVENT_TYPES",
+    "TRANSITIONS",
+    "Bar",
+    "BookDelta",
+    "BookDeltas",
+    "BookSide",
+    "CancelAllOrders",
+    "CancelOrder",
+    "Command",
+    "Event",
+    "Instrument",
+    "InstrumentKind",
+    "LiquiditySide",
+    "MarketResolved",
+    "ModifyOrder",
+    "Order",
+    "OrderAccepted",
+    "OrderBook",
+    "OrderCancelRejected",
+    "OrderCanceled",
+    "OrderDenied",
+    "OrderEvent",
+    "OrderExpired",
+    "OrderFilled",
+    "OrderModifyRejected",
+    "OrderPendingCancel",
+    "OrderPendingUpdate",
+    "OrderRejected",
+    "OrderSide",
+    "OrderStatus",
+    "OrderSubmitted",
+    "OrderType",
+    "OrderUpdated",
+    "Position",
+    "PositionChanged",
+    "QuoteTick",
+    "SubmitOrder",
+    "TimeInForce",
+    "TimerFired",
+    "TradeTick",
+    "to_decimal",
+]

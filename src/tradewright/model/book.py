@@ -1,0 +1,213 @@
+"""L2 order book on the instrument's grid.
+
+Prices are integer ticks and sizes integer lots inside (exact, fast); `Decimal` views are offered for
+strategies and reports. Venue-specific rules (sequence numbers, checksums) live in
+`tradewright.data.sync`; this class only holds levels and answers questions about them.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+
+from tradewright.core.errors import BookError
+from tradewright.model._ladder import (
+    OK,
+    ladder_cost_to_fill,
+    ladder_depth,
+    ladder_set,
+    ladder_set_many,
+)
+from tradewright.model.instrument import Instrument
+
+__all__ = ["OrderBook"]
+
+_INITIAL_CAPACITY = 1 << 16
+_MAX_CAPACITY = 1 << 23  # 8M ticks a side (64 MB each): far beyond any real book's useful range
+
+
+class OrderBook:
+    """A price-level book. Sides are +1 (bid) and -1 (ask)."""
+
+    __slots__ = ("_asks", "_bids", "_st", "instrument", "last_update_id", "ts_event")
+
+    def __init__(self, instrument: Instrument, capacity: int = _INITIAL_CAPACITY) -> None:
+        self.instrument = instrument
+        self._bids = np.zeros(capacity, dtype=np.int64)
+        self._asks = np.zeros(capacity, dtype=np.int64)
+        self._st = np.array([0, -1, -1, capacity], dtype=np.int64)
+        self._st[0] = -1  # unanchored until the first level arrives
+        self.last_update_id = 0
+        self.ts_event = 0
+
+    # --- arrays for compiled loops ----------------------------------------------------------
+    @property
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The (bids, asks, state) arrays, for compiled replay loops (see `_ladder`)."""
+        return self._bids, self._asks, self._st
+
+    # --- updates ----------------------------------------------------------------------------
+    def clear(self) -> None:
+        self._bids[:] = 0
+        self._asks[:] = 0
+        self._st[1] = -1
+        self._st[2] = -1
+
+    def set_level(self, side: int, tick: int, lots: int) -> None:
+        """Set one level's total size in lots (0 deletes it)."""
+        if lots < 0:
+            raise BookError(f"{self.instrument.id}: negative size {lots} at tick {tick}")
+        if self._st[0] < 0 or ladder_set(self._bids, self._asks, self._st, side, tick, lots) != OK:
+            if lots == 0 and self._st[0] >= 0:
+                return  # deleting a level we never held
+            self.ensure_range(tick)
+            ladder_set(self._bids, self._asks, self._st, side, tick, lots)
+
+    def set_levels(self, sides: np.ndarray, ticks: np.ndarray, lots: np.ndarray) -> None:
+        """Apply many level updates in order (int64 arrays of equal length)."""
+        n = len(ticks)
+        k = 0
+        while k < n:
+            if self._st[0] < 0:
+                self.ensure_range(int(ticks[k]))
+            k = ladder_set_many(self._bids, self._asks, self._st, sides, ticks, lots, k, n)
+            if k < n:
+                if lots[k] == 0:
+                    k += 1  # deleting an out-of-range level we never held
+                    continue
+                self.ensure_range(int(ticks[k]))
+
+    def ensure_range(self, tick: int) -> None:
+        """Grow or re-anchor the ladder so that `tick` fits."""
+        st = self._st
+        cap = int(st[3])
+        if st[0] < 0:
+            st[0] = tick - cap // 2
+            return
+        base = int(st[0])
+        if base <= tick < base + cap:
+            return
+        lo = min(base, tick)
+        hi = max(base + cap, tick + 1)
+        new_cap = cap
+        while new_cap < (hi - lo) + cap // 2:
+            new_cap *= 2
+        if new_cap > _MAX_CAPACITY:
+            raise BookError(
+                f"{self.instrument.id}: level at tick {tick} is {hi - lo} ticks from the rest of the book; "
+                f"the book holds at most {_MAX_CAPACITY} ticks a side"
+            )
+        new_base = lo - (new_cap - (hi - lo)) // 2
+        shift = base - new_base
+        bids = np.zeros(new_cap, dtype=np.int64)
+        asks = np.zeros(new_cap, dtype=np.int64)
+        bids[shift : shift + cap] = self._bids
+        asks[shift : shift + cap] = self._asks
+        self._bids, self._asks = bids, asks
+        st[0] = new_base
+        st[1] = st[1] + shift if st[1] >= 0 else -1
+        st[2] = st[2] + shift if st[2] >= 0 else -1
+        st[3] = new_cap
+
+    # --- questions in ticks/lots ------------------------------------------------------------
+    @property
+    def best_bid_tick(self) -> int | None:
+        i = int(self._st[1])
+        return None if i < 0 else int(self._st[0]) + i
+
+    @property
+    def best_ask_tick(self) -> int | None:
+        i = int(self._st[2])
+        return None if i < 0 else int(self._st[0]) + i
+
+    @property
+    def best_bid_lots(self) -> int:
+        i = int(self._st[1])
+        return 0 if i < 0 else int(self._bids[i])
+
+    @property
+    def best_ask_lots(self) -> int:
+        i = int(self._st[2])
+        return 0 if i < 0 else int(self._asks[i])
+
+    def lots_at(self, side: int, tick: int) -> int:
+        i = tick - int(self._st[0])
+        if self._st[0] < 0 or i < 0 or i >= int(self._st[3]):
+            return 0
+        return int(self._bids[i] if side > 0 else self._asks[i])
+
+    def depth_ticks(self, side: int, n: int) -> list[tuple[int, int]]:
+        """Up to `n` (tick, lots) levels from the touch outwards."""
+        if self._st[0] < 0:
+            return []
+        t, q = ladder_depth(self._bids if side > 0 else self._asks, self._st, side, n)
+        return list(zip(t.tolist(), q.tolist(), strict=True))
+
+    def is_crossed(self) -> bool:
+        bb, ba = self.best_bid_tick, self.best_ask_tick
+        return bb is not None and ba is not None and bb >= ba
+
+    # --- questions in prices ----------------------------------------------------------------
+    @property
+    def best_bid(self) -> Decimal | None:
+        t = self.best_bid_tick
+        return None if t is None else self.instrument.ticks_to_price(t)
+
+    @property
+    def best_ask(self) -> Decimal | None:
+        t = self.best_ask_tick
+        return None if t is None else self.instrument.ticks_to_price(t)
+
+    @property
+    def best_bid_size(self) -> Decimal:
+        return self.instrument.lots_to_size(self.best_bid_lots)
+
+    @property
+    def best_ask_size(self) -> Decimal:
+        return self.instrument.lots_to_size(self.best_ask_lots)
+
+    @property
+    def spread(self) -> Decimal | None:
+        bb, ba = self.best_bid_tick, self.best_ask_tick
+        return None if bb is None or ba is None else self.instrument.ticks_to_price(ba - bb)
+
+    @property
+    def mid(self) -> Decimal | None:
+        bb, ba = self.best_bid_tick, self.best_ask_tick
+        if bb is None or ba is None:
+            return None
+        return self.instrument.tick_size * (bb + ba) / 2
+
+    @property
+    def microprice(self) -> Decimal | None:
+        """Size-weighted mid: leans towards the side with less size (where the price is likely to go)."""
+        bb, ba = self.best_bid_tick, self.best_ask_tick
+        if bb is None or ba is None:
+            return None
+        qb, qa = self.best_bid_lots, self.best_ask_lots
+        tick = self.instrument.tick_size
+        return tick * Decimal(bb * qa + ba * qb) / Decimal(qa + qb)
+
+    def depth(self, side: int, n: int = 10) -> list[tuple[Decimal, Decimal]]:
+        inst = self.instrument
+        return [(inst.ticks_to_price(t), inst.lots_to_size(q)) for t, q in self.depth_ticks(side, n)]
+
+    def cost_to_fill(self, side: int, size: Decimal) -> tuple[Decimal, Decimal, Decimal | None]:
+        """Cost of taking `size` from the book: a buy (side +1) walks the asks.
+
+        Return (filled size, quote notional before multiplier, average price or None if nothing).
+        """
+        inst = self.instrument
+        lots = inst.size_to_lots(size)
+        if self._st[0] < 0:
+            return Decimal(0), Decimal(0), None
+        levels = self._asks if side > 0 else self._bids
+        filled, cost, _ = ladder_cost_to_fill(levels, self._st, -side, lots)
+        if filled == 0:
+            return Decimal(0), Decimal(0), None
+        notional = inst.tick_size * inst.lot_size * cost
+        return inst.lots_to_size(filled), notional, inst.tick_size * Decimal(cost) / Decimal(filled)
+
+    def __repr__(self) -> str:
+        return f"OrderBook({self.instrument.id} bid={self.best_bid}x{self.best_bid_size} ask={self.best_ask}x{self.best_ask_size})"

@@ -1,0 +1,84 @@
+"""Commands: immutable requests, named in the imperative. A command may be denied; an event says what happened."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import msgspec
+
+from tradewright.core.errors import InvalidOrderError
+from tradewright.core.ids import ClientOrderId, InstrumentId, StrategyId
+from tradewright.model.enums import OrderSide, OrderType, TimeInForce
+
+__all__ = ["COMMAND_TYPES", "CancelAllOrders", "CancelOrder", "Command", "ModifyOrder", "SubmitOrder"]
+
+
+class Command(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """Base of all commands. `actor` says who asked (a strategy id, 'cli', 'api:<key id>', 'risk')."""
+
+    ts_init: int
+    actor: str = ""
+
+
+class SubmitOrder(Command, frozen=True, kw_only=True):
+    """Place a new order. The client order id is the idempotency key: a venue sees it at most once."""
+
+    client_order_id: ClientOrderId
+    strategy_id: StrategyId
+    instrument_id: InstrumentId
+    side: OrderSide
+    order_type: OrderType
+    quantity: Decimal
+    price: Decimal | None = None
+    trigger_price: Decimal | None = None
+    time_in_force: TimeInForce = TimeInForce.GTC
+    expire_ns: int | None = None
+    post_only: bool = False
+    reduce_only: bool = False
+
+    def __post_init__(self) -> None:
+        if self.quantity <= 0:
+            raise InvalidOrderError(f"order {self.client_order_id}: quantity must be > 0, got {self.quantity}")
+        needs_price = self.order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT)
+        if needs_price and self.price is None:
+            raise InvalidOrderError(f"order {self.client_order_id}: a {self.order_type} order needs a price")
+        if self.order_type is OrderType.MARKET and self.price is not None:
+            raise InvalidOrderError(f"order {self.client_order_id}: a MARKET order takes no price")
+        if self.order_type in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT) and self.trigger_price is None:
+            raise InvalidOrderError(f"order {self.client_order_id}: a {self.order_type} order needs a trigger_price")
+        if self.post_only and self.order_type is not OrderType.LIMIT:
+            raise InvalidOrderError(f"order {self.client_order_id}: post-only applies to LIMIT orders only")
+        if self.post_only and self.time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
+            raise InvalidOrderError(f"order {self.client_order_id}: post-only cannot be {self.time_in_force}")
+        if (self.time_in_force is TimeInForce.GTD) != (self.expire_ns is not None):
+            raise InvalidOrderError(f"order {self.client_order_id}: expire_ns is required for GTD and only for GTD")
+
+
+class CancelOrder(Command, frozen=True, kw_only=True):
+    client_order_id: ClientOrderId
+    instrument_id: InstrumentId
+
+
+class ModifyOrder(Command, frozen=True, kw_only=True):
+    """Change price and/or total size of a working order (cancel/replace where the venue lacks amend)."""
+
+    client_order_id: ClientOrderId
+    instrument_id: InstrumentId
+    quantity: Decimal | None = None
+    price: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        if self.quantity is None and self.price is None:
+            raise InvalidOrderError(f"modify {self.client_order_id}: give a new quantity or price")
+        if self.quantity is not None and self.quantity <= 0:
+            raise InvalidOrderError(f"modify {self.client_order_id}: quantity must be > 0, got {self.quantity}")
+
+
+class CancelAllOrders(Command, frozen=True, kw_only=True):
+    """Cancel every open order, on one instrument or (instrument_id None) everywhere."""
+
+    instrument_id: InstrumentId | None = None
+    side: OrderSide | None = None
+
+
+COMMAND_TYPES: tuple[type[Command], ...] = (SubmitOrder, CancelOrder, ModifyOrder, CancelAllOrders)

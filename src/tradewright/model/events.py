@@ -1,0 +1,170 @@
+"""Events: immutable records of what happened, named in the past tense.
+
+Every event carries `ts_event` (when it happened at its source, e.g. the venue) and `ts_init` (when
+tradewright created the record), both UTC nanoseconds. Prices and sizes are exact `Decimal`s on the
+instrument's grid. `tradewright schema` exports the JSON schema of every type listed in `EVENT_TYPES`.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import msgspec
+
+from tradewright.core.ids import ClientOrderId, InstrumentId, StrategyId, TradeId, VenueOrderId
+from tradewright.model.enums import LiquiditySide, OrderSide, OrderType, TimeInForce
+
+__all__ = [
+    "EVENT_TYPES",
+    "Event",
+    "MarketResolved",
+    "OrderAccepted",
+    "OrderCancelRejected",
+    "OrderCanceled",
+    "OrderDenied",
+    "OrderEvent",
+    "OrderExpired",
+    "OrderFilled",
+    "OrderModifyRejected",
+    "OrderPendingCancel",
+    "OrderPendingUpdate",
+    "OrderRejected",
+    "OrderSubmitted",
+    "OrderUpdated",
+    "PositionChanged",
+    "TimerFired",
+]
+
+
+class Event(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """Base of all events."""
+
+    ts_event: int
+    ts_init: int
+
+
+class OrderEvent(Event, frozen=True, kw_only=True):
+    """An event in one order's life, keyed by its client order id."""
+
+    client_order_id: ClientOrderId
+    instrument_id: InstrumentId
+
+
+class OrderSubmitted(OrderEvent, frozen=True, kw_only=True):
+    """The order passed risk and was sent to the venue (it is durable before it is sent)."""
+
+    strategy_id: StrategyId
+    side: OrderSide
+    order_type: OrderType
+    quantity: Decimal
+    price: Decimal | None = None
+    trigger_price: Decimal | None = None
+    time_in_force: TimeInForce = TimeInForce.GTC
+    expire_ns: int | None = None
+    post_only: bool = False
+    reduce_only: bool = False
+
+
+class OrderDenied(OrderEvent, frozen=True, kw_only=True):
+    """Refused before it left the node (risk, grid, state). `reason` is machine-readable."""
+
+    reason: str
+    message: str
+
+
+class OrderAccepted(OrderEvent, frozen=True, kw_only=True):
+    venue_order_id: VenueOrderId
+
+
+class OrderRejected(OrderEvent, frozen=True, kw_only=True):
+    """The venue refused the order."""
+
+    reason: str
+    message: str = ""
+
+
+class OrderPendingCancel(OrderEvent, frozen=True, kw_only=True):
+    """A cancel request was sent."""
+
+
+class OrderPendingUpdate(OrderEvent, frozen=True, kw_only=True):
+    """A modify (cancel/replace) request was sent."""
+
+
+class OrderCanceled(OrderEvent, frozen=True, kw_only=True):
+    reason: str = ""
+
+
+class OrderCancelRejected(OrderEvent, frozen=True, kw_only=True):
+    """The venue refused a cancel (e.g. the order had already filled)."""
+
+    reason: str
+
+
+class OrderUpdated(OrderEvent, frozen=True, kw_only=True):
+    """The venue applied a modify: new price and/or size (size is the new total, not the remainder)."""
+
+    quantity: Decimal
+    price: Decimal | None = None
+    venue_order_id: VenueOrderId | None = None
+
+
+class OrderModifyRejected(OrderEvent, frozen=True, kw_only=True):
+    reason: str
+
+
+class OrderExpired(OrderEvent, frozen=True, kw_only=True):
+    """A GTD order reached its expiry, or an IOC/FOK order's unfilled rest was removed by the venue."""
+
+
+class OrderFilled(OrderEvent, frozen=True, kw_only=True):
+    """A (partial) fill. `fee` is in `fee_currency`; a negative fee is a rebate."""
+
+    venue_order_id: VenueOrderId
+    trade_id: TradeId
+    side: OrderSide
+    last_px: Decimal
+    last_qty: Decimal
+    liquidity: LiquiditySide
+    fee: Decimal
+    fee_currency: str
+
+
+class PositionChanged(Event, frozen=True, kw_only=True):
+    """A fill changed a position. `quantity` is signed (long > 0)."""
+
+    instrument_id: InstrumentId
+    quantity: Decimal
+    avg_px: Decimal
+    realized_pnl: Decimal
+    fees: Decimal
+
+
+class TimerFired(Event, frozen=True, kw_only=True):
+    name: str
+
+
+class MarketResolved(Event, frozen=True, kw_only=True):
+    """A prediction market resolved: the outcome token settles at `settlement_px` (1 for the winner, 0 else)."""
+
+    instrument_id: InstrumentId
+    settlement_px: Decimal
+
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    OrderSubmitted,
+    OrderDenied,
+    OrderAccepted,
+    OrderRejected,
+    OrderPendingCancel,
+    OrderPendingUpdate,
+    OrderCanceled,
+    OrderCancelRejected,
+    OrderUpdated,
+    OrderModifyRejected,
+    OrderExpired,
+    OrderFilled,
+    PositionChanged,
+    TimerFired,
+    MarketResolved,
+)

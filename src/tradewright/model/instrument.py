@@ -1,0 +1,153 @@
+"""Instruments and their exact price/size grid.
+
+Prices and sizes are `Decimal` at the edges and integers inside the engine: a price is a count of ticks,
+a size a count of lots. Conversion is exact or it raises `GridError`; rounding happens only where a
+caller asks for it by name (`round_price_down`, `round_price_up`, `round_size_down`).
+"""
+
+from __future__ import annotations
+
+import enum
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
+
+import msgspec
+
+from tradewright.core.errors import GridError
+from tradewright.core.ids import InstrumentId
+
+__all__ = ["Instrument", "InstrumentKind", "to_decimal"]
+
+
+class InstrumentKind(enum.StrEnum):
+    SPOT = "spot"
+    PERPETUAL = "perpetual"
+    FUTURE = "future"
+    BINARY_OUTCOME = "binary_outcome"
+
+
+def to_decimal(value: object, *, what: str = "value") -> Decimal:
+    """Convert a str/int/Decimal exactly; floats go through their shortest repr (so 0.1 -> Decimal('0.1'))."""
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, bool):
+        raise GridError(f"{what} must be a number, got {value!r}")
+    elif isinstance(value, int | str):
+        try:
+            result = Decimal(value)
+        except InvalidOperation:
+            raise GridError(f"{what} {value!r} is not a number") from None
+    elif isinstance(value, float):
+        result = Decimal(repr(value))
+    else:
+        raise GridError(f"{what} must be a number, got {type(value).__name__}")
+    if not result.is_finite():
+        raise GridError(f"{what} must be finite, got {value!r}")
+    return result
+
+
+class Instrument(msgspec.Struct, frozen=True, kw_only=True):
+    """A tradable instrument: its grid, limits, fees and contract terms.
+
+    `multiplier` converts price x size into quote currency (1 for spot and linear perps; 50 for ES;
+    for inverse contracts set `inverse=True`, and value = size x multiplier / price).
+    Fees are rates (0.0002 = 2 bps); a negative maker fee is a rebate.
+    """
+
+    id: InstrumentId
+    kind: InstrumentKind
+    base: str
+    quote: str
+    settle: str
+    tick_size: Decimal
+    lot_size: Decimal
+    min_size: Decimal = Decimal(0)
+    max_size: Decimal | None = None
+    min_notional: Decimal = Decimal(0)
+    maker_fee: Decimal = Decimal(0)
+    taker_fee: Decimal = Decimal(0)
+    multiplier: Decimal = Decimal(1)
+    inverse: bool = False
+    expiry_ns: int | None = None
+    outcome: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.tick_size <= 0:
+            raise GridError(f"{self.id}: tick_size must be > 0, got {self.tick_size}")
+        if self.lot_size <= 0:
+            raise GridError(f"{self.id}: lot_size must be > 0, got {self.lot_size}")
+        if self.multiplier <= 0:
+            raise GridError(f"{self.id}: multiplier must be > 0, got {self.multiplier}")
+
+    # --- price grid -------------------------------------------------------------------------
+    def price_to_ticks(self, price: object) -> int:
+        """Return the price as a whole number of ticks; raise `GridError` if it is off the grid."""
+        px = to_decimal(price, what="price")
+        ticks, rem = divmod(px, self.tick_size)
+        if rem != 0:
+            raise GridError(f"{self.id}: price {px} is not on the tick grid of {self.tick_size}")
+        return int(ticks)
+
+    def ticks_to_price(self, ticks: int) -> Decimal:
+        return self.tick_size * ticks
+
+    def make_price(self, price: object) -> Decimal:
+        """Return the price if it is on the grid, else raise `GridError` naming it."""
+        return self.ticks_to_price(self.price_to_ticks(price))
+
+    def round_price_down(self, price: object) -> Decimal:
+        px = to_decimal(price, what="price")
+        return self.tick_size * (px / self.tick_size).to_integral_value(rounding=ROUND_FLOOR)
+
+    def round_price_up(self, price: object) -> Decimal:
+        px = to_decimal(price, what="price")
+        return self.tick_size * (px / self.tick_size).to_integral_value(rounding=ROUND_CEILING)
+
+    # --- size grid --------------------------------------------------------------------------
+    def size_to_lots(self, size: object) -> int:
+        """Return the size as a whole number of lots; raise `GridError` if off-grid or negative."""
+        qty = to_decimal(size, what="size")
+        if qty < 0:
+            raise GridError(f"{self.id}: size must not be negative, got {qty}")
+        lots, rem = divmod(qty, self.lot_size)
+        if rem != 0:
+            raise GridError(f"{self.id}: size {qty} is not a multiple of the lot size {self.lot_size}")
+        return int(lots)
+
+    def lots_to_size(self, lots: int) -> Decimal:
+        return self.lot_size * lots
+
+    def make_size(self, size: object) -> Decimal:
+        return self.lots_to_size(self.size_to_lots(size))
+
+    def round_size_down(self, size: object) -> Decimal:
+        qty = to_decimal(size, what="size")
+        return self.lot_size * (qty / self.lot_size).to_integral_value(rounding=ROUND_FLOOR)
+
+    # --- value ------------------------------------------------------------------------------
+    def notional(self, price: Decimal, size: Decimal) -> Decimal:
+        """Value in the settlement currency of `size` at `price` (exact)."""
+        if self.inverse:
+            if price == 0:
+                raise GridError(f"{self.id}: inverse notional needs a non-zero price")
+            return size * self.multiplier / price
+        return price * size * self.multiplier
+
+    def validate_order(self, price: Decimal | None, size: Decimal) -> None:
+        """Raise `GridError` naming the first rule the order breaks (grid, min/max size, min notional)."""
+        self.size_to_lots(size)
+        if size <= 0:
+            raise GridError(f"{self.id}: order size must be > 0, got {size}")
+        if size < self.min_size:
+            raise GridError(f"{self.id}: size {size} is below the minimum {self.min_size}")
+        if self.max_size is not None and size > self.max_size:
+            raise GridError(f"{self.id}: size {size} is above the maximum {self.max_size}")
+        if price is not None:
+            self.price_to_ticks(price)
+            if price <= 0 and self.kind is not InstrumentKind.FUTURE:
+                raise GridError(f"{self.id}: price must be > 0, got {price}")
+            if self.kind is InstrumentKind.BINARY_OUTCOME and price >= 1:
+                raise GridError(f"{self.id}: an outcome token's price must be below 1, got {price}")
+            if self.min_notional and self.notional(price, size) < self.min_notional:
+                raise GridError(
+                    f"{self.id}: notional {self.notional(price, size)} is below the minimum {self.min_notional}"
+                )
