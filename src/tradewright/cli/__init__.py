@@ -1,0 +1,3 @@
+"""The `tradewright` command line."""
+
+__all__: list[str] = []
