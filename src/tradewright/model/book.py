@@ -82,8 +82,12 @@ class OrderBook:
         """Grow or re-anchor the ladder so that `tick` fits."""
         st = self._st
         cap = int(st[3])
+        # A negative base means "unanchored" (here and in the compiled loops that share `st`), so the
+        # base is never allowed below 0; prices below zero cannot be held.
+        if tick < 0:
+            raise BookError(f"{self.instrument.id}: tick {tick} is negative; the book holds prices >= 0 only")
         if st[0] < 0:
-            st[0] = tick - cap // 2
+            st[0] = max(0, tick - cap // 2)
             return
         base = int(st[0])
         if base <= tick < base + cap:
@@ -98,7 +102,7 @@ class OrderBook:
                 f"{self.instrument.id}: level at tick {tick} is {hi - lo} ticks from the rest of the book; "
                 f"the book holds at most {_MAX_CAPACITY} ticks a side"
             )
-        new_base = lo - (new_cap - (hi - lo)) // 2
+        new_base = max(0, lo - (new_cap - (hi - lo)) // 2)
         shift = base - new_base
         bids = np.zeros(new_cap, dtype=np.int64)
         asks = np.zeros(new_cap, dtype=np.int64)
