@@ -11,6 +11,7 @@ from tradewright.core.errors import (
     InvalidStateTransition,
     SequenceGap,
     StoreError,
+    StrategyError,
     TradewrightError,
     VenueError,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "SequenceGap",
     "SimClock",
     "StoreError",
+    "StrategyError",
     "StrategyId",
     "TradeId",
     "TradewrightError",

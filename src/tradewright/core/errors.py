@@ -12,6 +12,7 @@ __all__ = [
     "InvalidStateTransition",
     "SequenceGap",
     "StoreError",
+    "StrategyError",
     "TradewrightError",
     "VenueError",
 ]
@@ -65,3 +66,7 @@ class VenueError(TradewrightError):
 
 class StoreError(TradewrightError):
     """The state store cannot commit; trading must stop."""
+
+
+class StrategyError(TradewrightError):
+    """A strategy hook raised; the message names the strategy and the hook."""

@@ -1,0 +1,208 @@
+"""Run one strategy over one recorded L2 stream through the kernel and the simulated venue."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import IO
+
+import numpy as np
+
+from tradewright.backtest import _loop
+from tradewright.backtest.recorder import RunRecorder
+from tradewright.core.clock import SimClock
+from tradewright.core.ids import InstrumentId
+from tradewright.engine.kernel import Kernel
+from tradewright.engine.ports import RiskGate
+from tradewright.model.book import OrderBook
+from tradewright.model.columnar import MarketStream
+from tradewright.model.data import TradeTick
+from tradewright.model.enums import OrderSide
+from tradewright.portfolio.portfolio import Portfolio
+from tradewright.sim.fees import FeeModel
+from tradewright.sim.latency import ConstantLatency, LatencyModel
+from tradewright.sim.queue import ConservativeQueue, QueueModel
+from tradewright.sim.venue import SimVenue
+from tradewright.strategy.base import BookTrigger, Strategy
+
+__all__ = ["BacktestEngine", "BacktestResult"]
+
+_TRIGGERS = {
+    BookTrigger.TOP_PRICE: _loop.TRIGGER_TOP_PRICE,
+    BookTrigger.TOP: _loop.TRIGGER_TOP,
+    BookTrigger.EVERY: _loop.TRIGGER_EVERY,
+}
+
+
+@dataclass(slots=True)
+class BacktestResult:
+    kernel: Kernel
+    venue: SimVenue
+    recorder: RunRecorder
+    instrument_id: InstrumentId
+    rows: int
+    wall_seconds: float
+    stops: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def events_per_second(self) -> float:
+        return self.rows / self.wall_seconds if self.wall_seconds > 0 else float("inf")
+
+
+class BacktestEngine:
+    """Wire a kernel, a simulated venue and a strategy around one stream, then replay it."""
+
+    def __init__(
+        self,
+        stream: MarketStream,
+        *,
+        starting_balance: Decimal,
+        latency: LatencyModel | None = None,
+        market_data_latency_ns: int | np.ndarray = 0,
+        queue_model: QueueModel | None = None,
+        fees: FeeModel | None = None,
+        risk: RiskGate | None = None,
+        seed: int = 0,
+        equity_sample_ns: int = 1_000_000_000,
+        events_file: IO[bytes] | None = None,
+        id_prefix: str = "BT",
+    ) -> None:
+        self.stream = stream
+        inst = stream.instrument
+        self.clock = SimClock(int(stream.ts_recv[0]) if len(stream) else 0)
+        self.kernel = Kernel(
+            self.clock,
+            portfolio=Portfolio({inst.settle: starting_balance}),
+            risk=risk,
+            id_prefix=id_prefix,
+        )
+        self.venue_book = OrderBook(inst)
+        self._ve = np.maximum.accumulate(stream.ts_recv) if len(stream) else stream.ts_recv
+        lo = self._ve + market_data_latency_ns
+        self._lo = np.maximum.accumulate(lo) if len(stream) else lo
+        self.shared = bool(np.array_equal(self._ve, self._lo))
+        strategy_book = self.venue_book if self.shared else OrderBook(inst)
+        self.kernel.add_instrument(inst, strategy_book)
+        self.venue = SimVenue(
+            inst.id.venue,
+            self.clock,
+            self.kernel.schedule,
+            self.kernel.on_venue_event,
+            latency=latency or ConstantLatency(0, 0),
+            fees=fees,
+            queue_model=queue_model or ConservativeQueue(),
+            seed=seed,
+        )
+        self.own = self.venue.add_instrument(inst, self.venue_book)
+        self.kernel.add_execution_client(self.venue)
+        self.recorder = RunRecorder(self.kernel, inst.id, events_file)
+        self.kernel.sinks.append(self.recorder)
+        self.equity_sample_ns = equity_sample_ns
+        self._sampling = True
+
+    def add_strategy(self, strategy: Strategy) -> None:
+        self.kernel.add_strategy(strategy)
+
+    def run(self, progress: Callable[[int, int], None] | None = None) -> BacktestResult:
+        """Replay the whole stream; cancel what is still open at the end; return the result."""
+        started = time.perf_counter()
+        kernel = self.kernel
+        stream = self.stream
+        iid = stream.instrument.id
+        n = len(stream)
+        stops: dict[str, int] = {"book": 0, "trade": 0, "venue": 0, "scheduled": 0, "grow": 0}
+        if n:
+            kernel.schedule(int(self._ve[0]), self._sample, None)
+        kernel.start()
+        trigger = _TRIGGERS[kernel.book_trigger(iid)] if any(
+            s.wants("on_book") for s in kernel.strategies_for(iid)
+        ) else _loop.TRIGGER_NONE
+        want_trades = any(s.wants("on_trade") for s in kernel.strategies_for(iid))
+        cur = np.zeros(9, dtype=np.int64)
+        cur[_loop.C_BB] = cur[_loop.C_BA] = -2
+        qm = self.venue.queue_model
+        scratch = self.venue._scratch
+        strategy_book = kernel.books[iid]
+        cols = (stream.kind, stream.side, stream.tick, stream.lots, stream.flags, self._ve, self._lo)
+        own = self.own
+        last_progress = 0
+        while True:
+            vb, va, vst = self.venue_book.arrays
+            sb, sa, sst = strategy_book.arrays
+            reason = _loop.advance(
+                *cols, vb, va, vst, sb, sa, sst, self.shared, *own.arrays(), qm.code, qm.param, scratch,
+                cur, trigger, want_trades, kernel.next_due_ns(),
+            )
+            if reason == _loop.R_END:
+                break
+            if reason == _loop.R_LIMIT:
+                stops["scheduled"] += 1
+                kernel.run_due(kernel.next_due_ns())
+            elif reason == _loop.R_BOOK:
+                stops["book"] += 1
+                k = int(cur[_loop.C_OUT])
+                self.clock.advance_to(int(self._lo[k]))
+                kernel.on_book(iid)
+            elif reason == _loop.R_VENUE:
+                stops["venue"] += 1
+                k = int(cur[_loop.C_OUT])
+                self.clock.advance_to(int(self._ve[k]))
+                self.venue.after_row(iid, int(cur[_loop.C_CODE]), stream, k)
+            elif reason == _loop.R_TRADE:
+                stops["trade"] += 1
+                k = int(cur[_loop.C_OUT])
+                self.clock.advance_to(int(self._lo[k]))
+                kernel.on_trade(self._trade(k))
+            elif reason == _loop.R_GROW:
+                stops["grow"] += 1
+                k = int(cur[_loop.C_OUT])
+                book = self.venue_book if cur[_loop.C_CODE] == 0 else strategy_book
+                book.ensure_range(int(stream.tick[k]))
+            if progress is not None and cur[_loop.C_IV] - last_progress >= 50_000:
+                last_progress = int(cur[_loop.C_IV])
+                progress(last_progress, n)
+        self._finish()
+        if progress is not None:
+            progress(n, n)
+        return BacktestResult(
+            kernel=kernel,
+            venue=self.venue,
+            recorder=self.recorder,
+            instrument_id=iid,
+            rows=n,
+            wall_seconds=time.perf_counter() - started,
+            stops=stops,
+        )
+
+    def _finish(self) -> None:
+        """Stop the strategy, cancel every open order, let the venue answer, take a last sample."""
+        kernel = self.kernel
+        self._sampling = False
+        kernel.stop()
+        kernel.cancel_all_orders(actor="backtest:end")
+        while kernel.next_due_ns() < (1 << 62):
+            kernel.run_due(kernel.next_due_ns())
+        self.recorder.sample(self.clock.now_ns())
+
+    def _sample(self, _: object) -> None:
+        if not self._sampling:
+            return
+        now = self.clock.now_ns()
+        self.recorder.sample(now)
+        self.kernel.schedule(now + self.equity_sample_ns, self._sample, None)
+
+    def _trade(self, k: int) -> TradeTick:
+        stream = self.stream
+        inst = stream.instrument
+        side = int(stream.side[k])
+        return TradeTick(
+            instrument_id=inst.id,
+            price=inst.ticks_to_price(int(stream.tick[k])),
+            size=inst.lots_to_size(int(stream.lots[k])),
+            aggressor=None if side == 0 else (OrderSide.BUY if side > 0 else OrderSide.SELL),
+            trade_id=str(int(stream.update_id[k])),
+            ts_event=int(stream.ts_event[k]),
+            ts_init=self.clock.now_ns(),
+        )

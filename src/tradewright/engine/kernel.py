@@ -1,0 +1,377 @@
+"""The kernel: one clock, one ordered queue of scheduled work, strategies, orders and the portfolio.
+
+Synchronous and deterministic. Mode runners (backtest, paper, live) feed it market data and venue
+events; it calls strategies, passes their commands through risk and on to execution clients, and
+tells every sink about every event. Ties in time are broken by insertion order.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+from tradewright.core.clock import Clock
+from tradewright.core.errors import StrategyError, TradewrightError
+from tradewright.core.ids import ClientOrderId, InstrumentId, Venue
+from tradewright.engine.context import KernelContext
+from tradewright.engine.order_manager import OrderManager
+from tradewright.engine.ports import EventSink, ExecutionClient, RiskGate
+from tradewright.model.book import OrderBook
+from tradewright.model.commands import CancelOrder, Command, ModifyOrder, SubmitOrder
+from tradewright.model.data import Bar, TradeTick
+from tradewright.model.events import (
+    Event,
+    OrderDenied,
+    OrderEvent,
+    OrderFilled,
+    OrderPendingCancel,
+    OrderPendingUpdate,
+    OrderSubmitted,
+    PositionChanged,
+    TimerFired,
+)
+from tradewright.model.instrument import Instrument
+from tradewright.model.orders import Order
+from tradewright.portfolio.portfolio import Portfolio
+from tradewright.strategy.base import BookTrigger, Strategy
+
+__all__ = ["Kernel"]
+
+INF = 1 << 62
+
+
+class Kernel:
+    """The event loop's core. See the module docstring."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        portfolio: Portfolio | None = None,
+        risk: RiskGate | None = None,
+        sinks: Iterable[EventSink] = (),
+        id_prefix: str = "O",
+        fence_strategy_errors: bool = False,
+        log: logging.Logger | None = None,
+    ) -> None:
+        self.clock = clock
+        self.portfolio = portfolio or Portfolio()
+        self.risk = risk
+        self.sinks: list[EventSink] = list(sinks)
+        self.log = log or logging.getLogger("tradewright.kernel")
+        self.orders = OrderManager(id_prefix, self.log)
+        self.fence_strategy_errors = fence_strategy_errors
+        self.instruments: dict[InstrumentId, Instrument] = {}
+        self.books: dict[InstrumentId, OrderBook] = {}
+        self.strategies: list[Strategy] = []
+        self._by_instrument: dict[InstrumentId, list[Strategy]] = {}
+        self._clients: dict[Venue, ExecutionClient] = {}
+        self._owner: dict[ClientOrderId, Strategy] = {}
+        self._queue: list[tuple[int, int, Callable[[Any], None], Any]] = []
+        self._seq = 0
+        self._timers: dict[tuple[str, str], int] = {}  # (strategy id, name) -> generation
+        self.strategy_errors = 0
+        self.counts: dict[str, int] = {}
+        self._stopped: set[str] = set()
+
+    # --- wiring -----------------------------------------------------------------------------
+    def add_instrument(self, instrument: Instrument, book: OrderBook | None = None) -> OrderBook:
+        self.instruments[instrument.id] = instrument
+        book = book or OrderBook(instrument)
+        self.books[instrument.id] = book
+        return book
+
+    def add_execution_client(self, client: ExecutionClient) -> None:
+        self._clients[client.venue] = client
+
+    def add_strategy(self, strategy: Strategy) -> None:
+        for iid in strategy.instruments:
+            if iid not in self.instruments:
+                raise TradewrightError(f"strategy {strategy.id} trades {iid}, which the kernel does not know")
+            self._by_instrument.setdefault(iid, []).append(strategy)
+        strategy.bind(KernelContext(self, strategy))
+        self.strategies.append(strategy)
+
+    def instrument(self, instrument_id: InstrumentId) -> Instrument:
+        try:
+            return self.instruments[instrument_id]
+        except KeyError:
+            raise TradewrightError(f"unknown instrument {instrument_id}") from None
+
+    def strategies_for(self, instrument_id: InstrumentId) -> list[Strategy]:
+        return self._by_instrument.get(instrument_id, [])
+
+    def book_trigger(self, instrument_id: InstrumentId) -> BookTrigger:
+        """The most demanding trigger among the strategies on this instrument."""
+        order = [BookTrigger.TOP_PRICE, BookTrigger.TOP, BookTrigger.EVERY]
+        triggers = [s.book_trigger for s in self.strategies_for(instrument_id) if s.wants("on_book")]
+        return max(triggers, key=order.index) if triggers else BookTrigger.TOP_PRICE
+
+    # --- scheduling -------------------------------------------------------------------------
+    def schedule(self, ts_ns: int, callback: Callable[[Any], None], arg: Any = None) -> None:
+        """Run `callback(arg)` at `ts_ns` (never before now)."""
+        self._seq += 1
+        heapq.heappush(self._queue, (max(ts_ns, self.clock.now_ns()), self._seq, callback, arg))
+
+    def next_due_ns(self) -> int:
+        return self._queue[0][0] if self._queue else INF
+
+    def run_due(self, until_ns: int) -> int:
+        """Run every scheduled callback due at or before `until_ns`, in time order; return how many ran."""
+        ran = 0
+        queue = self._queue
+        advance = getattr(self.clock, "advance_to", None)
+        while queue and queue[0][0] <= until_ns:
+            ts, _, callback, arg = heapq.heappop(queue)
+            if advance is not None:
+                advance(ts)
+            callback(arg)
+            ran += 1
+        return ran
+
+    # --- lifecycle --------------------------------------------------------------------------
+    def start(self) -> None:
+        for strategy in self.strategies:
+            self._call(strategy, "on_start", None)
+
+    def stop(self) -> None:
+        """Call every strategy's on_stop; afterwards strategies receive no more callbacks."""
+        for strategy in self.strategies:
+            self._call(strategy, "on_stop", None)
+            self._stopped.add(strategy.id)
+
+    def is_stopped(self, strategy: Strategy) -> bool:
+        return strategy.id in self._stopped
+
+    # --- market data in ---------------------------------------------------------------------
+    def on_book(self, instrument_id: InstrumentId) -> None:
+        book = self.books[instrument_id]
+        for strategy in self._by_instrument.get(instrument_id, ()):
+            self._call(strategy, "on_book", book)
+
+    def on_trade(self, trade: TradeTick) -> None:
+        for strategy in self._by_instrument.get(trade.instrument_id, ()):
+            if strategy.wants("on_trade"):
+                self._call(strategy, "on_trade", trade)
+
+    def on_bar(self, bar: Bar) -> None:
+        for strategy in self._by_instrument.get(bar.instrument_id, ()):
+            self._call(strategy, "on_bar", bar)
+
+    # --- commands from strategies (and later CLI/API) ---------------------------------------
+    def submit(self, command: SubmitOrder, strategy: Strategy | None) -> Order:
+        order = Order(command)
+        self.orders.add(order)
+        if strategy is not None:
+            self._owner[order.client_order_id] = strategy
+        self._emit_command(command)
+        now = self.clock.now_ns()
+        denial = self.risk.check(command, order) if self.risk is not None else None
+        if denial is not None:
+            self._count("orders_denied")
+            self._apply(
+                OrderDenied(
+                    client_order_id=order.client_order_id,
+                    instrument_id=order.instrument_id,
+                    reason=denial.reason,
+                    message=denial.message,
+                    ts_event=now,
+                    ts_init=now,
+                )
+            )
+            return order
+        client = self._client_for(command.instrument_id)
+        self._apply(
+            OrderSubmitted(
+                client_order_id=command.client_order_id,
+                instrument_id=command.instrument_id,
+                strategy_id=command.strategy_id,
+                side=command.side,
+                order_type=command.order_type,
+                quantity=command.quantity,
+                price=command.price,
+                trigger_price=command.trigger_price,
+                time_in_force=command.time_in_force,
+                expire_ns=command.expire_ns,
+                post_only=command.post_only,
+                reduce_only=command.reduce_only,
+                ts_event=now,
+                ts_init=now,
+            )
+        )  # sinks have committed the intent before the order leaves the node
+        self._count("orders_submitted")
+        client.submit(order)
+        return order
+
+    def cancel(self, command: CancelOrder) -> bool:
+        """Request a cancel; return False if the order is not open (nothing to do)."""
+        order = self.orders.get(command.client_order_id)
+        if order is None or not order.is_open or order.status.name == "PENDING_CANCEL":
+            return False
+        self._emit_command(command)
+        if self.risk is not None and (denial := self.risk.check(command, order)) is not None:
+            self.log.warning("cancel of %s denied: %s", order.client_order_id, denial.message)
+            return False
+        now = self.clock.now_ns()
+        self._apply(
+            OrderPendingCancel(
+                client_order_id=order.client_order_id,
+                instrument_id=order.instrument_id,
+                ts_event=now,
+                ts_init=now,
+            )
+        )
+        self._count("cancels_sent")
+        self._client_for(order.instrument_id).cancel(order)
+        return True
+
+    def modify(self, command: ModifyOrder) -> bool:
+        order = self.orders.get(command.client_order_id)
+        if order is None or not order.is_open or order.status.name in ("PENDING_CANCEL", "PENDING_UPDATE"):
+            return False
+        self._emit_command(command)
+        if self.risk is not None and (denial := self.risk.check(command, order)) is not None:
+            self.log.warning("modify of %s denied: %s", order.client_order_id, denial.message)
+            return False
+        now = self.clock.now_ns()
+        self._apply(
+            OrderPendingUpdate(
+                client_order_id=order.client_order_id,
+                instrument_id=order.instrument_id,
+                ts_event=now,
+                ts_init=now,
+            )
+        )
+        self._count("modifies_sent")
+        self._client_for(order.instrument_id).modify(order, command.price, command.quantity)
+        return True
+
+    def cancel_all_orders(self, actor: str, instrument_id: InstrumentId | None = None) -> int:
+        """Request a cancel of every open order (kill switch, shutdown); return how many were sent."""
+        sent = 0
+        now = self.clock.now_ns()
+        for order in self.orders.open_orders(instrument_id):
+            command = CancelOrder(
+                client_order_id=order.client_order_id, instrument_id=order.instrument_id, ts_init=now, actor=actor
+            )
+            sent += self.cancel(command)
+        return sent
+
+    # --- events from venues -----------------------------------------------------------------
+    def on_venue_event(self, event: OrderEvent) -> None:
+        """Apply an order event reported by a venue (or the simulated venue)."""
+        self._apply(event)
+
+    def _apply(self, event: OrderEvent) -> None:
+        order = self.orders.apply(event)
+        if order is None:
+            return
+        if isinstance(event, OrderFilled):
+            inst = self.instruments[event.instrument_id]
+            pos = self.portfolio.apply_fill(
+                inst, event.side, event.last_px, event.last_qty, event.fee, event.fee_currency
+            )
+            self._count("fills")
+            self._emit(event)
+            self._emit(
+                PositionChanged(
+                    instrument_id=inst.id,
+                    quantity=pos.quantity,
+                    avg_px=pos.avg_px,
+                    realized_pnl=pos.realized_pnl,
+                    fees=pos.fees,
+                    ts_event=event.ts_event,
+                    ts_init=self.clock.now_ns(),
+                )
+            )
+        else:
+            self._emit(event)
+        strategy = self._owner.get(event.client_order_id)
+        if strategy is not None and not isinstance(
+            event, OrderSubmitted | OrderPendingCancel | OrderPendingUpdate
+        ):
+            self._call(strategy, "on_order", event)
+            if isinstance(event, OrderFilled):
+                self._call(strategy, "on_fill", event)
+
+    # --- timers -----------------------------------------------------------------------------
+    def set_timer(
+        self, strategy: Strategy, name: str, interval_ns: int, start_ns: int | None, stop_ns: int | None
+    ) -> None:
+        if interval_ns <= 0:
+            raise ValueError(f"timer {name!r}: interval_ns must be > 0, got {interval_ns}")
+        key = (strategy.id, name)
+        gen = self._timers.get(key, 0) + 1
+        self._timers[key] = gen
+        first = start_ns if start_ns is not None else self.clock.now_ns() + interval_ns
+        self.schedule(first, self._fire_timer, (strategy, name, gen, interval_ns, stop_ns))
+
+    def set_alarm(self, strategy: Strategy, name: str, at_ns: int) -> None:
+        key = (strategy.id, name)
+        gen = self._timers.get(key, 0) + 1
+        self._timers[key] = gen
+        self.schedule(at_ns, self._fire_timer, (strategy, name, gen, 0, None))
+
+    def cancel_timer(self, strategy: Strategy, name: str) -> None:
+        key = (strategy.id, name)
+        if key in self._timers:
+            self._timers[key] += 1
+
+    def _fire_timer(self, arg: tuple[Strategy, str, int, int, int | None]) -> None:
+        strategy, name, gen, interval_ns, stop_ns = arg
+        if self._timers.get((strategy.id, name)) != gen:
+            return  # cancelled or replaced
+        now = self.clock.now_ns()
+        if interval_ns > 0 and (stop_ns is None or now + interval_ns <= stop_ns):
+            self.schedule(now + interval_ns, self._fire_timer, arg)
+        self._call(strategy, "on_timer", TimerFired(name=name, ts_event=now, ts_init=now))
+
+    # --- internals --------------------------------------------------------------------------
+    def _client_for(self, instrument_id: InstrumentId) -> ExecutionClient:
+        client = self._clients.get(instrument_id.venue)
+        if client is None:
+            raise TradewrightError(f"no execution client for venue {instrument_id.venue}")
+        return client
+
+    def _emit(self, event: Event) -> None:
+        if self.risk is not None:
+            self.risk.on_event(event)
+        for sink in self.sinks:
+            sink.on_event(event)
+
+    def _emit_command(self, command: Command) -> None:
+        for sink in self.sinks:
+            sink.on_command(command)
+
+    def _count(self, key: str) -> None:
+        self.counts[key] = self.counts.get(key, 0) + 1
+
+    def _call(self, strategy: Strategy, hook: str, arg: Any) -> None:
+        if strategy.id in self._stopped:
+            return
+        method = getattr(strategy, hook)
+        try:
+            if arg is None:
+                method()
+            else:
+                method(arg)
+        except TradewrightError:
+            raise
+        except Exception as exc:
+            self.strategy_errors += 1
+            if not self.fence_strategy_errors:
+                raise StrategyError(f"strategy {strategy.id} raised in {hook}: {exc!r}") from exc
+            self.log.exception("strategy %s raised in %s; strategy stopped", strategy.id, hook)
+            self._stopped.add(strategy.id)
+
+    def marks(self) -> dict[InstrumentId, Decimal]:
+        """Mid prices of every book that has both sides (for equity)."""
+        out: dict[InstrumentId, Decimal] = {}
+        for iid, book in self.books.items():
+            mid = book.mid
+            if mid is not None:
+                out[iid] = mid
+        return out

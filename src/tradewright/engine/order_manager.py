@@ -1,0 +1,81 @@
+"""Client-side order book-keeping: ids, orders, idempotent application of venue events."""
+
+from __future__ import annotations
+
+import logging
+
+from tradewright.core.ids import ClientOrderId, InstrumentId, StrategyId, TradeId
+from tradewright.model.events import OrderAccepted, OrderEvent, OrderFilled
+from tradewright.model.orders import Order
+
+__all__ = ["OrderManager"]
+
+
+class OrderManager:
+    """Owns every `Order`. Venue events are applied at most once and in a legal order.
+
+    Duplicates (a fill with a trade id already seen, a second ack) and stale events (an ack after the
+    order already ended) are ignored and counted, never raised: venues repeat and reorder messages.
+    """
+
+    def __init__(self, id_prefix: str, log: logging.Logger | None = None) -> None:
+        self._prefix = id_prefix
+        self._seq = 0
+        self._orders: dict[ClientOrderId, Order] = {}
+        self._open: dict[ClientOrderId, Order] = {}
+        self._fill_ids: set[tuple[ClientOrderId, TradeId]] = set()
+        self._log = log or logging.getLogger("tradewright.orders")
+        self.ignored_events = 0
+
+    def next_id(self, strategy_id: StrategyId) -> ClientOrderId:
+        self._seq += 1
+        return ClientOrderId(f"{self._prefix}-{strategy_id}-{self._seq}")
+
+    def add(self, order: Order) -> None:
+        if order.client_order_id in self._orders:
+            raise ValueError(f"duplicate client order id {order.client_order_id}")
+        self._orders[order.client_order_id] = order
+
+    def get(self, client_order_id: ClientOrderId) -> Order | None:
+        return self._orders.get(client_order_id)
+
+    @property
+    def all_orders(self) -> list[Order]:
+        return list(self._orders.values())
+
+    def open_orders(self, instrument_id: InstrumentId | None = None) -> list[Order]:
+        if instrument_id is None:
+            return list(self._open.values())
+        return [o for o in self._open.values() if o.instrument_id == instrument_id]
+
+    def apply(self, event: OrderEvent) -> Order | None:
+        """Apply an event; return the order if it changed, None if the event was a duplicate or stale."""
+        order = self._orders.get(event.client_order_id)
+        if order is None:
+            self._ignore(event, "unknown client order id")
+            return None
+        if isinstance(event, OrderFilled):
+            key = (event.client_order_id, event.trade_id)
+            if key in self._fill_ids:
+                self._ignore(event, "duplicate fill")
+                return None
+        elif (
+            isinstance(event, OrderAccepted) and order.venue_order_id is not None and order.status.is_terminal
+        ):
+            self._ignore(event, "ack after the order ended")
+            return None
+        if not order.can_apply(event):
+            self._ignore(event, f"not applicable in status {order.status}")
+            return None
+        order.apply(event)
+        if isinstance(event, OrderFilled):
+            self._fill_ids.add((event.client_order_id, event.trade_id))
+        if order.status.is_open:
+            self._open[order.client_order_id] = order
+        else:
+            self._open.pop(order.client_order_id, None)
+        return order
+
+    def _ignore(self, event: OrderEvent, why: str) -> None:
+        self.ignored_events += 1
+        self._log.debug("ignored %s for %s: %s", type(event).__name__, event.client_order_id, why)

@@ -1,0 +1,54 @@
+"""Ports: what the kernel needs from the outside, as Protocols. Venues, the simulated venue, the
+risk engine and the store implement them; testkit has in-memory fakes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Protocol
+
+from tradewright.core.ids import Venue
+from tradewright.model.commands import Command, SubmitOrder
+from tradewright.model.events import Event
+from tradewright.model.orders import Order
+
+__all__ = ["Denial", "EventSink", "ExecutionClient", "RiskGate"]
+
+
+class ExecutionClient(Protocol):
+    """Sends order commands to one venue. Answers come back as events through `Kernel.on_venue_event`."""
+
+    @property
+    def venue(self) -> Venue: ...
+
+    def submit(self, order: Order) -> None: ...
+
+    def cancel(self, order: Order) -> None: ...
+
+    def modify(self, order: Order, price: Decimal | None, quantity: Decimal | None) -> None: ...
+
+
+class Denial(Protocol):
+    reason: str
+    message: str
+
+
+class RiskGate(Protocol):
+    """Pre-trade checks. Return None to let a command through, or a denial (reason + message)."""
+
+    def check(self, command: Command, order: Order | None) -> Denial | None: ...
+
+    def on_event(self, event: Event) -> None:
+        """See every event (fills, rejects, latencies) to keep limits and breakers current."""
+        ...
+
+
+class EventSink(Protocol):
+    """Observes every event in order. A sink that persists must commit before returning (commit first)."""
+
+    def on_event(self, event: Event) -> None: ...
+
+    def on_command(self, command: Command) -> None: ...
+
+
+def is_submit(command: Command) -> bool:
+    return isinstance(command, SubmitOrder)

@@ -1,0 +1,87 @@
+"""The strategy's view of the world: the only thing a strategy talks to.
+
+The kernel implements this Protocol the same way in backtest, paper and live, so a strategy cannot
+tell (and must not care) which mode it runs in.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Protocol
+
+from tradewright.core.ids import ClientOrderId, InstrumentId
+from tradewright.model.book import OrderBook
+from tradewright.model.enums import OrderSide, OrderType, TimeInForce
+from tradewright.model.instrument import Instrument
+from tradewright.model.orders import Order
+from tradewright.model.position import Position
+
+__all__ = ["StrategyContext"]
+
+
+class StrategyContext(Protocol):
+    """Orders, positions, books, timers and logging for one strategy."""
+
+    @property
+    def log(self) -> logging.Logger: ...
+
+    def now_ns(self) -> int:
+        """Current time (simulated in backtests): never read the wall clock in a strategy."""
+        ...
+
+    def instrument(self, instrument_id: InstrumentId) -> Instrument: ...
+
+    def book(self, instrument_id: InstrumentId) -> OrderBook: ...
+
+    def submit(
+        self,
+        instrument_id: InstrumentId,
+        side: OrderSide,
+        quantity: Decimal,
+        price: Decimal | None = None,
+        *,
+        order_type: OrderType | None = None,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        post_only: bool = False,
+        reduce_only: bool = False,
+        expire_ns: int | None = None,
+        trigger_price: Decimal | None = None,
+        tag: str = "",
+    ) -> ClientOrderId:
+        """Submit an order (LIMIT when a price is given, else MARKET); return its client order id.
+
+        Malformed input (size <= 0, price off the tick grid) raises at once; a business refusal
+        (risk limit, trading halted) arrives as an `OrderDenied` event in `on_order`.
+        """
+        ...
+
+    def cancel(self, client_order_id: ClientOrderId) -> None: ...
+
+    def modify(
+        self, client_order_id: ClientOrderId, *, price: Decimal | None = None, quantity: Decimal | None = None
+    ) -> None: ...
+
+    def cancel_all(
+        self, instrument_id: InstrumentId | None = None, side: OrderSide | None = None
+    ) -> None: ...
+
+    def order(self, client_order_id: ClientOrderId) -> Order | None: ...
+
+    def open_orders(self, instrument_id: InstrumentId | None = None) -> list[Order]: ...
+
+    def position(self, instrument_id: InstrumentId) -> Position: ...
+
+    def balance(self, currency: str) -> Decimal: ...
+
+    def set_timer(
+        self, name: str, interval_ns: int, *, start_ns: int | None = None, stop_ns: int | None = None
+    ) -> None:
+        """Fire `on_timer` every `interval_ns` from `start_ns` (default: now + interval)."""
+        ...
+
+    def set_alarm(self, name: str, at_ns: int) -> None:
+        """Fire `on_timer` once at `at_ns`."""
+        ...
+
+    def cancel_timer(self, name: str) -> None: ...
