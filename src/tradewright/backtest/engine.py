@@ -68,6 +68,7 @@ class BacktestEngine:
         equity_sample_ns: int = 1_000_000_000,
         events_file: IO[bytes] | None = None,
         id_prefix: str = "BT",
+        end_flush_ns: int = 1_000_000_000,
     ) -> None:
         self.stream = stream
         inst = stream.instrument
@@ -100,6 +101,7 @@ class BacktestEngine:
         self.recorder = RunRecorder(self.kernel, inst.id, events_file)
         self.kernel.sinks.append(self.recorder)
         self.equity_sample_ns = equity_sample_ns
+        self.end_flush_ns = end_flush_ns
         self._sampling = True
 
     def add_strategy(self, strategy: Strategy) -> None:
@@ -179,6 +181,9 @@ class BacktestEngine:
     def _finish(self) -> None:
         """Stop the strategy, cancel every open order, let the venue answer, take a last sample."""
         kernel = self.kernel
+        # Let answers already in flight reach the strategy before it stops (latency outlives the data).
+        if len(self.stream):
+            kernel.run_due(int(self._lo[-1]) + self.end_flush_ns)
         self._sampling = False
         kernel.stop()
         kernel.cancel_all_orders(actor="backtest:end")
