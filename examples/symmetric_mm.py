@@ -40,7 +40,10 @@ class SymmetricMarketMaker(Strategy):
             )
         self.cfg = config
         self.iid = instruments[0]
-        self._quotes: dict[OrderSide, tuple[ClientOrderId, int] | None] = {OrderSide.BUY: None, OrderSide.SELL: None}
+        self._quotes: dict[OrderSide, tuple[ClientOrderId, int] | None] = {
+            OrderSide.BUY: None,
+            OrderSide.SELL: None,
+        }
 
     def on_start(self, **kw: Any) -> None:
         self.ctx.instrument(self.iid).size_to_lots(self.cfg.size)  # refuse a size off the lot grid up front

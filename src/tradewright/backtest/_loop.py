@@ -57,8 +57,19 @@ C_PENDING = 8  # shared mode: the strategy half of row (C_IV - 1) is still to do
 
 @njit(cache=True, nogil=True)
 def _strategy_row(
-    k: int, kind: np.ndarray, rside: np.ndarray, rtick: np.ndarray, rlots: np.ndarray, flags: np.ndarray,
-    sb: np.ndarray, sa: np.ndarray, sst: np.ndarray, apply: bool, cur: np.ndarray, trigger: int, want_trades: bool,
+    k: int,
+    kind: np.ndarray,
+    rside: np.ndarray,
+    rtick: np.ndarray,
+    rlots: np.ndarray,
+    flags: np.ndarray,
+    sb: np.ndarray,
+    sa: np.ndarray,
+    sst: np.ndarray,
+    apply: bool,
+    cur: np.ndarray,
+    trigger: int,
+    want_trades: bool,
 ) -> int:
     """Strategy half of row k. Returns R_LIMIT when nothing needs Python (caller continues),
     R_GROW when the row did not fit (not applied), or R_BOOK / R_TRADE."""
@@ -100,13 +111,35 @@ def _strategy_row(
 
 @njit(cache=True, nogil=True)
 def advance(
-    kind: np.ndarray, rside: np.ndarray, rtick: np.ndarray, rlots: np.ndarray, flags: np.ndarray,
-    ve: np.ndarray, lo: np.ndarray,
-    vb: np.ndarray, va: np.ndarray, vst: np.ndarray,
-    sb: np.ndarray, sa: np.ndarray, sst: np.ndarray, shared: bool,
-    active: np.ndarray, oside: np.ndarray, otick: np.ndarray, leaves: np.ndarray, front: np.ndarray,
-    cum_trade: np.ndarray, fill: np.ndarray, watch: np.ndarray, qcode: int, qparam: float, scratch: np.ndarray,
-    cur: np.ndarray, trigger: int, want_trades: bool, limit_ts: int,
+    kind: np.ndarray,
+    rside: np.ndarray,
+    rtick: np.ndarray,
+    rlots: np.ndarray,
+    flags: np.ndarray,
+    ve: np.ndarray,
+    lo: np.ndarray,
+    vb: np.ndarray,
+    va: np.ndarray,
+    vst: np.ndarray,
+    sb: np.ndarray,
+    sa: np.ndarray,
+    sst: np.ndarray,
+    shared: bool,
+    active: np.ndarray,
+    oside: np.ndarray,
+    otick: np.ndarray,
+    leaves: np.ndarray,
+    front: np.ndarray,
+    cum_trade: np.ndarray,
+    fill: np.ndarray,
+    watch: np.ndarray,
+    qcode: int,
+    qparam: float,
+    scratch: np.ndarray,
+    cur: np.ndarray,
+    trigger: int,
+    want_trades: bool,
+    limit_ts: int,
 ) -> int:
     """Advance the replay; see the module docstring for the return values."""
     n = len(kind)
@@ -115,15 +148,36 @@ def advance(
         if shared:
             if cur[C_PENDING] == 1:
                 cur[C_PENDING] = 0
-                r = _strategy_row(iv - 1, kind, rside, rtick, rlots, flags, sb, sa, sst, False, cur, trigger, want_trades)
+                r = _strategy_row(
+                    iv - 1, kind, rside, rtick, rlots, flags, sb, sa, sst, False, cur, trigger, want_trades
+                )
                 if r != R_LIMIT:
                     return r
             if iv >= n:
                 return R_END
             if ve[iv] > limit_ts:
                 return R_LIMIT
-            code = venue_row(iv, kind, rside, rtick, rlots, vb, va, vst, active, oside, otick, leaves, front,
-                             cum_trade, fill, watch, qcode, qparam, scratch)
+            code = venue_row(
+                iv,
+                kind,
+                rside,
+                rtick,
+                rlots,
+                vb,
+                va,
+                vst,
+                active,
+                oside,
+                otick,
+                leaves,
+                front,
+                cum_trade,
+                fill,
+                watch,
+                qcode,
+                qparam,
+                scratch,
+            )
             if code == ROW_OUT_OF_RANGE:
                 cur[C_OUT] = iv
                 cur[C_CODE] = 0
@@ -134,7 +188,9 @@ def advance(
                 cur[C_OUT] = iv
                 cur[C_CODE] = code
                 return R_VENUE
-            r = _strategy_row(iv, kind, rside, rtick, rlots, flags, sb, sa, sst, False, cur, trigger, want_trades)
+            r = _strategy_row(
+                iv, kind, rside, rtick, rlots, flags, sb, sa, sst, False, cur, trigger, want_trades
+            )
             if r != R_LIMIT:
                 return r
             continue
@@ -146,8 +202,27 @@ def advance(
         if tv <= ts:
             if tv > limit_ts:
                 return R_LIMIT
-            code = venue_row(iv, kind, rside, rtick, rlots, vb, va, vst, active, oside, otick, leaves, front,
-                             cum_trade, fill, watch, qcode, qparam, scratch)
+            code = venue_row(
+                iv,
+                kind,
+                rside,
+                rtick,
+                rlots,
+                vb,
+                va,
+                vst,
+                active,
+                oside,
+                otick,
+                leaves,
+                front,
+                cum_trade,
+                fill,
+                watch,
+                qcode,
+                qparam,
+                scratch,
+            )
             if code == ROW_OUT_OF_RANGE:
                 cur[C_OUT] = iv
                 cur[C_CODE] = 0
@@ -160,7 +235,9 @@ def advance(
         else:
             if ts > limit_ts:
                 return R_LIMIT
-            r = _strategy_row(i_s, kind, rside, rtick, rlots, flags, sb, sa, sst, True, cur, trigger, want_trades)
+            r = _strategy_row(
+                i_s, kind, rside, rtick, rlots, flags, sb, sa, sst, True, cur, trigger, want_trades
+            )
             if r == R_GROW:
                 cur[C_OUT] = i_s
                 cur[C_CODE] = 1

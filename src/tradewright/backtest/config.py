@@ -11,7 +11,15 @@ import msgspec
 from tradewright.config.loader import apply_env_overrides, load_toml, to_struct
 from tradewright.core.errors import ConfigError
 
-__all__ = ["AccountConfig", "DataConfig", "RunConfig", "RunSection", "StrategyConfig", "VenueConfig", "load_run_config"]
+__all__ = [
+    "AccountConfig",
+    "DataConfig",
+    "RunConfig",
+    "RunSection",
+    "StrategyConfig",
+    "VenueConfig",
+    "load_run_config",
+]
 
 NonNeg = Annotated[int, msgspec.Meta(ge=0)]
 
@@ -66,7 +74,6 @@ class RunConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     run: RunSection = msgspec.field(default_factory=RunSection)
     venue: VenueConfig = msgspec.field(default_factory=VenueConfig)
     account: AccountConfig = msgspec.field(default_factory=AccountConfig)
-    risk: dict[str, Any] = msgspec.field(default_factory=dict)
     base_dir: str = "."
     source_text: str = ""
 

@@ -29,6 +29,8 @@ from tradewright.strategy.base import BookTrigger, Strategy
 
 __all__ = ["BacktestEngine", "BacktestResult"]
 
+_advance: Callable[..., int] = _loop.advance  # compiled; typed loosely for mypy
+
 _TRIGGERS = {
     BookTrigger.TOP_PRICE: _loop.TRIGGER_TOP_PRICE,
     BookTrigger.TOP: _loop.TRIGGER_TOP,
@@ -118,9 +120,11 @@ class BacktestEngine:
         if n:
             kernel.schedule(int(self._ve[0]), self._sample, None)
         kernel.start()
-        trigger = _TRIGGERS[kernel.book_trigger(iid)] if any(
-            s.wants("on_book") for s in kernel.strategies_for(iid)
-        ) else _loop.TRIGGER_NONE
+        trigger = (
+            _TRIGGERS[kernel.book_trigger(iid)]
+            if any(s.wants("on_book") for s in kernel.strategies_for(iid))
+            else _loop.TRIGGER_NONE
+        )
         want_trades = any(s.wants("on_trade") for s in kernel.strategies_for(iid))
         cur = np.zeros(9, dtype=np.int64)
         cur[_loop.C_BB] = cur[_loop.C_BA] = -2
@@ -133,9 +137,23 @@ class BacktestEngine:
         while True:
             vb, va, vst = self.venue_book.arrays
             sb, sa, sst = strategy_book.arrays
-            reason = _loop.advance(
-                *cols, vb, va, vst, sb, sa, sst, self.shared, *own.arrays(), qm.code, qm.param, scratch,
-                cur, trigger, want_trades, kernel.next_due_ns(),
+            reason = _advance(
+                *cols,
+                vb,
+                va,
+                vst,
+                sb,
+                sa,
+                sst,
+                self.shared,
+                *own.arrays(),
+                qm.code,
+                qm.param,
+                scratch,
+                cur,
+                trigger,
+                want_trades,
+                kernel.next_due_ns(),
             )
             if reason == _loop.R_END:
                 break

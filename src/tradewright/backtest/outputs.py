@@ -17,8 +17,22 @@ from tradewright.model.orders import Order
 __all__ = ["ORDER_COLUMNS", "RunFolder"]
 
 ORDER_COLUMNS = (
-    "client_order_id", "instrument_id", "side", "order_type", "time_in_force", "post_only", "reduce_only", "price",
-    "quantity", "status", "filled_qty", "avg_px", "fees", "ts_init_ns", "ts_last_ns", "reason",
+    "client_order_id",
+    "instrument_id",
+    "side",
+    "order_type",
+    "time_in_force",
+    "post_only",
+    "reduce_only",
+    "price",
+    "quantity",
+    "status",
+    "filled_qty",
+    "avg_px",
+    "fees",
+    "ts_init_ns",
+    "ts_last_ns",
+    "reason",
 )
 
 
@@ -57,10 +71,22 @@ class RunFolder:
                     break
             rows.append(
                 (
-                    o.client_order_id, str(o.instrument_id), o.side.value, o.order_type.value, o.time_in_force.value,
-                    int(o.post_only), int(o.reduce_only), "" if o.price is None else str(o.price), str(o.quantity),
-                    o.status.value, str(o.filled_qty), "" if o.avg_px is None else str(o.avg_px), str(o.fees),
-                    o.ts_init, o.ts_last, reason,
+                    o.client_order_id,
+                    str(o.instrument_id),
+                    o.side.value,
+                    o.order_type.value,
+                    o.time_in_force.value,
+                    int(o.post_only),
+                    int(o.reduce_only),
+                    "" if o.price is None else str(o.price),
+                    str(o.quantity),
+                    o.status.value,
+                    str(o.filled_qty),
+                    "" if o.avg_px is None else str(o.avg_px),
+                    str(o.fees),
+                    o.ts_init,
+                    o.ts_last,
+                    reason,
                 )
             )
         self.write_csv("orders.csv", ORDER_COLUMNS, rows)

@@ -17,12 +17,35 @@ from tradewright.model.events import Event, OrderFilled
 __all__ = ["EQUITY_COLUMNS", "FILL_COLUMNS", "RunRecorder"]
 
 FILL_COLUMNS = (
-    "ts_event_ns", "ts_iso", "client_order_id", "venue_order_id", "trade_id", "instrument_id", "side", "price",
-    "quantity", "liquidity", "fee", "fee_currency", "position_after", "realized_pnl_after",
+    "ts_event_ns",
+    "ts_iso",
+    "client_order_id",
+    "venue_order_id",
+    "trade_id",
+    "instrument_id",
+    "side",
+    "price",
+    "quantity",
+    "liquidity",
+    "fee",
+    "fee_currency",
+    "position_after",
+    "realized_pnl_after",
 )
 EQUITY_COLUMNS = (
-    "ts_ns", "ts_iso", "mid", "best_bid", "best_ask", "own_bid", "own_ask", "position", "cash", "equity",
-    "realized_pnl", "unrealized_pnl", "fees",
+    "ts_ns",
+    "ts_iso",
+    "mid",
+    "best_bid",
+    "best_ask",
+    "own_bid",
+    "own_ask",
+    "position",
+    "cash",
+    "equity",
+    "realized_pnl",
+    "unrealized_pnl",
+    "fees",
 )
 
 
@@ -33,7 +56,9 @@ def _s(value: object) -> str:
 class RunRecorder:
     """An `EventSink` that keeps a run's rows in memory (fills, equity) and streams events to a file."""
 
-    def __init__(self, kernel: Kernel, instrument_id: InstrumentId, events_file: IO[bytes] | None = None) -> None:
+    def __init__(
+        self, kernel: Kernel, instrument_id: InstrumentId, events_file: IO[bytes] | None = None
+    ) -> None:
         self._kernel = kernel
         self._iid = instrument_id
         self._events_file = events_file
@@ -71,9 +96,20 @@ class RunRecorder:
         self.max_abs_position = max(self.max_abs_position, abs(pos.quantity))
         self.fills.append(
             (
-                str(fill.ts_event), ns_to_iso(fill.ts_event), fill.client_order_id, fill.venue_order_id,
-                fill.trade_id, str(fill.instrument_id), fill.side.value, str(fill.last_px), str(fill.last_qty),
-                fill.liquidity.value, str(fill.fee), fill.fee_currency, str(pos.quantity), str(pos.realized_pnl),
+                str(fill.ts_event),
+                ns_to_iso(fill.ts_event),
+                fill.client_order_id,
+                fill.venue_order_id,
+                fill.trade_id,
+                str(fill.instrument_id),
+                fill.side.value,
+                str(fill.last_px),
+                str(fill.last_qty),
+                fill.liquidity.value,
+                str(fill.fee),
+                fill.fee_currency,
+                str(pos.quantity),
+                str(pos.realized_pnl),
             )
         )
         self.sample(fill.ts_event)
@@ -106,8 +142,18 @@ class RunRecorder:
                 own_ask = order.price if own_ask is None else min(own_ask, order.price)
         self.equity.append(
             (
-                str(ts_ns), ns_to_iso(ts_ns), _s(mid), _s(book.best_bid), _s(book.best_ask), _s(own_bid),
-                _s(own_ask), str(pos.quantity), str(cash), str(equity), str(pos.realized_pnl), str(unreal),
+                str(ts_ns),
+                ns_to_iso(ts_ns),
+                _s(mid),
+                _s(book.best_bid),
+                _s(book.best_ask),
+                _s(own_bid),
+                _s(own_ask),
+                str(pos.quantity),
+                str(cash),
+                str(equity),
+                str(pos.realized_pnl),
+                str(unreal),
                 str(pos.fees),
             )
         )

@@ -55,7 +55,9 @@ def load_strategy_class(config: RunConfig) -> type[Strategy]:
             raise ConfigError(f"`strategy.module`: cannot import {sc.module}: {exc}") from None
     cls = getattr(module, sc.class_name, None)
     if not (isinstance(cls, type) and issubclass(cls, Strategy)):
-        raise ConfigError(f"`strategy.class`: {sc.class_name} is not a Strategy subclass in {sc.path or sc.module}")
+        raise ConfigError(
+            f"`strategy.class`: {sc.class_name} is not a Strategy subclass in {sc.path or sc.module}"
+        )
     return cls
 
 
@@ -93,23 +95,12 @@ def build_engine(config: RunConfig, stream: MarketStream, events_file: Any = Non
         market_data_latency_ns=v.market_data_latency_us * 1000,
         queue_model=queue_model_from_config(v.queue_model, v.queue_power),
         fees=FeeModel(v.maker_fee, v.taker_fee),
-        risk=_build_risk(config),
         seed=config.run.seed,
         equity_sample_ns=config.run.equity_sample_ms * 1_000_000,
         events_file=events_file,
     )
     engine.add_strategy(make_strategy(config, stream))
     return engine
-
-
-def _build_risk(config: RunConfig) -> Any:
-    if not config.risk:
-        return None
-    try:
-        from tradewright.risk import build_risk_engine  # type: ignore[attr-defined]
-    except ImportError:
-        raise ConfigError("`risk` section given, but this build has no risk engine") from None
-    return build_risk_engine(config.risk)
 
 
 def run_backtest(
@@ -183,7 +174,9 @@ def engine_stream_span(result: BacktestResult) -> str:
     return span_text(int(rec.equity[0][0]), int(rec.equity[-1][0]))
 
 
-def write_outputs(folder: RunFolder, result: BacktestResult, summary: dict[str, Any], config: RunConfig) -> None:
+def write_outputs(
+    folder: RunFolder, result: BacktestResult, summary: dict[str, Any], config: RunConfig
+) -> None:
     rec = result.recorder
     folder.write_text("config.toml", config.source_text)
     folder.write_orders(result.kernel.orders.all_orders)
@@ -228,10 +221,16 @@ def build_report_html(result: BacktestResult, summary: dict[str, Any], config: R
         x_labels=labels,
     )
     inventory = svg_chart(
-        "Inventory", [("position", xs, _col(eq, "position", EQUITY_COLUMNS), "#8e44ad")], x_labels=labels, step=True
+        "Inventory",
+        [("position", xs, _col(eq, "position", EQUITY_COLUMNS), "#8e44ad")],
+        x_labels=labels,
+        step=True,
     )
     headline = {k: v for k, v in summary.items() if k not in ("output_folder",)}
     return render_report(
-        f"Backtest: {config.run.name}", f"{summary['instrument']} · {summary['data_span']}", headline,
-        [price, equity, inventory], config.source_text,
+        f"Backtest: {config.run.name}",
+        f"{summary['instrument']} · {summary['data_span']}",
+        headline,
+        [price, equity, inventory],
+        config.source_text,
     )

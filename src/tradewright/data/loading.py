@@ -34,21 +34,28 @@ def load_stream(paths: Sequence[Path], *, fmt: str = "auto", market: str = "", s
     if fmt == "auto":
         fmt = detect_format(Path(paths[0]))
     if fmt == "binance":
-        from tradewright.data.binance import load_binance
+        from tradewright.data.binance import BinanceMarket, binance_instrument, load_binance
 
-        return load_binance([Path(p) for p in paths], market=market or None, symbol=symbol or None)
+        instrument = None
+        if market:
+            if not symbol:
+                raise ConfigError("`data.market` needs `data.symbol` too")
+            instrument = binance_instrument(BinanceMarket(market), symbol)
+        return load_binance([Path(p) for p in paths], instrument=instrument, symbol=symbol or None)
     if fmt == "es":
         from tradewright.data.es_bench import load_es_l2
 
         if len(paths) != 1:
             raise ConfigError("the ES L2 format takes one file")
-        return load_es_l2(Path(paths[0]))
+        stream: MarketStream = load_es_l2(Path(paths[0]))
+        return stream
     if fmt == "parquet":
         from tradewright.data.cache import read_stream
 
         if len(paths) != 1:
             raise ConfigError("a Parquet cache is one file")
-        return read_stream(Path(paths[0]))
+        cached: MarketStream = read_stream(Path(paths[0]))
+        return cached
     if fmt == "tardis":
         raise ConfigError("Tardis CSVs need an instrument: import them with `tradewright data import` first")
     raise ConfigError(f"unknown data format {fmt!r}")

@@ -94,7 +94,9 @@ class StreamBuilder:
         self._cols: dict[str, list[int]] = {name: [] for name in COLUMNS}
         self.stats: dict[str, int] = {}
 
-    def add(self, ts_event: int, ts_recv: int, kind: int, side: int, tick: int, lots: int, update_id: int) -> None:
+    def add(
+        self, ts_event: int, ts_recv: int, kind: int, side: int, tick: int, lots: int, update_id: int
+    ) -> None:
         c = self._cols
         c["ts_event"].append(ts_event)
         c["ts_recv"].append(ts_recv)
@@ -117,6 +119,8 @@ class StreamBuilder:
         return len(self._cols["ts_recv"])
 
     def build(self) -> MarketStream:
-        arrays = {name: np.asarray(values, dtype=dtype) for (name, values), dtype in zip(
-            self._cols.items(), COLUMNS.values(), strict=True)}
+        arrays: dict[str, np.ndarray] = {
+            name: np.asarray(values, dtype=dtype)
+            for (name, values), dtype in zip(self._cols.items(), COLUMNS.values(), strict=True)
+        }
         return MarketStream(self.instrument, source=self.source, stats=dict(self.stats), **arrays)

@@ -1,7 +1,13 @@
-"""A position in one instrument: signed size, average entry price, realised PnL and fees (exact)."""
+"""A position in one instrument: signed size, entry price, realised PnL and fees — all exact.
+
+Open size is kept as FIFO lots (price, size), so realised PnL (exit - entry) x size x multiplier and
+unrealised PnL at a mark are sums of exact products: no division ever touches money. `avg_px` is the
+size-weighted entry price of what is open, for display.
+"""
 
 from __future__ import annotations
 
+from collections import deque
 from decimal import Decimal
 
 from tradewright.model.enums import OrderSide
@@ -19,49 +25,89 @@ class Position:
     realised PnL is `realized_pnl - fees`.
     """
 
-    __slots__ = ("avg_px", "fees", "instrument", "quantity", "realized_pnl", "traded_volume")
+    __slots__ = ("_lots", "fees", "instrument", "quantity", "realized_pnl", "traded_volume")
 
     def __init__(self, instrument: Instrument) -> None:
         self.instrument = instrument
         self.quantity = _ZERO
-        self.avg_px = _ZERO
         self.realized_pnl = _ZERO
         self.fees = _ZERO
         self.traded_volume = _ZERO
+        self._lots: deque[list[Decimal]] = deque()  # [price, size > 0], oldest first
+
+    @classmethod
+    def restore(
+        cls,
+        instrument: Instrument,
+        *,
+        quantity: Decimal,
+        realized_pnl: Decimal,
+        fees: Decimal,
+        traded_volume: Decimal = _ZERO,
+        lots: list[tuple[Decimal, Decimal]] | None = None,
+        avg_px: Decimal | None = None,
+    ) -> Position:
+        """Rebuild a position from storage: from its open lots (exact), or from one average price."""
+        pos = cls(instrument)
+        pos.quantity = quantity
+        pos.realized_pnl = realized_pnl
+        pos.fees = fees
+        pos.traded_volume = traded_volume
+        if lots is None:
+            lots = [] if quantity == 0 else [(avg_px if avg_px is not None else _ZERO, abs(quantity))]
+        if sum((size for _, size in lots), _ZERO) != abs(quantity):
+            raise ValueError(f"{instrument.id}: open lots do not add up to the position {quantity}")
+        pos._lots.extend([price, size] for price, size in lots)
+        return pos
+
+    def open_lots(self) -> list[tuple[Decimal, Decimal]]:
+        """The open (price, size) lots, oldest first (sizes are positive)."""
+        return [(lot[0], lot[1]) for lot in self._lots]
 
     @property
     def is_flat(self) -> bool:
         return self.quantity == 0
 
+    @property
+    def avg_px(self) -> Decimal:
+        """Size-weighted entry price of the open size (0 when flat); for display, not for PnL."""
+        if not self._lots:
+            return _ZERO
+        if self.instrument.inverse:
+            size = sum((lot[1] for lot in self._lots), _ZERO)
+            return size / sum((lot[1] / lot[0] for lot in self._lots), _ZERO)
+        cost = sum((lot[0] * lot[1] for lot in self._lots), _ZERO)
+        return cost / abs(self.quantity)
+
     def apply_fill(self, side: OrderSide, price: Decimal, size: Decimal, fee: Decimal = _ZERO) -> Decimal:
         """Apply a fill; return the PnL it realised (before fees)."""
-        signed = size if side is OrderSide.BUY else -size
         self.fees += fee
         self.traded_volume += size
-        old = self.quantity
+        direction = 1 if side is OrderSide.BUY else -1
+        held = 1 if self.quantity > 0 else -1 if self.quantity < 0 else 0
+        remaining = size
         realized = _ZERO
-        if old == 0 or (old > 0) == (signed > 0):
-            # Opening or adding: the average price moves to the size-weighted mean.
-            new = old + signed
-            self.avg_px = self._weighted_avg(old, signed, price)
-            self.quantity = new
-            return _ZERO
-        closing = min(abs(signed), abs(old))
-        direction = 1 if old > 0 else -1
-        realized = self._pnl(direction * closing, self.avg_px, price)
+        if held != 0 and held != direction:
+            lots = self._lots
+            while remaining > 0 and lots:
+                lot = lots[0]
+                take = min(lot[1], remaining)
+                realized += self._pnl(held * take, lot[0], price)
+                lot[1] -= take
+                remaining -= take
+                if lot[1] == 0:
+                    lots.popleft()
+        if remaining > 0:
+            self._lots.append([price, remaining])
+        self.quantity += direction * size
         self.realized_pnl += realized
-        new = old + signed
-        if new == 0:
-            self.avg_px = _ZERO
-        elif (new > 0) != (old > 0):
-            self.avg_px = price  # flipped: the rest opened at this fill's price
-        self.quantity = new
         return realized
 
     def unrealized_pnl(self, mark: Decimal) -> Decimal:
         if self.quantity == 0:
             return _ZERO
-        return self._pnl(self.quantity, self.avg_px, mark)
+        held = 1 if self.quantity > 0 else -1
+        return sum((self._pnl(held * lot[1], lot[0], mark) for lot in self._lots), _ZERO)
 
     def _pnl(self, signed_qty: Decimal, entry: Decimal, exit_: Decimal) -> Decimal:
         inst = self.instrument
@@ -69,13 +115,7 @@ class Position:
             return signed_qty * inst.multiplier * (1 / entry - 1 / exit_)
         return signed_qty * (exit_ - entry) * inst.multiplier
 
-    def _weighted_avg(self, old: Decimal, add: Decimal, price: Decimal) -> Decimal:
-        if old == 0:
-            return price
-        if self.instrument.inverse:
-            # Inverse contracts average in 1/price space.
-            return (abs(old) + abs(add)) / (abs(old) / self.avg_px + abs(add) / price)
-        return (self.avg_px * abs(old) + price * abs(add)) / (abs(old) + abs(add))
-
     def __repr__(self) -> str:
-        return f"Position({self.instrument.id} qty={self.quantity} avg={self.avg_px} rpnl={self.realized_pnl})"
+        return (
+            f"Position({self.instrument.id} qty={self.quantity} avg={self.avg_px} rpnl={self.realized_pnl})"
+        )

@@ -52,8 +52,8 @@ from tradewright.sim._kernels import (
     ROW_CUSTOM_QUEUE,
     ROW_FILL,
     ROW_OUT_OF_RANGE,
-    venue_row,
 )
+from tradewright.sim._kernels import venue_row as _venue_row
 from tradewright.sim.fees import FeeModel
 from tradewright.sim.latency import ConstantLatency, LatencyModel
 from tradewright.sim.own_orders import OwnOrders
@@ -62,6 +62,7 @@ from tradewright.sim.queue import ConservativeQueue, QueueModel
 __all__ = ["SimVenue"]
 
 Scheduler = Callable[[int, Callable[[Any], None], Any], None]
+venue_row: Callable[..., int] = _venue_row  # compiled; typed loosely for mypy
 
 
 @dataclass(slots=True)

@@ -37,8 +37,10 @@ def make_instrument(
     )
 
 
-def btc_perp(**kw: str) -> Instrument:
-    return make_instrument("BTCUSDT-PERP", "BINANCE", tick="0.1", lot="0.001", **kw)
+def btc_perp(maker_fee: str = "0", taker_fee: str = "0") -> Instrument:
+    return make_instrument(
+        "BTCUSDT-PERP", "BINANCE", tick="0.1", lot="0.001", maker_fee=maker_fee, taker_fee=taker_fee
+    )
 
 
 def es_future() -> Instrument:
