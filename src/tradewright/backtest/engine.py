@@ -10,8 +10,8 @@ from typing import IO
 
 import numpy as np
 
+from tradewright.analysis.recorder import RunRecorder
 from tradewright.backtest import _loop
-from tradewright.backtest.recorder import RunRecorder
 from tradewright.core.clock import SimClock
 from tradewright.core.ids import InstrumentId
 from tradewright.engine.kernel import Kernel

@@ -6,15 +6,13 @@ import importlib
 import importlib.util
 import sys
 from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tradewright.analysis.report import render_report, svg_chart
+from tradewright.analysis.run_folder import RunFolder
+from tradewright.analysis.run_summary import summary_of, write_outputs
 from tradewright.backtest.config import RunConfig
-from tradewright.backtest.engine import BacktestEngine, BacktestResult
-from tradewright.backtest.outputs import RunFolder, span_text
-from tradewright.backtest.recorder import EQUITY_COLUMNS, FILL_COLUMNS
+from tradewright.backtest.engine import BacktestEngine
 from tradewright.config.loader import to_struct
 from tradewright.core.errors import ConfigError, TradewrightError
 from tradewright.data.loading import load_stream
@@ -24,7 +22,7 @@ from tradewright.sim.latency import ConstantLatency, EmpiricalLatency, LatencyMo
 from tradewright.sim.queue import queue_model_from_config
 from tradewright.strategy.base import Strategy
 
-__all__ = ["build_latency", "load_strategy_class", "make_strategy", "run_backtest", "summary_of"]
+__all__ = ["build_latency", "load_strategy_class", "make_strategy", "run_backtest"]
 
 
 def resolve(config: RunConfig, relative: str) -> Path:
@@ -123,114 +121,24 @@ def run_backtest(
         with folder.path("events.jsonl").open("wb") as events:
             engine = build_engine(config, stream, events)
             result = engine.run(progress)
-        summary = summary_of(result, folder.final, config)
-        write_outputs(folder, result, summary, config)
+        summary = summary_of(
+            result.kernel,
+            result.recorder,
+            rows=result.rows,
+            wall_seconds=result.wall_seconds,
+            folder=folder.final,
+            starting_balance=config.account.starting_balance,
+        )
+        write_outputs(
+            folder,
+            result.kernel,
+            result.recorder,
+            summary,
+            title=f"Backtest: {config.run.name}",
+            config_text=config.source_text,
+        )
         final = folder.commit()
     except BaseException:
         folder.abandon()
         raise
     return final, summary
-
-
-def summary_of(result: BacktestResult, folder: Path, config: RunConfig) -> dict[str, Any]:
-    kernel = result.kernel
-    inst = kernel.instruments[result.instrument_id]
-    rec = result.recorder
-    pos = kernel.portfolio.position(inst)
-    last = rec.equity[-1] if rec.equity else None
-    unreal = Decimal(last[EQUITY_COLUMNS.index("unrealized_pnl")]) if last else Decimal(0)
-    equity = Decimal(last[EQUITY_COLUMNS.index("equity")]) if last else config.account.starting_balance
-    orders = kernel.orders.all_orders
-    stream = engine_stream_span(result)
-    return {
-        "output_folder": str(folder),
-        "instrument": str(inst.id),
-        "data_span": stream,
-        "events": result.rows,
-        "orders": len(orders),
-        "orders_denied": kernel.counts.get("orders_denied", 0),
-        "orders_rejected": sum(1 for o in orders if o.status.value == "REJECTED"),
-        "fills": len(rec.fills),
-        "maker_volume": str(rec.maker_volume),
-        "taker_volume": str(rec.taker_volume),
-        "fees": str(pos.fees),
-        "realized_pnl": str(pos.realized_pnl),
-        "unrealized_pnl": str(unreal),
-        "net_pnl": str(equity - config.account.starting_balance),
-        "starting_balance": str(config.account.starting_balance),
-        "final_equity": str(equity),
-        "final_position": str(pos.quantity),
-        "max_abs_inventory": str(rec.max_abs_position),
-        "wall_seconds": round(result.wall_seconds, 3),
-        "events_per_second": round(result.events_per_second),
-        "settle_currency": inst.settle,
-    }
-
-
-def engine_stream_span(result: BacktestResult) -> str:
-    rec = result.recorder
-    if not rec.equity:
-        return ""
-    return span_text(int(rec.equity[0][0]), int(rec.equity[-1][0]))
-
-
-def write_outputs(
-    folder: RunFolder, result: BacktestResult, summary: dict[str, Any], config: RunConfig
-) -> None:
-    rec = result.recorder
-    folder.write_text("config.toml", config.source_text)
-    folder.write_orders(result.kernel.orders.all_orders)
-    folder.write_csv("fills.csv", FILL_COLUMNS, rec.fills)
-    folder.write_csv("equity.csv", EQUITY_COLUMNS, rec.equity)
-    folder.write_json("summary.json", summary)
-    folder.write_text("report.html", build_report_html(result, summary, config))
-
-
-def _col(rows: list[tuple[str, ...]], name: str, columns: tuple[str, ...]) -> list[float | None]:
-    i = columns.index(name)
-    return [float(r[i]) if r[i] != "" else None for r in rows]
-
-
-def build_report_html(result: BacktestResult, summary: dict[str, Any], config: RunConfig) -> str:
-    rec = result.recorder
-    eq = rec.equity
-    t0 = int(eq[0][0]) if eq else 0
-    xs = [(int(r[0]) - t0) / 1e9 for r in eq]
-    fill_x = [(int(r[0]) - t0) / 1e9 for r in rec.fills]
-    fill_px = [float(r[FILL_COLUMNS.index("price")]) for r in rec.fills]
-    buys = [(x, p) for x, p, r in zip(fill_x, fill_px, rec.fills, strict=True) if r[6] == "BUY"]
-    sells = [(x, p) for x, p, r in zip(fill_x, fill_px, rec.fills, strict=True) if r[6] == "SELL"]
-    labels = (eq[0][1], eq[-1][1]) if eq else ("", "")
-    price = svg_chart(
-        "Price, own quotes and fills",
-        [
-            ("mid", xs, _col(eq, "mid", EQUITY_COLUMNS), "#3b4252"),
-            ("own bid", xs, _col(eq, "own_bid", EQUITY_COLUMNS), "#2e8b57"),
-            ("own ask", xs, _col(eq, "own_ask", EQUITY_COLUMNS), "#c0392b"),
-        ],
-        markers=[
-            ("buy fills", [b[0] for b in buys], [b[1] for b in buys], "#1e7d32"),
-            ("sell fills", [s[0] for s in sells], [s[1] for s in sells], "#b71c1c"),
-        ],
-        x_labels=labels,
-        height=320,
-    )
-    equity = svg_chart(
-        f"Equity ({summary['settle_currency']})",
-        [("equity", xs, _col(eq, "equity", EQUITY_COLUMNS), "#2b6cb0")],
-        x_labels=labels,
-    )
-    inventory = svg_chart(
-        "Inventory",
-        [("position", xs, _col(eq, "position", EQUITY_COLUMNS), "#8e44ad")],
-        x_labels=labels,
-        step=True,
-    )
-    headline = {k: v for k, v in summary.items() if k not in ("output_folder",)}
-    return render_report(
-        f"Backtest: {config.run.name}",
-        f"{summary['instrument']} · {summary['data_span']}",
-        headline,
-        [price, equity, inventory],
-        config.source_text,
-    )

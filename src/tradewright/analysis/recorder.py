@@ -61,6 +61,7 @@ class RunRecorder:
     ) -> None:
         self._kernel = kernel
         self._iid = instrument_id
+        self.instrument_id = instrument_id
         self._events_file = events_file
         self._encoder = msgspec.json.Encoder()
         self.fills: list[tuple[str, ...]] = []
