@@ -1,7 +1,7 @@
 """Backtests: replay recorded data through the kernel and the simulated venue; write a run folder."""
 
-from tradewright.backtest.config import RunConfig, load_run_config
 from tradewright.backtest.engine import BacktestEngine, BacktestResult
 from tradewright.backtest.runner import run_backtest
+from tradewright.config.run import RunConfig, load_run_config
 
 __all__ = ["BacktestEngine", "BacktestResult", "RunConfig", "load_run_config", "run_backtest"]

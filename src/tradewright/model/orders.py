@@ -62,6 +62,7 @@ TRANSITIONS: dict[tuple[OrderStatus, type[OrderEvent]], OrderStatus | str] = {
     (S.PENDING_CANCEL, OrderFilled): _FILL,  # a fill racing the cancel wins if it was first at the venue
     (S.PENDING_CANCEL, OrderExpired): S.EXPIRED,
     (S.PENDING_CANCEL, OrderAccepted): S.PENDING_CANCEL,  # a late ack does not undo the cancel request
+    (S.PENDING_CANCEL, OrderRejected): S.REJECTED,  # the venue refused the order before our cancel arrived
     (S.PENDING_UPDATE, OrderUpdated): _PREV,
     (S.PENDING_UPDATE, OrderModifyRejected): _PREV,
     (S.PENDING_UPDATE, OrderFilled): _FILL,
@@ -69,6 +70,7 @@ TRANSITIONS: dict[tuple[OrderStatus, type[OrderEvent]], OrderStatus | str] = {
     (S.PENDING_UPDATE, OrderExpired): S.EXPIRED,
     (S.PENDING_UPDATE, OrderAccepted): S.PENDING_UPDATE,
     (S.PENDING_UPDATE, OrderPendingCancel): S.PENDING_CANCEL,
+    (S.PENDING_UPDATE, OrderRejected): S.REJECTED,
 }
 
 
@@ -186,7 +188,9 @@ class Order:
 
     def _apply_fill(self, fill: OrderFilled) -> None:
         if fill.last_qty <= 0:
-            raise InvalidStateTransition(f"order {self.client_order_id}: fill size must be > 0, got {fill.last_qty}")
+            raise InvalidStateTransition(
+                f"order {self.client_order_id}: fill size must be > 0, got {fill.last_qty}"
+            )
         if self.filled_qty + fill.last_qty > self.quantity:
             raise InvalidStateTransition(
                 f"order {self.client_order_id}: fill of {fill.last_qty} overfills "

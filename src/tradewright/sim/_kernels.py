@@ -155,10 +155,9 @@ def venue_row(
                         if q < old:
                             front[j] = queue_after_decrease(qcode, qparam, front[j], old, q, cum_trade[j])
                         cum_trade[j] = 0.0
-            if q > 0 and t <= watch[4]:
-                # a bid at or above one of our asks: the market went through it
-                if _mark_cross(active, side, tick, leaves, fill, -1, t):
-                    return ROW_FILL
+            # a bid at or above one of our asks: the market went through it
+            if q > 0 and t <= watch[4] and _mark_cross(active, side, tick, leaves, fill, -1, t):
+                return ROW_FILL
         else:
             if watch[3] <= t <= watch[4]:
                 if q < old and qcode == QUEUE_CUSTOM:

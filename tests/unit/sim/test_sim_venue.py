@@ -38,7 +38,10 @@ def run(
 ) -> tuple[ScriptedStrategy, BacktestResult]:
     lat = int(latency_ms * MS)
     engine = BacktestEngine(
-        stream, starting_balance=D(10_000), latency=ConstantLatency(lat, lat), queue_model=queue or ConservativeQueue()
+        stream,
+        starting_balance=D(10_000),
+        latency=ConstantLatency(lat, lat),
+        queue_model=queue or ConservativeQueue(),
     )
     strategy = ScriptedStrategy(INST.id, actions)
     engine.add_strategy(strategy)
@@ -82,7 +85,9 @@ def test_cancellations_do_not_advance_a_conservative_queue_but_do_advance_a_prob
 
 def test_an_order_sent_at_t_is_live_only_at_t_plus_latency() -> None:
     # Sent at 1 ms with 5 ms latency: the trade at 3 ms happens before it is at the venue.
-    stream = book().level(2, 1, 1000, 0).trade(3, -1, 1000, 50).level(4, 1, 1000, 5).trade(20, -1, 1000, 7).build()
+    stream = (
+        book().level(2, 1, 1000, 0).trade(3, -1, 1000, 50).level(4, 1, 1000, 5).trade(20, -1, 1000, 7).build()
+    )
     s, _ = run(stream, [(1, bid(1000))], latency_ms=5)
     accepted = [e for e in s.events if type(e).__name__ == "OrderAccepted"]
     assert accepted[0].ts_event == 6 * MS  # venue time of acceptance
@@ -102,8 +107,11 @@ def test_venue_answers_reach_the_strategy_after_the_response_latency() -> None:
 def test_cancel_racing_a_fill_is_rejected_when_the_fill_was_first_at_the_venue() -> None:
     # Cancel sent at 10 ms arrives at 15 ms; the fill happened at 12 ms: the cancel is rejected.
     stream = book().trade(12, -1, 1000, 50).build()
-    s, res = run(stream, [(1, bid(1000)), (10, lambda ctx: ctx.cancel(ctx.open_orders()[0].client_order_id))],
-                 latency_ms=5)
+    s, res = run(
+        stream,
+        [(1, bid(1000)), (10, lambda ctx: ctx.cancel(ctx.open_orders()[0].client_order_id))],
+        latency_ms=5,
+    )
     assert s.kinds() == ["OrderAccepted", "OrderFilled"]
     order = res.kernel.orders.all_orders[0]
     assert order.status.value == "FILLED"
@@ -113,8 +121,11 @@ def test_cancel_racing_a_fill_is_rejected_when_the_fill_was_first_at_the_venue()
 
 def test_cancel_that_arrives_before_the_fill_wins() -> None:
     stream = book().trade(20, -1, 1000, 50).build()
-    s, res = run(stream, [(1, bid(1000)), (10, lambda ctx: ctx.cancel(ctx.open_orders()[0].client_order_id))],
-                 latency_ms=5)
+    s, res = run(
+        stream,
+        [(1, bid(1000)), (10, lambda ctx: ctx.cancel(ctx.open_orders()[0].client_order_id))],
+        latency_ms=5,
+    )
     assert s.kinds() == ["OrderAccepted", "OrderCanceled"]
     assert s.fills == []
 
@@ -122,13 +133,15 @@ def test_cancel_that_arrives_before_the_fill_wins() -> None:
 def test_post_only_that_would_cross_is_rejected() -> None:
     s, _ = run(book().build(), [(1, bid(1001, post_only=True))])
     assert s.kinds() == ["OrderRejected"]
-    assert getattr(s.events[0], "reason") == "post_only_would_take"
+    assert s.events[0].reason == "post_only_would_take"
 
 
 def test_post_only_that_rests_is_accepted() -> None:
     s, res = run(book().build(), [(1, bid(1000, post_only=True))])
     assert s.kinds() == ["OrderAccepted"]
-    assert res.kernel.orders.all_orders[0].status.value == "CANCELED"  # by the runner, after the strategy stopped
+    assert (
+        res.kernel.orders.all_orders[0].status.value == "CANCELED"
+    )  # by the runner, after the strategy stopped
 
 
 def test_marketable_limit_walks_the_book_as_taker_and_rests_the_rest() -> None:
@@ -195,10 +208,18 @@ def test_modify_to_a_new_price_loses_queue_priority() -> None:
 @pytest.mark.parametrize("latency_ms", [0.0, 1.0, 3.0])
 def test_cash_plus_position_times_mark_equals_equity_at_every_step(latency_ms: float) -> None:
     stream = (
-        book().trade(10, -1, 1000, 9).level(11, 1, 1000, 0).level(12, -1, 1000, 3)
-        .trade(20, 1, 1000, 9).trade(25, 1, 1001, 8).level(30, 1, 1000, 4).build()
+        book()
+        .trade(10, -1, 1000, 9)
+        .level(11, 1, 1000, 0)
+        .level(12, -1, 1000, 3)
+        .trade(20, 1, 1000, 9)
+        .trade(25, 1, 1001, 8)
+        .level(30, 1, 1000, 4)
+        .build()
     )
-    s, res = run(stream, [(1, bid(1000)), (1, ask(1001)), (13, ask(1000)), (21, bid(999))], latency_ms=latency_ms)
+    s, res = run(
+        stream, [(1, bid(1000)), (1, ask(1001)), (13, ask(1000)), (21, bid(999))], latency_ms=latency_ms
+    )
     assert res.recorder.fills, "the scenario must produce fills"
     start = D(10_000)
     for row in res.recorder.equity:
@@ -207,3 +228,12 @@ def test_cash_plus_position_times_mark_equals_equity_at_every_step(latency_ms: f
             continue
         assert D(cash) + D(pos) * D(mid) == D(equity)
         assert D(equity) - start == D(realized) + D(unrealized) - D(fees)
+
+
+def test_a_venue_reject_that_crosses_our_cancel_ends_the_order_rejected() -> None:
+    # The post-only bid would cross at arrival (rejected at 6 ms); our cancel was sent at 2 ms.
+    s, res = run(book().build(), [(1, bid(1001, post_only=True)),
+                                  (2, lambda ctx: ctx.cancel(ctx.open_orders()[0].client_order_id))], latency_ms=5)
+    order = res.kernel.orders.all_orders[0]
+    assert order.status.value == "REJECTED"
+    assert res.kernel.orders.open_orders() == []

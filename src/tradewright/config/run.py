@@ -77,6 +77,11 @@ class RunConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     base_dir: str = "."
     source_text: str = ""
 
+    def resolve(self, relative: str) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        p = Path(relative)
+        return p if p.is_absolute() else Path(self.base_dir) / p
+
 
 def load_run_config(path: str | Path, overrides: dict[str, Any] | None = None) -> RunConfig:
     """Load and validate a run config; paths inside it are resolved relative to the file."""

@@ -1,0 +1,68 @@
+"""`tradewright paper CONFIG.toml --speed N`: paper-trade a strategy on a recording replayed in real time."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+
+__all__ = ["register"]
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "paper",
+        help="paper-trade on a recording replayed in scaled real time",
+        description="Replay the config's recording at --speed x real time through an asyncio data client into "
+        "the kernel and the simulated venue. SIGINT/SIGTERM cancel every open order, write the outputs and exit 0.",
+    )
+    p.add_argument("config", help="path to the run config (TOML), the same format as for backtest")
+    p.add_argument("--speed", type=float, default=1.0, help="replay speed (10 = ten times real time)")
+    p.add_argument(
+        "--duration", type=float, default=None, metavar="SECONDS", help="stop after this many wall seconds"
+    )
+    p.add_argument("--out", help="output folder (default: run.output_dir from the config, suffixed -paper)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tradewright.backtest.runner import output_dir
+    from tradewright.cli.backtest_cmd import print_summary
+    from tradewright.config.run import load_run_config
+    from tradewright.core.errors import ConfigError
+    from tradewright.data.loading import load_stream
+    from tradewright.live.paper import run_paper
+    from tradewright.strategy.loader import make_strategy
+
+    if args.speed <= 0:
+        raise ConfigError(f"--speed must be > 0, got {args.speed}")
+    if args.duration is not None and args.duration <= 0:
+        raise ConfigError(f"--duration must be > 0, got {args.duration}")
+    config = load_run_config(args.config)
+    stream = load_stream(
+        [config.resolve(p) for p in config.data.paths],
+        fmt=config.data.format,
+        market=config.data.market,
+        symbol=config.data.symbol,
+    )
+    strategy = make_strategy(config, stream.instrument.id)
+    out = output_dir(config, args.out)
+    if args.out is None:
+        out = out.with_name(out.name + "-paper")
+    Console(stderr=True).print(
+        f"paper: {stream.instrument.id} at {args.speed:g}x real time"
+        + (f" for {args.duration:g} s" if args.duration else "")
+        + " — Ctrl-C to stop"
+    )
+    folder, summary = run_paper(config, stream, strategy, speed=args.speed, duration_s=args.duration, out=out)
+    if args.json:
+        json.dump(summary, sys.stdout, indent=2, sort_keys=True)
+        sys.stdout.write("\n")
+    else:
+        print_summary(summary, Console())
+        Console().print(f"report: [bold]{folder / 'report.html'}[/]")
+    return 0

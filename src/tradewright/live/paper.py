@@ -1,0 +1,235 @@
+"""Paper trading on a replayed recording: the same kernel, strategy and simulated venue as a backtest,
+fed by an asyncio data client in scaled real time.
+
+SIGINT/SIGTERM (or the end of `duration_s`, or of the data) stop it in order: the strategy's on_stop,
+a cancel of every open order, the venue's answers processed, a last equity sample, then the outputs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from tradewright.analysis.recorder import RunRecorder
+from tradewright.analysis.run_folder import RunFolder
+from tradewright.analysis.run_summary import summary_of, write_outputs
+from tradewright.config.run import RunConfig
+from tradewright.core.errors import TradewrightError
+from tradewright.engine.kernel import INF, Kernel
+from tradewright.live.clock import ScaledClock
+from tradewright.live.replay_feed import ReplayDataClient
+from tradewright.model.book import OrderBook
+from tradewright.model.columnar import F_LAST, KIND_DELTA, KIND_TRADE, MarketStream
+from tradewright.model.data import TradeTick
+from tradewright.model.enums import OrderSide
+from tradewright.portfolio.portfolio import Portfolio
+from tradewright.sim.factory import build_fees, build_latency, build_queue_model
+from tradewright.sim.venue import SimVenue
+from tradewright.strategy.base import BookTrigger, Strategy
+
+__all__ = ["PaperNode", "run_paper"]
+
+
+class PaperNode:
+    """One instrument, one strategy, one simulated venue, driven by wall-clock time x speed."""
+
+    def __init__(
+        self,
+        stream: MarketStream,
+        strategy: Strategy,
+        config: RunConfig,
+        *,
+        speed: float,
+        events_file: IO[bytes] | None = None,
+    ) -> None:
+        if len(stream) == 0:
+            raise TradewrightError("the recording has no rows")
+        inst = stream.instrument
+        self.stream = stream
+        self.clock = ScaledClock(int(stream.ts_recv[0]), speed)
+        self.kernel = Kernel(
+            self.clock,
+            portfolio=Portfolio({inst.settle: config.account.starting_balance}),
+            id_prefix="PP",
+            fence_strategy_errors=True,
+        )
+        self.book = OrderBook(inst)
+        self.kernel.add_instrument(inst, self.book)
+        self.venue = SimVenue(
+            inst.id.venue,
+            self.clock,
+            self.kernel.schedule,
+            self.kernel.on_venue_event,
+            latency=build_latency(config),
+            fees=build_fees(config),
+            queue_model=build_queue_model(config),
+            seed=config.run.seed,
+        )
+        self.venue.add_instrument(inst, self.book)
+        self.kernel.add_execution_client(self.venue)
+        self.kernel.add_strategy(strategy)
+        self.recorder = RunRecorder(self.kernel, inst.id, events_file)
+        self.kernel.sinks.append(self.recorder)
+        self.sample_ns = config.run.equity_sample_ms * 1_000_000
+        self.rows_done = 0
+        self.stop_reason = ""
+        self._top: tuple[int | None, int | None, int, int] = (None, None, -1, -1)
+
+    async def run(self, stop: asyncio.Event, duration_s: float | None = None) -> None:
+        """Run until the data ends, `duration_s` wall seconds pass, or `stop` is set."""
+        kernel = self.kernel
+        queue: asyncio.Queue[tuple[int, int] | None] = asyncio.Queue(maxsize=256)
+        feed = ReplayDataClient(self.stream, self.clock, queue)
+        feed_task = asyncio.create_task(feed.run(), name="replay-feed")
+        deadline = None if duration_s is None else time.monotonic() + duration_s
+        kernel.schedule(self.clock.now_ns(), self._sample, None)
+        kernel.start()
+        iid = self.stream.instrument.id
+        trigger = kernel.book_trigger(iid)
+        wants_book = any(s.wants("on_book") for s in kernel.strategies_for(iid))
+        wants_trades = any(s.wants("on_trade") for s in kernel.strategies_for(iid))
+        try:
+            while not stop.is_set():
+                if deadline is not None and time.monotonic() >= deadline:
+                    self.stop_reason = f"duration of {duration_s:g} s reached"
+                    break
+                due = kernel.next_due_ns()
+                timeout = 0.05 if due >= INF else min(0.05, self.clock.wall_seconds_until(due))
+                try:
+                    item = await asyncio.wait_for(queue.get(), timeout=max(timeout, 0.0005))
+                except TimeoutError:
+                    kernel.run_due(self.clock.now_ns())
+                    continue
+                if item is None:
+                    self.stop_reason = "end of the recording"
+                    break
+                self._process(item[0], item[1], trigger if wants_book else None, wants_trades)
+            else:
+                self.stop_reason = "stop requested (signal)"
+        finally:
+            feed_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await feed_task
+            self._shutdown()
+
+    def _process(self, start: int, stop: int, trigger: BookTrigger | None, wants_trades: bool) -> None:
+        stream = self.stream
+        kernel = self.kernel
+        iid = stream.instrument.id
+        kind, flags, times = stream.kind, stream.flags, stream.ts_recv
+        for k in range(start, stop):
+            kernel.run_due(int(times[k]))
+            self.venue.on_row(stream, k)
+            kd = kind[k]
+            if kd == KIND_DELTA and trigger is not None and flags[k] & F_LAST and self._top_changed(trigger):
+                kernel.on_book(iid)
+            elif kd == KIND_TRADE and wants_trades:
+                kernel.on_trade(self._trade(k))
+        self.rows_done = stop
+        kernel.run_due(self.clock.now_ns())
+
+    def _top_changed(self, trigger: BookTrigger) -> bool:
+        book = self.book
+        top = (book.best_bid_tick, book.best_ask_tick, book.best_bid_lots, book.best_ask_lots)
+        if trigger is BookTrigger.EVERY:
+            changed = True
+        elif trigger is BookTrigger.TOP_PRICE:
+            changed = top[:2] != self._top[:2]
+        else:
+            changed = top != self._top
+        self._top = top
+        return changed
+
+    def _trade(self, k: int) -> TradeTick:
+        stream = self.stream
+        inst = stream.instrument
+        side = int(stream.side[k])
+        return TradeTick(
+            instrument_id=inst.id,
+            price=inst.ticks_to_price(int(stream.tick[k])),
+            size=inst.lots_to_size(int(stream.lots[k])),
+            aggressor=None if side == 0 else (OrderSide.BUY if side > 0 else OrderSide.SELL),
+            trade_id=str(int(stream.update_id[k])),
+            ts_event=int(stream.ts_event[k]),
+            ts_init=self.clock.now_ns(),
+        )
+
+    def _sample(self, _: Any) -> None:
+        now = self.clock.now_ns()
+        self.recorder.sample(now)
+        self.kernel.schedule(now + self.sample_ns, self._sample, None)
+
+    def _shutdown(self) -> None:
+        """Stop the strategy, cancel every order, let the venue answer, record the final state."""
+        kernel = self.kernel
+        self.clock.freeze()
+        kernel.stop()
+        kernel.cancel_all_orders(actor=f"paper:shutdown ({self.stop_reason})")
+        # Only the venue's answers are still wanted: stop the sampler, drain what is in flight.
+        self._sample = lambda _: None  # type: ignore[method-assign]
+        while kernel.next_due_ns() < INF:
+            kernel.run_due(kernel.next_due_ns())
+        self.recorder.sample(self.clock.now_ns())
+
+
+def run_paper(
+    config: RunConfig,
+    stream: MarketStream,
+    strategy: Strategy,
+    *,
+    speed: float,
+    duration_s: float | None,
+    out: Path,
+) -> tuple[Path, dict[str, Any]]:
+    """Run a paper session with signal handling; write the run folder atomically; return (folder, summary)."""
+    folder = RunFolder(out)
+    started = time.perf_counter()
+    try:
+        with folder.path("events.jsonl").open("wb") as events:
+            node = PaperNode(stream, strategy, config, speed=speed, events_file=events)
+
+            async def main() -> None:
+                stop = asyncio.Event()
+                loop = asyncio.get_running_loop()
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.add_signal_handler(sig, stop.set)
+                try:
+                    await node.run(stop, duration_s)
+                finally:
+                    for sig in (signal.SIGINT, signal.SIGTERM):
+                        loop.remove_signal_handler(sig)
+
+            asyncio.run(main())
+        wall = time.perf_counter() - started
+        open_orders = len(node.kernel.orders.open_orders())
+        summary = summary_of(
+            node.kernel,
+            node.recorder,
+            rows=node.rows_done,
+            wall_seconds=wall,
+            folder=folder.final,
+            starting_balance=config.account.starting_balance,
+            extra={
+                "mode": "paper",
+                "speed": speed,
+                "stop_reason": node.stop_reason,
+                "open_orders_at_end": open_orders,
+            },
+        )
+        write_outputs(
+            folder,
+            node.kernel,
+            node.recorder,
+            summary,
+            title=f"Paper: {config.run.name}",
+            config_text=config.source_text,
+        )
+        final = folder.commit()
+    except BaseException:
+        folder.abandon()
+        raise
+    return final, summary
