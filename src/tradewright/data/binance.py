@@ -1,0 +1,630 @@
+"""Load Binance combined-stream recordings (``<local_ns> <json>`` per line) into a `MarketStream`.
+
+A recording holds the venue's own messages: depth diffs (``<sym>@depth@0ms`` / ``@100ms``), trades
+(``@trade``), best bid/offer (``@bookTicker``) and one or more REST depth snapshots (a line without
+``stream``). The book is synchronised with Binance's documented rule (`tradewright.model.book_sync`):
+
+* diffs that arrive before the snapshot are held; when the snapshot arrives the stale ones are dropped
+  and the rest are applied right after it, at the snapshot's receive time (which is when a live client
+  could apply them too);
+* on a sequence gap the gap is counted and reported, diffs are held again, and the next snapshot in the
+  recording (if any) resynchronises the book; without one the rest of the diffs are not applied;
+* a snapshot that arrives while the book is in sync is not needed and is not applied.
+
+Rows: a snapshot is KIND_CLEAR + one KIND_DELTA per level; a diff is its bid then ask levels; a trade is
+one KIND_TRADE (side -1 when the buyer was the maker); a bookTicker is two KIND_QUOTE rows (bid, ask).
+Every message's last row carries F_LAST. ``update_id`` is ``lastUpdateId`` / ``u`` / the trade id.
+``ts_recv`` is the recording's local ns; ``ts_event`` is the venue's transaction time ``T`` where the
+message has one, else its event time ``E``; spot snapshots and spot bookTickers carry no venue time, so
+their ``ts_event`` is 0.
+
+Prices and sizes are converted from the message text exactly (`tradewright.data._parse`); a value off
+the instrument's grid raises `DataError`. A malformed line (bad JSON, a missing or mistyped field, a
+number that is not a decimal) is reported as an `Issue` naming file and line, counted in
+``stats["malformed_lines"]`` and skipped — or raises `DataError` with ``strict=True``.
+"""
+
+from __future__ import annotations
+
+import enum
+import gzip
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import numpy as np
+
+from tradewright.core.errors import DataError, GridError, SequenceGap
+from tradewright.core.ids import InstrumentId, Venue
+from tradewright.data._parse import (
+    MALFORMED,
+    OFF_GRID,
+    Issue,
+    log_issue,
+    parse_level_arrays,
+    scale_strings,
+)
+from tradewright.model.book_sync import BinanceFuturesSync, BinanceSpotSync, Decision
+from tradewright.model.columnar import F_LAST, KIND_CLEAR, KIND_DELTA, KIND_QUOTE, KIND_TRADE, MarketStream
+from tradewright.model.instrument import Instrument, InstrumentKind
+
+__all__ = ["BINANCE_INSTRUMENTS", "BinanceMarket", "binance_instrument", "load_binance", "peek_binance"]
+
+BINANCE = Venue("BINANCE")
+
+
+class BinanceMarket(enum.StrEnum):
+    SPOT = "spot"
+    USDM = "usdm"  # USD-M futures (linear)
+    COINM = "coinm"  # COIN-M futures (inverse)
+
+
+def _perp(symbol: str, base: str, tick: str, *, maker: str = "0.0002", taker: str = "0.0005") -> Instrument:
+    return Instrument(
+        id=InstrumentId(f"{symbol}-PERP", BINANCE),
+        kind=InstrumentKind.PERPETUAL,
+        base=base,
+        quote="USDT",
+        settle="USDT",
+        tick_size=Decimal(tick),
+        lot_size=Decimal("0.001"),
+        min_size=Decimal("0.001"),
+        maker_fee=Decimal(maker),
+        taker_fee=Decimal(taker),
+    )
+
+
+#: Instruments of the recordings in ../shared/data/l2/hftbacktest, keyed by (market, venue symbol).
+BINANCE_INSTRUMENTS: dict[tuple[BinanceMarket, str], Instrument] = {
+    (BinanceMarket.USDM, "BTCUSDT"): _perp("BTCUSDT", "BTC", "0.1"),
+    (BinanceMarket.USDM, "ETHUSDT"): _perp("ETHUSDT", "ETH", "0.01"),
+    (BinanceMarket.SPOT, "BTCUSDT"): Instrument(
+        id=InstrumentId("BTCUSDT", BINANCE),
+        kind=InstrumentKind.SPOT,
+        base="BTC",
+        quote="USDT",
+        settle="USDT",
+        tick_size=Decimal("0.01"),
+        # The order step is 0.00001 BTC, but the book still holds resting orders from when it was
+        # 0.000001 (e.g. 25.426189 BTC at 200000.00 in spot 20240808 line 1886), so the grid the
+        # book lives on is 0.000001; `min_size` keeps orders at the current minimum.
+        lot_size=Decimal("0.000001"),
+        min_size=Decimal("0.00001"),
+        maker_fee=Decimal("0.001"),
+        taker_fee=Decimal("0.001"),
+    ),
+    # COIN-M: one contract is worth 100 USD; PnL and margin are in BTC (inverse).
+    (BinanceMarket.COINM, "BTCUSD_PERP"): Instrument(
+        id=InstrumentId("BTCUSD_PERP", BINANCE),
+        kind=InstrumentKind.PERPETUAL,
+        base="BTC",
+        quote="USD",
+        settle="BTC",
+        tick_size=Decimal("0.1"),
+        lot_size=Decimal(1),
+        min_size=Decimal(1),
+        maker_fee=Decimal("0.0002"),
+        taker_fee=Decimal("0.0005"),
+        multiplier=Decimal(100),
+        inverse=True,
+    ),
+}
+
+
+def binance_instrument(market: BinanceMarket, symbol: str) -> Instrument:
+    """Return the built-in instrument for a market and venue symbol, or raise `DataError`."""
+    try:
+        return BINANCE_INSTRUMENTS[(market, symbol.upper())]
+    except KeyError:
+        known = ", ".join(f"{m.value}:{s}" for m, s in BINANCE_INSTRUMENTS)
+        raise DataError(
+            f"no built-in instrument for Binance {market.value} {symbol.upper()} (known: {known}); "
+            "pass instrument="
+        ) from None
+
+
+# --- venue payloads (gc=False: they hold only ints, strings and raw bytes, so cannot form cycles) ----
+class _Snapshot(msgspec.Struct, gc=False):
+    final_id: int = msgspec.field(name="lastUpdateId")
+    bids: msgspec.Raw
+    asks: msgspec.Raw
+    event_ms: int = msgspec.field(name="E", default=0)
+    txn_ms: int = msgspec.field(name="T", default=0)
+
+
+class _Depth(msgspec.Struct, gc=False):
+    event_ms: int = msgspec.field(name="E")
+    first_id: int = msgspec.field(name="U")
+    final_id: int = msgspec.field(name="u")
+    bids: msgspec.Raw = msgspec.field(name="b")
+    asks: msgspec.Raw = msgspec.field(name="a")
+    txn_ms: int = msgspec.field(name="T", default=0)
+    prev_final_id: int | None = msgspec.field(name="pu", default=None)
+
+
+class _Trade(msgspec.Struct, gc=False):
+    trade_id: int = msgspec.field(name="t")
+    price: str = msgspec.field(name="p")
+    qty: str = msgspec.field(name="q")
+    txn_ms: int = msgspec.field(name="T")
+    buyer_is_maker: bool = msgspec.field(name="m")
+    order_type: str = msgspec.field(name="X", default="MARKET")  # futures only
+
+
+class _BookTicker(msgspec.Struct, gc=False):
+    update_id: int = msgspec.field(name="u")
+    bid: str = msgspec.field(name="b")
+    bid_qty: str = msgspec.field(name="B")
+    ask: str = msgspec.field(name="a")
+    ask_qty: str = msgspec.field(name="A")
+    txn_ms: int = msgspec.field(name="T", default=0)
+    event_ms: int = msgspec.field(name="E", default=0)
+
+
+class _Envelope(msgspec.Struct, gc=False):
+    stream: str | None = None
+    data: msgspec.Raw = msgspec.Raw()
+
+
+_Payload = _Snapshot | _Depth | _Trade | _BookTicker
+_SNAPSHOT, _DIFF, _TRADE, _QUOTE = 0, 1, 2, 3
+_STREAMS: dict[str, tuple[int, type[msgspec.Struct]]] = {
+    "depth": (_DIFF, _Depth),
+    "trade": (_TRADE, _Trade),
+    "bookTicker": (_QUOTE, _BookTicker),
+}
+_PREFIX = b'{"stream":"'
+
+
+@dataclass(slots=True)
+class _Recording:
+    """Every decodable message of the recording in file order, as parallel lists."""
+
+    files: list[str]
+    kind: list[int] = field(default_factory=list)
+    payload: list[_Payload] = field(default_factory=list)
+    ts_recv: list[int] = field(default_factory=list)
+    source: list[int] = field(default_factory=list)  # index into `files`
+    line: list[int] = field(default_factory=list)
+    symbol: list[str] = field(default_factory=list)  # "" for snapshots (they name no stream)
+    stats: dict[str, int] = field(default_factory=dict)
+
+    def count(self, key: str, n: int = 1) -> None:
+        self.stats[key] = self.stats.get(key, 0) + n
+
+    def where(self, index: int) -> tuple[str, int]:
+        return self.files[self.source[index]], self.line[index]
+
+
+_Known = tuple[int, "msgspec.json.Decoder[Any]", str] | None  # None: a stream we do not load
+
+
+class _Reader:
+    """Decode lines into typed payloads; report and skip what cannot be decoded."""
+
+    def __init__(self, strict: bool, on_issue: Callable[[Issue], None]) -> None:
+        self.strict = strict
+        self.on_issue = on_issue
+        self._envelope = msgspec.json.Decoder(_Envelope)
+        self._snapshot = msgspec.json.Decoder(_Snapshot)
+        self._known: dict[bytes, _Known] = {}
+
+    def read(self, paths: Sequence[Path]) -> _Recording:
+        rec = _Recording([str(p) for p in paths])
+        for source, path in enumerate(paths):
+            self._read_file(rec, source, path)
+        return rec
+
+    def _read_file(self, rec: _Recording, source: int, path: Path) -> None:
+        last_ts = 0
+        lines = 0
+        append_kind, append_payload = rec.kind.append, rec.payload.append
+        append_ts, append_line, append_symbol = rec.ts_recv.append, rec.line.append, rec.symbol.append
+        for line_no, line in enumerate(_read_bytes(path).split(b"\n"), start=1):
+            if not line or line.isspace():
+                continue
+            lines += 1
+            stamp, _, body = line.partition(b" ")
+            try:
+                ts_recv = int(stamp)
+                decoded = self._decode(body)
+            except ValueError:  # msgspec's DecodeError and ValidationError are ValueErrors too
+                why = "no '<local_ns> ' prefix" if not stamp.isdigit() else _why(body, self)
+                self._malformed(rec, source, line_no, why, line)
+                continue
+            if decoded is None:
+                rec.count("other_streams")
+                continue
+            kind, payload, symbol = decoded
+            if ts_recv < last_ts:
+                rec.count("ts_recv_clamped")  # keep the stream sorted without reordering messages
+                ts_recv = last_ts
+            last_ts = ts_recv
+            append_kind(kind)
+            append_payload(payload)
+            append_ts(ts_recv)
+            append_line(line_no)
+            append_symbol(symbol)
+        rec.source.extend([source] * (len(rec.kind) - len(rec.source)))
+        rec.count("lines", lines)
+
+    def _malformed(self, rec: _Recording, source: int, line: int, why: str, raw: bytes) -> None:
+        path = rec.files[source]
+        if self.strict:
+            raise DataError(f"malformed line: {why}", source=path, line=line)
+        rec.count("malformed_lines")
+        self.on_issue(Issue("malformed", path, line, f"{why}; skipped: {raw[:200]!r}"))
+
+    def _decode(self, body: bytes) -> tuple[int, _Payload, str] | None:
+        if body.startswith(_PREFIX):  # the usual shape: one decode straight into the payload type
+            name = body[len(_PREFIX) : body.find(b'"', len(_PREFIX))]
+            if name not in self._known:
+                self._known[name] = _classify(name.decode())
+            known = self._known[name]
+            if known is None:
+                return None
+            kind, decoder, symbol = known
+            return kind, decoder.decode(body).data, symbol
+        envelope = self._envelope.decode(body)  # other key orders, and the REST snapshot
+        if envelope.stream is None:
+            return _SNAPSHOT, self._snapshot.decode(body), ""
+        known = _classify(envelope.stream)
+        if known is None:
+            return None
+        kind, _, symbol = known
+        payload: _Payload = msgspec.json.decode(envelope.data, type=_STREAMS_BY_KIND[kind])  # type: ignore[assignment]
+        return kind, payload, symbol
+
+
+_STREAMS_BY_KIND: dict[int, type[msgspec.Struct]] = {kind: t for kind, t in _STREAMS.values()}
+
+
+def _why(body: bytes, reader: _Reader) -> str:
+    try:
+        reader._decode(body)
+    except ValueError as exc:
+        return str(exc)
+    return "malformed"
+
+
+def _classify(stream: str) -> _Known:
+    name, _, rest = stream.partition("@")
+    found = _STREAMS.get(rest.partition("@")[0])
+    if found is None:
+        return None
+    kind, payload_type = found
+    envelope = msgspec.defstruct(
+        f"{payload_type.__name__}Envelope", [("stream", str), ("data", payload_type)], gc=False
+    )
+    return kind, msgspec.json.Decoder(envelope), name.upper()
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"cannot read recording: {exc.strerror}", source=str(path)) from None
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            return gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise DataError(f"corrupt gzip data: {exc}", source=str(path)) from None
+    return raw
+
+
+def peek_binance(path: Path, max_lines: int = 500) -> tuple[BinanceMarket, str, int] | None:
+    """Return (market, symbol, first local ns) from a recording's first lines, or None if it is not one."""
+    reader = _Reader(strict=False, on_issue=lambda issue: None)
+    first_ts = 0
+    try:
+        with gzip.open(path, "rb") if _is_gzip(path) else path.open("rb") as fh:
+            for _, line in zip(range(max_lines), fh, strict=False):
+                stamp, _, body = line.strip().partition(b" ")
+                try:
+                    ts = int(stamp)
+                    decoded = reader._decode(body)
+                except ValueError:
+                    continue
+                first_ts = first_ts or ts
+                if decoded is not None and isinstance(decoded[1], _Depth):
+                    return _market_of(decoded[1], decoded[2]), decoded[2], first_ts
+    except (OSError, EOFError):
+        return None
+    return None
+
+
+def _is_gzip(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+def _market_of(depth: _Depth, symbol: str) -> BinanceMarket:
+    if depth.prev_final_id is None:
+        return BinanceMarket.SPOT
+    return BinanceMarket.COINM if "_" in symbol else BinanceMarket.USDM
+
+
+# --- synchronisation: which messages become rows, in which order ---------------------------------
+@dataclass(slots=True)
+class _Events:
+    """The messages that become rows, in stream order, with the time they are applied."""
+
+    kind: list[int] = field(default_factory=list)
+    message: list[int] = field(default_factory=list)
+    ts_recv: list[int] = field(default_factory=list)
+
+
+def _synchronise(
+    rec: _Recording, chosen: list[int], market: BinanceMarket, name: str, on_issue: Callable[[Issue], None]
+) -> tuple[_Events, dict[str, int]]:
+    """Run the venue's sync rule over the chosen messages; return the events and what happened."""
+    sync = BinanceSpotSync(name) if market is BinanceMarket.SPOT else BinanceFuturesSync(name)
+    events = _Events()
+    add_kind, add_msg, add_ts = events.kind.append, events.message.append, events.ts_recv.append
+    stats = {"diffs": 0, "diffs_applied": 0, "diffs_dropped_stale": 0, "sequence_gaps": 0, "snapshots": 0}
+    stats |= {"snapshots_unused": 0, "trades": 0, "trades_not_market": 0, "quotes": 0}
+    held: list[int] = []  # diffs waiting for a snapshot
+
+    def offer(index: int, ts_recv: int) -> bool:
+        """Offer one diff to the tracker; False if it opened a gap (the tracker then holds diffs)."""
+        depth = rec.payload[index]
+        assert isinstance(depth, _Depth)
+        try:
+            decision = sync.on_diff(depth.first_id, depth.final_id, depth.prev_final_id)
+        except SequenceGap as gap:
+            stats["sequence_gaps"] += 1
+            on_issue(Issue("sequence_gap", *rec.where(index), str(gap)))
+            return False
+        if decision is Decision.APPLY:
+            add_kind(_DIFF)
+            add_msg(index)
+            add_ts(ts_recv)
+            stats["diffs_applied"] += 1
+        elif decision is Decision.DROP:
+            stats["diffs_dropped_stale"] += 1
+        else:
+            held.append(index)
+        return True
+
+    kinds, payloads, stamps = rec.kind, rec.payload, rec.ts_recv
+    for index in chosen:
+        kind = kinds[index]
+        if kind in (_QUOTE, _TRADE):
+            if kind == _TRADE and payloads[index].order_type != "MARKET":  # type: ignore[union-attr]
+                stats["trades_not_market"] += 1  # insurance-fund and ADL prints are not market trades
+                continue
+            stats["quotes" if kind == _QUOTE else "trades"] += 1
+            add_kind(kind)
+            add_msg(index)
+            add_ts(stamps[index])
+        elif kind == _DIFF:
+            stats["diffs"] += 1
+            if not sync.synced or not offer(index, stamps[index]):
+                held.append(index)
+        else:
+            stats["snapshots"] += 1
+            if sync.synced:
+                stats["snapshots_unused"] += 1  # the diffs chain without it
+                continue
+            snapshot = payloads[index]
+            assert isinstance(snapshot, _Snapshot)
+            sync.on_snapshot(snapshot.final_id)
+            add_kind(_SNAPSHOT)
+            add_msg(index)
+            add_ts(stamps[index])
+            waiting, held = held, []
+            for k, diff_index in enumerate(waiting):
+                if not offer(diff_index, stamps[index]):
+                    held.extend(waiting[k:])
+                    break
+    stats["diffs_unsynced"] = len(held)
+    if held:
+        on_issue(
+            Issue(
+                "unsynced",
+                *rec.where(held[0]),
+                f"{name}: {len(held)} diffs from here on were not applied: no later snapshot resynchronised the book",
+            )
+        )
+    return events, stats
+
+
+# --- rows ------------------------------------------------------------------------------------------
+class _BadValues(Exception):
+    """Messages whose numbers are malformed (to be skipped): internal to one load."""
+
+    def __init__(self, failures: list[tuple[int, str]]) -> None:
+        super().__init__(f"{len(failures)} malformed messages")
+        self.failures = failures
+
+
+def _assemble(rec: _Recording, events: _Events, inst: Instrument) -> dict[str, np.ndarray]:
+    """Turn the events into the stream's columns, converting every number in a few vectorised passes."""
+    ev_kind = np.asarray(events.kind, dtype=np.int8)
+    ev_msg = np.asarray(events.message, dtype=np.int64)
+    n_events = len(ev_kind)
+    P = rec.payload
+    d_ev = np.flatnonzero(ev_kind <= _DIFF)  # snapshots and diffs
+    t_ev = np.flatnonzero(ev_kind == _TRADE)
+    q_ev = np.flatnonzero(ev_kind == _QUOTE)
+    depths: list[_Snapshot | _Depth] = [P[i] for i in ev_msg[d_ev].tolist()]
+    trades: list[_Trade] = [P[i] for i in ev_msg[t_ev].tolist()]
+    quotes: list[_BookTicker] = [P[i] for i in ev_msg[q_ev].tolist()]
+
+    lvl_tick, lvl_lots, counts, lvl_st = parse_level_arrays(
+        [c for d in depths for c in (d.bids, d.asks)], inst.tick_size, inst.lot_size
+    )
+    tr_tick, tr_tick_st = scale_strings([t.price for t in trades], inst.tick_size)
+    tr_lots, tr_lots_st = scale_strings([t.qty for t in trades], inst.lot_size)
+    q_tick, q_tick_st = scale_strings([s for q in quotes for s in (q.bid, q.ask)], inst.tick_size)
+    q_lots, q_lots_st = scale_strings([s for q in quotes for s in (q.bid_qty, q.ask_qty)], inst.lot_size)
+    _check(
+        rec,
+        inst,
+        [
+            (lvl_st.reshape(-1, 2).max(axis=1), ev_msg[d_ev]),
+            (np.maximum(tr_tick_st, tr_lots_st), ev_msg[t_ev]),
+            (np.maximum(q_tick_st, q_lots_st).reshape(-1, 2).max(axis=1), ev_msg[q_ev]),
+        ],
+    )
+
+    ev_uid = np.empty(n_events, dtype=np.int64)
+    ev_ts_event = np.empty(n_events, dtype=np.int64)
+    ev_uid[d_ev] = [d.final_id for d in depths]
+    ev_ts_event[d_ev] = [d.txn_ms or d.event_ms for d in depths]
+    ev_uid[t_ev] = [t.trade_id for t in trades]
+    ev_ts_event[t_ev] = [t.txn_ms for t in trades]
+    ev_uid[q_ev] = [q.update_id for q in quotes]
+    ev_ts_event[q_ev] = [q.txn_ms or q.event_ms for q in quotes]
+    ev_ts_event *= 1_000_000
+
+    per_depth = counts.reshape(-1, 2).sum(axis=1)
+    is_snap = ev_kind == _SNAPSHOT
+    rows = is_snap + (ev_kind == _TRADE) + 2 * (ev_kind == _QUOTE)
+    rows[d_ev] += per_depth
+    offsets = np.zeros(n_events, dtype=np.int64)
+    np.cumsum(rows[:-1], out=offsets[1:])
+    total = int(rows.sum())
+    of_row = np.repeat(np.arange(n_events), rows)
+    cols: dict[str, np.ndarray] = {
+        "ts_event": ev_ts_event[of_row],
+        "ts_recv": np.asarray(events.ts_recv, dtype=np.int64)[of_row],
+        "kind": np.full(total, KIND_DELTA, dtype=np.int8),
+        "side": np.zeros(total, dtype=np.int8),
+        "tick": np.zeros(total, dtype=np.int64),
+        "lots": np.zeros(total, dtype=np.int64),
+        "flags": np.zeros(total, dtype=np.int8),
+        "update_id": ev_uid[of_row],
+    }
+    # levels: a depth message's bids then its asks, after the CLEAR row of a snapshot
+    first_level = np.zeros(len(d_ev), dtype=np.int64)
+    np.cumsum(per_depth[:-1], out=first_level[1:])
+    dest = np.repeat(offsets[d_ev] + is_snap[d_ev] - first_level, per_depth) + np.arange(len(lvl_tick))
+    cols["tick"][dest] = lvl_tick
+    cols["lots"][dest] = lvl_lots
+    cols["side"][dest] = np.repeat(np.tile(np.array([1, -1], dtype=np.int8), len(d_ev)), counts)
+    cols["kind"][offsets[is_snap]] = KIND_CLEAR
+    # trades: side is the aggressor's, so a buyer-maker print is a sell
+    t_rows = offsets[t_ev]
+    cols["kind"][t_rows] = KIND_TRADE
+    cols["tick"][t_rows] = tr_tick
+    cols["lots"][t_rows] = tr_lots
+    cols["side"][t_rows] = [-1 if t.buyer_is_maker else 1 for t in trades]
+    # quotes: the bid row, then the ask row
+    q_rows = offsets[q_ev]
+    for k, side in ((0, 1), (1, -1)):
+        cols["kind"][q_rows + k] = KIND_QUOTE
+        cols["side"][q_rows + k] = side
+        cols["tick"][q_rows + k] = q_tick[k::2]
+        cols["lots"][q_rows + k] = q_lots[k::2]
+    cols["flags"][(offsets + rows - 1)[rows > 0]] = F_LAST
+    return cols
+
+
+def _check(rec: _Recording, inst: Instrument, parts: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    """Raise `_BadValues` for messages with malformed numbers, `DataError` for the first off-grid one."""
+    malformed: list[tuple[int, str]] = []
+    off_grid: list[int] = []
+    for status, messages in parts:
+        for k in np.flatnonzero(status).tolist():
+            index = int(messages[k])
+            if status[k] == MALFORMED:
+                malformed.append((index, _describe(rec.payload[index], inst)))
+            elif status[k] == OFF_GRID:
+                off_grid.append(index)
+    if malformed:
+        raise _BadValues(malformed)
+    if off_grid:
+        index = min(off_grid)
+        raise DataError(
+            f"{_describe(rec.payload[index], inst)}", source=rec.where(index)[0], line=rec.where(index)[1]
+        )
+
+
+def _describe(payload: _Payload, inst: Instrument) -> str:
+    """Name the first bad value of a message (slow path, only for messages that failed)."""
+    pairs: list[tuple[object, object]] = []
+    if isinstance(payload, _Depth | _Snapshot):
+        for raw in (payload.bids, payload.asks):
+            try:
+                pairs += [(level[0], level[1]) for level in msgspec.json.decode(raw)]
+            except (ValueError, TypeError, IndexError, KeyError):
+                return f"level array is malformed: {bytes(raw)[:120]!r}"
+    elif isinstance(payload, _Trade):
+        pairs = [(payload.price, payload.qty)]
+    else:
+        pairs = [(payload.bid, payload.bid_qty), (payload.ask, payload.ask_qty)]
+    for price, size in pairs:
+        if not isinstance(price, str) or not isinstance(size, str):
+            return f"level {[price, size]!r} does not hold two decimal strings"
+        try:
+            inst.price_to_ticks(price)
+            if inst.size_to_lots(size) < 0 or price.startswith("-"):
+                return f"negative value in level {[price, size]!r}"
+        except GridError as exc:
+            return str(exc)
+    return "a value is malformed"
+
+
+# --- public entry point ----------------------------------------------------------------------------
+def load_binance(
+    paths: Path | str | Iterable[Path | str],
+    *,
+    instrument: Instrument | None = None,
+    symbol: str | None = None,
+    strict: bool = False,
+    on_issue: Callable[[Issue], None] = log_issue,
+) -> MarketStream:
+    """Load one instrument from one recording, or from several that continue each other (in order).
+
+    The instrument is looked up in `BINANCE_INSTRUMENTS` unless given. `symbol` picks one venue symbol
+    (e.g. ``"BTCUSDT"``) when a recording holds several. Problems (malformed lines, sequence gaps, diffs
+    that could not be applied) go to `on_issue` (logged by default) and are counted in ``stats``.
+    """
+    files = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
+    if not files:
+        raise DataError("no recording given")
+    rec = _Reader(strict, on_issue).read(files)
+    chosen, market, sym = _choose(rec, symbol)
+    inst = instrument if instrument is not None else binance_instrument(market, sym)
+    while True:
+        events, stats = _synchronise(rec, chosen, market, str(inst.id), on_issue)
+        try:
+            cols = _assemble(rec, events, inst)
+            break
+        except _BadValues as bad:  # drop those messages and synchronise again without them
+            skip = set()
+            for index, text in bad.failures:
+                path, line = rec.where(index)
+                if strict:
+                    raise DataError(f"malformed line: {text}", source=path, line=line) from None
+                rec.count("malformed_lines")
+                on_issue(Issue("malformed", path, line, f"{text}; skipped"))
+                skip.add(index)
+            chosen = [i for i in chosen if i not in skip]
+    stats |= rec.stats
+    stats["messages"] = len(chosen)
+    return MarketStream(inst, source="+".join(rec.files), stats=stats, **cols)
+
+
+def _choose(rec: _Recording, symbol: str | None) -> tuple[list[int], BinanceMarket, str]:
+    """Pick the messages of one symbol (and the snapshots); tell the market from its first depth diff."""
+    symbols = set(rec.symbol) - {""}
+    first = rec.files[0]
+    if symbol is None:
+        if len(symbols) != 1:
+            found = f"several symbols {sorted(symbols)}; pass symbol=" if symbols else "no stream messages"
+            raise DataError(f"the recording holds {found}", source=first)
+        symbol = next(iter(symbols))
+    symbol = symbol.upper()
+    if symbol not in symbols:
+        raise DataError(f"symbol {symbol} is not in the recording (it has {sorted(symbols)})", source=first)
+    chosen = [i for i, s in enumerate(rec.symbol) if s == symbol or s == ""]
+    for i in chosen:
+        payload = rec.payload[i]
+        if isinstance(payload, _Depth):
+            return chosen, _market_of(payload, symbol), symbol
+    raise DataError(f"no depth diff for {symbol}: cannot tell spot from futures", source=first)
