@@ -10,6 +10,7 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 from pathlib import Path
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -82,10 +83,10 @@ def test_tiny_run_round_trips(tmp_path: Path) -> None:
     ]
     assert trips == [
         # O1 bought 2 @ 99.95 (fee 0.01999); O2 sold 1 @ 100.03 (fee 0.010003): half O1's fee goes with it.
-        (TradeSide.LONG, 1, "O1", "O2", D("0.08"), D("0.019998"), D("0.060002")),
+        (TradeSide.LONG, D(1), "O1", "O2", D("0.08"), D("0.019998"), D("0.060002")),
         # O3 sold 2 @ 100.00 (fee 0.1): closes O1's other unit with half the fee, opens a short with the rest.
-        (TradeSide.LONG, 1, "O1", "O3", D("0.05"), D("0.059995"), D("-0.009995")),
-        (TradeSide.SHORT, 1, "O3", "O4", D("-0.02"), D("0.060002"), D("-0.080002")),
+        (TradeSide.LONG, D(1), "O1", "O3", D("0.05"), D("0.059995"), D("-0.009995")),
+        (TradeSide.SHORT, D(1), "O3", "O4", D("-0.02"), D("0.060002"), D("-0.080002")),
     ]
     assert journal.open_lots == ()
     assert journal.pnl == run.fills[-1].realized_pnl_after == D("0.11")
@@ -150,8 +151,8 @@ def test_a_flip_closes_the_position_and_opens_the_rest_the_other_way() -> None:
     journal = build_journal(fills)
 
     assert [(t.side, t.size, t.pnl, t.fees) for t in journal.round_trips] == [
-        (TradeSide.SHORT, 2, D("4"), D("0.2") + D("0.2")),  # B's fee: 2/5 here, 3/5 with the new long
-        (TradeSide.LONG, 3, D("3"), D("0.3") + D("0.3")),
+        (TradeSide.SHORT, D(2), D("4"), D("0.2") + D("0.2")),  # B's fee: 2/5 here, 3/5 with the new long
+        (TradeSide.LONG, D(3), D("3"), D("0.3") + D("0.3")),
     ]
 
 
@@ -272,10 +273,7 @@ def test_fills_that_do_not_start_flat_are_refused_by_line() -> None:
 
 
 def test_fees_in_two_currencies_are_refused() -> None:
-    second = fill(3, "B", "SELL", "1", "100", "0", fee="0.001")
-    second = FillRecord(
-        **{**{f: getattr(second, f) for f in second.__struct_fields__}, "fee_currency": "BNB"}
-    )
+    second = msgspec.structs.replace(fill(3, "B", "SELL", "1", "100", "0", fee="0.001"), fee_currency="BNB")
 
     with pytest.raises(DataError, match="one currency per instrument"):
         build_journal([fill(2, "A", "BUY", "1", "100", "1", fee="0.1"), second])

@@ -47,8 +47,8 @@ def test_orders_are_typed(tmp_path: Path) -> None:
     assert o1.time_in_force is TimeInForce.GTC and o1.post_only is True and o1.reduce_only is False
     assert (o1.price, o1.quantity, o1.filled_qty, o1.avg_px, o1.fees) == (
         D("99.95"),
-        2,
-        2,
+        D(2),
+        D(2),
         D("99.95"),
         D("0.01999"),
     )
