@@ -20,9 +20,14 @@ __all__ = ["main"]
 _COMMAND_MODULES = (
     "tradewright.cli.backtest_cmd",
     "tradewright.cli.paper_cmd",
+    "tradewright.cli.flatten_cmd",
+    "tradewright.cli.report_cmd",
+    "tradewright.cli.journal_cmd",
+    "tradewright.cli.sweep_cmd",
     "tradewright.cli.data_cmd",
-    "tradewright.cli.schema_cmd",
+    "tradewright.cli.emulator_cmd",
     "tradewright.cli.db_cmd",
+    "tradewright.cli.schema_cmd",
 )
 
 
