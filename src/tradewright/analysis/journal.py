@@ -96,7 +96,7 @@ class RoundTrip(msgspec.Struct, frozen=True, kw_only=True):
     pnl: Decimal
     fees: Decimal
     net_pnl: Decimal
-    net_return: Decimal
+    net_return: Decimal | None  # None when the entry notional is 0 (a future traded at a price of 0)
     risk: Decimal | None
     r_multiple: Decimal | None
     regime: str | None
@@ -329,7 +329,7 @@ class _Trip:
             pnl=self.pnl,
             fees=self.fees,
             net_pnl=net,
-            net_return=ratio.divide(net, self.entry_notional),
+            net_return=ratio.divide(net, self.entry_notional) if self.entry_notional != 0 else None,
             risk=risk,
             r_multiple=None if risk is None else ratio.divide(net, risk),
             regime=self.regime,
@@ -395,9 +395,11 @@ class _Book:
                 source="fills",
                 line=fill.line,
             )
+        if fill.fee == 0:
+            return
         if self.fee_currency is None:
             self.fee_currency = fill.fee_currency
-        elif fill.fee != 0 and fill.fee_currency != self.fee_currency:
+        elif fill.fee_currency != self.fee_currency:
             raise DataError(
                 f"{self.instrument_id}: fees in {fill.fee_currency} and {self.fee_currency}; the journal adds "
                 "fees up, so they must be in one currency per instrument",
@@ -487,7 +489,7 @@ def _row(trip: RoundTrip) -> dict[str, str]:
         "pnl": str(trip.pnl),
         "fees": str(trip.fees),
         "net_pnl": str(trip.net_pnl),
-        "net_return": str(trip.net_return),
+        "net_return": opt(trip.net_return),
         "risk": opt(trip.risk),
         "r_multiple": opt(trip.r_multiple),
         "regime": opt(trip.regime),

@@ -151,7 +151,7 @@ def as_return_array(values: Sequence[float] | npt.ArrayLike, *, what: str = "ret
     if bad.any():
         first = int(np.argmax(bad))
         raise DataError(
-            f"{what} contain {int(bad.sum())} non-finite value(s), the first ({array[first]}) at index {first}; "
+            f"{int(bad.sum())} non-finite value(s), the first ({array[first]}) at index {first}; "
             "drop or fill them explicitly before computing metrics",
             source=what,
         )
@@ -163,9 +163,7 @@ def simple_returns(prices: Sequence[float] | npt.ArrayLike, *, what: str = "pric
     array = as_return_array(prices, what=what)
     if (array <= 0).any():
         first = int(np.argmax(array <= 0))
-        raise DataError(
-            f"{what} must be > 0 to form returns, got {array[first]} at index {first}", source=what
-        )
+        raise DataError(f"must be > 0 to form returns, got {array[first]} at index {first}", source=what)
     return np.asarray(array[1:] / array[:-1] - 1.0, dtype=np.float64)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import enum
+import io
 import json
 import re
 import tomllib
@@ -408,7 +409,7 @@ def _rows(path: Path, columns: tuple[str, ...], optional: tuple[str, ...]) -> It
         raise DataError(
             "the last line has no line end: the file was cut off mid-row", source=source, line=last
         )
-    reader = csv.reader(text.splitlines(keepends=True), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)
         _check_header(header, columns, optional, source)

@@ -279,6 +279,23 @@ def test_fees_in_two_currencies_are_refused() -> None:
         build_journal([fill(2, "A", "BUY", "1", "100", "1", fee="0.1"), second])
 
 
+def test_a_fee_free_fill_in_another_currency_is_fine() -> None:
+    free = msgspec.structs.replace(fill(3, "B", "SELL", "1", "101", "0"), fee_currency="BNB")
+
+    (trip,) = build_journal([fill(2, "A", "BUY", "1", "100", "1", fee="0.1"), free]).round_trips
+
+    assert trip.fees == D("0.1")
+
+
+def test_a_round_trip_entered_at_a_price_of_zero_has_no_return() -> None:
+    # Calendar spreads and some futures can trade at 0 (or below).
+    (trip,) = build_journal(
+        [fill(2, "A", "BUY", "1", "0", "1"), fill(3, "B", "SELL", "1", "0.25", "0")]
+    ).round_trips
+
+    assert trip.net_pnl == D("0.25") and trip.net_return is None
+
+
 def test_a_non_positive_risk_tag_is_refused() -> None:
     with pytest.raises(DataError, match="risk_r must be > 0"):
         build_journal([fill(2, "A", "BUY", "1", "100", "1", risk_r="0")])
