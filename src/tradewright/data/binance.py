@@ -51,7 +51,14 @@ from tradewright.model.book_sync import BinanceFuturesSync, BinanceSpotSync, Dec
 from tradewright.model.columnar import F_LAST, KIND_CLEAR, KIND_DELTA, KIND_QUOTE, KIND_TRADE, MarketStream
 from tradewright.model.instrument import Instrument, InstrumentKind
 
-__all__ = ["BINANCE_INSTRUMENTS", "BinanceMarket", "binance_instrument", "load_binance", "peek_binance"]
+__all__ = [
+    "BINANCE_INSTRUMENTS",
+    "BinanceMarket",
+    "binance_instrument",
+    "group_recordings",
+    "load_binance",
+    "peek_binance",
+]
 
 BINANCE = Venue("BINANCE")
 
@@ -628,3 +635,18 @@ def _choose(rec: _Recording, symbol: str | None) -> tuple[list[int], BinanceMark
         if isinstance(payload, _Depth):
             return chosen, _market_of(payload, symbol), symbol
     raise DataError(f"no depth diff for {symbol}: cannot tell spot from futures", source=first)
+
+
+def group_recordings(paths: Iterable[Path | str]) -> list[list[Path]]:
+    """Group recordings by instrument (market and symbol), each group in time order, ready to chain."""
+    groups: dict[tuple[BinanceMarket, str], list[tuple[int, Path]]] = {}
+    for raw in paths:
+        path = Path(raw)
+        found = peek_binance(path)
+        if found is None:
+            raise DataError(
+                "no Binance depth diff in the first lines: not a Binance recording?", source=str(path)
+            )
+        market, symbol, first_ts = found
+        groups.setdefault((market, symbol), []).append((first_ts, path))
+    return [[p for _, p in sorted(members)] for members in groups.values()]
