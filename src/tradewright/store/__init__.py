@@ -1,0 +1,36 @@
+"""The state store: orders, fills, positions, balances, strategy snapshots and logs, on SQLite (the
+default, a file) or PostgreSQL, chosen by one URL. See docs/persistence.md."""
+
+from tradewright.store.columns import ExactDecimal, canonical
+from tradewright.store.config import DEFAULT_URL, URL_ENV_VAR, SqliteSync, StoreConfig, default_url
+from tradewright.store.ports import StateStore
+from tradewright.store.records import (
+    AuditRecord,
+    JournalEntry,
+    JournalKind,
+    RiskEventRecord,
+    RunRecord,
+    StoreState,
+    StrategySnapshot,
+)
+from tradewright.store.sql_store import SqlStateStore, open_store
+
+__all__ = [
+    "DEFAULT_URL",
+    "URL_ENV_VAR",
+    "AuditRecord",
+    "ExactDecimal",
+    "JournalEntry",
+    "JournalKind",
+    "RiskEventRecord",
+    "RunRecord",
+    "SqlStateStore",
+    "SqliteSync",
+    "StateStore",
+    "StoreConfig",
+    "StoreState",
+    "StrategySnapshot",
+    "canonical",
+    "default_url",
+    "open_store",
+]
