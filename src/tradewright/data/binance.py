@@ -140,6 +140,7 @@ class _Snapshot(msgspec.Struct, gc=False):
     asks: msgspec.Raw
     event_ms: int = msgspec.field(name="E", default=0)
     txn_ms: int = msgspec.field(name="T", default=0)
+    symbol: str = ""  # only COIN-M snapshots name their symbol
 
 
 class _Depth(msgspec.Struct, gc=False):
@@ -196,7 +197,7 @@ class _Recording:
     ts_recv: list[int] = field(default_factory=list)
     source: list[int] = field(default_factory=list)  # index into `files`
     line: list[int] = field(default_factory=list)
-    symbol: list[str] = field(default_factory=list)  # "" for snapshots (they name no stream)
+    symbol: list[str] = field(default_factory=list)  # "" for snapshots that name no symbol
     stats: dict[str, int] = field(default_factory=dict)
 
     def count(self, key: str, n: int = 1) -> None:
@@ -277,7 +278,8 @@ class _Reader:
             return kind, decoder.decode(body).data, symbol
         envelope = self._envelope.decode(body)  # other key orders, and the REST snapshot
         if envelope.stream is None:
-            return _SNAPSHOT, self._snapshot.decode(body), ""
+            snapshot = self._snapshot.decode(body)
+            return _SNAPSHOT, snapshot, snapshot.symbol.upper()
         known = _classify(envelope.stream)
         if known is None:
             return None
@@ -629,7 +631,13 @@ def _choose(rec: _Recording, symbol: str | None) -> tuple[list[int], BinanceMark
     symbol = symbol.upper()
     if symbol not in symbols:
         raise DataError(f"symbol {symbol} is not in the recording (it has {sorted(symbols)})", source=first)
-    chosen = [i for i, s in enumerate(rec.symbol) if s == symbol or s == ""]
+    if len(symbols) > 1 and "" in rec.symbol:
+        raise DataError(
+            f"the recording holds several symbols {sorted(symbols)} and REST snapshots that name none, so "
+            "they cannot be told apart: record one symbol per file",
+            source=first,
+        )
+    chosen = [i for i, s in enumerate(rec.symbol) if s in (symbol, "")]
     for i in chosen:
         payload = rec.payload[i]
         if isinstance(payload, _Depth):
