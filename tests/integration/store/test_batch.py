@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -110,3 +111,29 @@ def test_a_batch_whose_write_failed_refuses_further_writes_and_rolls_back(store:
     with store.engine.connect() as conn:
         assert conn.execute(select(orders.c.client_order_id)).scalars().all() == ["c-1"]
     assert store.record_intent(new_order("c-2")) is True  # the store itself is fine afterwards
+
+
+def test_writers_on_many_threads_and_two_stores_all_commit(
+    store: SqlStateStore, make_store: Callable[..., SqlStateStore]
+) -> None:
+    # Two stores on one database stand for two processes: SQLite serialises them with its write lock and
+    # busy timeout, PostgreSQL with row locks; within a store, one lock serialises the threads.
+    other = make_store()
+
+    def write(worker: int) -> None:
+        target = store if worker % 2 else other
+        for i in range(25):
+            if i % 5 == 0:
+                with target.batch():
+                    target.record_intent(new_order(f"w{worker}-{i}-a"))
+                    target.record_intent(new_order(f"w{worker}-{i}-b"))
+            else:
+                target.record_intent(new_order(f"w{worker}-{i}"))
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert len(store.load_state().open_orders) == 6 * 30

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from tradewright.core.errors import InvalidOrderError, InvalidStateTransition, StoreError
 from tradewright.core.ids import ClientOrderId, TradeId
-from tradewright.model import Order, OrderStatus
+from tradewright.model import Order, OrderDenied, OrderStatus
 from tradewright.store import SqlStateStore
 from tradewright.store.schema import fills, order_events, orders
 
@@ -48,6 +48,26 @@ def test_an_initialized_intent_counts_as_open_until_it_ends(store: SqlStateStore
 
     loaded = store.load_state().open_orders[ClientOrderId("c-init")]
     assert loaded.status is OrderStatus.INITIALIZED
+
+
+def test_a_denied_order_is_recorded_as_finished(store: SqlStateStore) -> None:
+    order = Order(submit("c-denied"))
+    order.apply(
+        OrderDenied(
+            ts_event=1_500,
+            ts_init=1_500,
+            client_order_id=order.client_order_id,
+            instrument_id=order.instrument_id,
+            reason="max_notional",
+            message="notional 50.005 above 10",
+        )
+    )
+
+    assert store.record_intent(order) is True
+
+    state = store.load_state(orders_since_ns=0)
+    assert state.open_orders == {}
+    same_order(state.orders[ClientOrderId("c-denied")], order)
 
 
 def test_recording_the_same_intent_twice_is_a_noop(store: SqlStateStore) -> None:
