@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import IO
+from typing import IO, Any
 
 import msgspec
 
@@ -49,6 +49,9 @@ EQUITY_COLUMNS = (
 )
 
 
+_ZERO = Decimal(0)
+
+
 def _s(value: object) -> str:
     return "" if value is None else str(value)
 
@@ -64,8 +67,10 @@ class RunRecorder:
         self.instrument_id = instrument_id
         self._events_file = events_file
         self._encoder = msgspec.json.Encoder()
+        self._instrument = kernel.instruments[instrument_id]
         self.fills: list[tuple[str, ...]] = []
-        self.equity: list[tuple[str, ...]] = []
+        self._samples: list[tuple[Any, ...]] = []
+        self._formatted: list[tuple[str, ...]] | None = None
         self.n_events = 0
         self.max_abs_position = Decimal(0)
         self.maker_volume = Decimal(0)
@@ -113,25 +118,23 @@ class RunRecorder:
                 str(pos.realized_pnl),
             )
         )
-        self.sample(fill.ts_event)
+        # Stamped with the time the fill reached us (the kernel clock), so rows stay in time order.
+        self.sample(self._kernel.clock.now_ns())
 
     def sample(self, ts_ns: int) -> None:
-        """Append one equity row at `ts_ns` (mark = mid of the book the strategy sees)."""
+        """Record one equity sample at `ts_ns` (mark = mid of the book the strategy sees).
+
+        Stores raw values only (cheap: this runs every sampling interval); `equity` formats them.
+        """
         kernel = self._kernel
-        inst = kernel.instruments[self._iid]
+        inst = self._instrument
         book = kernel.books[self._iid]
-        mid = book.mid
+        bid, ask = book.best_bid_tick, book.best_ask_tick
         pos = kernel.portfolio.position(inst)
-        cash = kernel.portfolio.balance(inst.settle)
-        if mid is None:
-            if pos.quantity != 0:
-                return  # cannot mark a position without a mid; the next sample will
-            equity = cash
-            unreal = Decimal(0)
-        else:
-            value = kernel.portfolio.position_value(inst, mid)
-            equity = cash + value
-            unreal = pos.unrealized_pnl(mid)
+        qty = pos.quantity
+        if qty != 0 and (bid is None or ask is None):
+            return  # cannot mark a position without a mid; the next sample will
+        unreal = pos.unrealized_pnl(inst.tick_size * (bid + ask) / 2) if qty != 0 else _ZERO  # type: ignore[operator]
         own_bid: Decimal | None = None
         own_ask: Decimal | None = None
         for order in kernel.orders.open_orders(self._iid):
@@ -141,20 +144,52 @@ class RunRecorder:
                 own_bid = order.price if own_bid is None else max(own_bid, order.price)
             else:
                 own_ask = order.price if own_ask is None else min(own_ask, order.price)
-        self.equity.append(
+        self._samples.append(
             (
-                str(ts_ns),
-                ns_to_iso(ts_ns),
-                _s(mid),
-                _s(book.best_bid),
-                _s(book.best_ask),
-                _s(own_bid),
-                _s(own_ask),
-                str(pos.quantity),
-                str(cash),
-                str(equity),
-                str(pos.realized_pnl),
-                str(unreal),
-                str(pos.fees),
+                ts_ns,
+                bid,
+                ask,
+                own_bid,
+                own_ask,
+                qty,
+                kernel.portfolio.balance(inst.settle),
+                pos.realized_pnl,
+                unreal,
+                pos.fees,
             )
         )
+        self._formatted = None
+
+    @property
+    def equity(self) -> list[tuple[str, ...]]:
+        """The equity rows as strings, in `EQUITY_COLUMNS` order."""
+        if self._formatted is None:
+            inst = self._instrument
+            tick = inst.tick_size
+            rows: list[tuple[str, ...]] = []
+            for ts, bid, ask, own_bid, own_ask, qty, cash, realized, unreal, fees in self._samples:
+                if bid is not None and ask is not None:
+                    mid: Decimal | None = tick * (bid + ask) / 2
+                    equity = cash + self._kernel.portfolio.value_at(inst, qty, mid)  # type: ignore[arg-type]
+                else:
+                    mid = None
+                    equity = cash
+                rows.append(
+                    (
+                        str(ts),
+                        ns_to_iso(ts),
+                        _s(mid),
+                        _s(None if bid is None else inst.ticks_to_price(bid)),
+                        _s(None if ask is None else inst.ticks_to_price(ask)),
+                        _s(own_bid),
+                        _s(own_ask),
+                        str(qty),
+                        str(cash),
+                        str(equity),
+                        str(realized),
+                        str(unreal),
+                        str(fees),
+                    )
+                )
+            self._formatted = rows
+        return self._formatted

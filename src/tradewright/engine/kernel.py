@@ -41,6 +41,8 @@ from tradewright.strategy.base import BookTrigger, Strategy
 __all__ = ["Kernel"]
 
 INF = 1 << 62
+# Events the node creates itself when it sends a request: strategies learn of them from their own call.
+_LOCAL_EVENTS = frozenset({OrderSubmitted, OrderPendingCancel, OrderPendingUpdate})
 
 
 class Kernel:
@@ -255,7 +257,10 @@ class Kernel:
         now = self.clock.now_ns()
         for order in self.orders.open_orders(instrument_id):
             command = CancelOrder(
-                client_order_id=order.client_order_id, instrument_id=order.instrument_id, ts_init=now, actor=actor
+                client_order_id=order.client_order_id,
+                instrument_id=order.instrument_id,
+                ts_init=now,
+                actor=actor,
             )
             sent += self.cancel(command)
         return sent
@@ -269,7 +274,9 @@ class Kernel:
         order = self.orders.apply(event)
         if order is None:
             return
-        if isinstance(event, OrderFilled):
+        etype = type(event)
+        if etype is OrderFilled:
+            assert isinstance(event, OrderFilled)
             inst = self.instruments[event.instrument_id]
             pos = self.portfolio.apply_fill(
                 inst, event.side, event.last_px, event.last_qty, event.fee, event.fee_currency
@@ -290,11 +297,9 @@ class Kernel:
         else:
             self._emit(event)
         strategy = self._owner.get(event.client_order_id)
-        if strategy is not None and not isinstance(
-            event, OrderSubmitted | OrderPendingCancel | OrderPendingUpdate
-        ):
+        if strategy is not None and etype not in _LOCAL_EVENTS:
             self._call(strategy, "on_order", event)
-            if isinstance(event, OrderFilled):
+            if etype is OrderFilled:
                 self._call(strategy, "on_fill", event)
 
     # --- timers -----------------------------------------------------------------------------

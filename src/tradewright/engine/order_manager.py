@@ -6,7 +6,7 @@ import logging
 
 from tradewright.core.ids import ClientOrderId, InstrumentId, StrategyId, TradeId
 from tradewright.model.events import OrderAccepted, OrderEvent, OrderFilled
-from tradewright.model.orders import Order
+from tradewright.model.orders import TRANSITIONS, Order
 
 __all__ = ["OrderManager"]
 
@@ -54,22 +54,22 @@ class OrderManager:
         if order is None:
             self._ignore(event, "unknown client order id")
             return None
-        if isinstance(event, OrderFilled):
-            key = (event.client_order_id, event.trade_id)
+        etype = type(event)  # events are final classes: identity checks are cheaper than isinstance
+        key: tuple[ClientOrderId, TradeId] | None = None
+        if etype is OrderFilled:
+            key = (event.client_order_id, event.trade_id)  # type: ignore[attr-defined]
             if key in self._fill_ids:
                 self._ignore(event, "duplicate fill")
                 return None
-        elif (
-            isinstance(event, OrderAccepted) and order.venue_order_id is not None and order.status.is_terminal
-        ):
+        elif etype is OrderAccepted and order.venue_order_id is not None and order.status.is_terminal:
             self._ignore(event, "ack after the order ended")
             return None
-        if not order.can_apply(event):
+        if (order.status, etype) not in TRANSITIONS:
             self._ignore(event, f"not applicable in status {order.status}")
             return None
         order.apply(event)
-        if isinstance(event, OrderFilled):
-            self._fill_ids.add((event.client_order_id, event.trade_id))
+        if key is not None:
+            self._fill_ids.add(key)
         if order.status.is_open:
             self._open[order.client_order_id] = order
         else:

@@ -146,42 +146,45 @@ class Order:
             raise InvalidStateTransition(
                 f"event for {event.client_order_id} applied to order {self.client_order_id}"
             )
-        target = TRANSITIONS.get((self.status, type(event)))
+        etype = type(event)
+        target = TRANSITIONS.get((self.status, etype))
         if target is None:
             raise InvalidStateTransition(
-                f"order {self.client_order_id}: {type(event).__name__} is not allowed in status {self.status}"
+                f"order {self.client_order_id}: {etype.__name__} is not allowed in status {self.status}"
             )
-        if isinstance(event, OrderFilled):
-            self._apply_fill(event)
+        # Dispatch on the exact event type (events are final classes): cheaper than isinstance chains.
+        if etype is OrderFilled:
+            fill: OrderFilled = event  # type: ignore[assignment]
+            self._apply_fill(fill)
             new_status = S.FILLED if self.filled_qty >= self.quantity else S.PARTIALLY_FILLED
+            if new_status is S.PARTIALLY_FILLED:
+                self._prev_status = S.PARTIALLY_FILLED
+                if self.status is S.PENDING_CANCEL or self.status is S.PENDING_UPDATE:
+                    new_status = self.status  # still waiting for the venue's answer to our request
         elif target == _PREV:
             new_status = self._prev_status
         else:
-            assert isinstance(target, OrderStatus)
-            new_status = target
-        if isinstance(event, OrderAccepted):
-            self.venue_order_id = event.venue_order_id
-        elif isinstance(event, OrderUpdated):
-            if event.quantity < self.filled_qty:
+            new_status = target  # type: ignore[assignment]
+        if etype is OrderAccepted:
+            self.venue_order_id = event.venue_order_id  # type: ignore[attr-defined]
+        elif etype is OrderUpdated:
+            update: OrderUpdated = event  # type: ignore[assignment]
+            if update.quantity < self.filled_qty:
                 raise InvalidStateTransition(
-                    f"order {self.client_order_id}: new quantity {event.quantity} is below filled {self.filled_qty}"
+                    f"order {self.client_order_id}: new quantity {update.quantity} is below filled {self.filled_qty}"
                 )
-            self.quantity = event.quantity
-            if event.price is not None:
-                self.price = event.price
-            if event.venue_order_id is not None:
-                self.venue_order_id = event.venue_order_id
+            self.quantity = update.quantity
+            if update.price is not None:
+                self.price = update.price
+            if update.venue_order_id is not None:
+                self.venue_order_id = update.venue_order_id
             if self.filled_qty >= self.quantity:
                 new_status = S.FILLED
-        if isinstance(event, OrderPendingCancel | OrderPendingUpdate) and self.status not in (
+        elif (etype is OrderPendingCancel or etype is OrderPendingUpdate) and self.status not in (
             S.PENDING_CANCEL,
             S.PENDING_UPDATE,
         ):
             self._prev_status = self.status
-        elif isinstance(event, OrderFilled) and new_status is S.PARTIALLY_FILLED:
-            self._prev_status = S.PARTIALLY_FILLED
-            if self.status in (S.PENDING_CANCEL, S.PENDING_UPDATE):
-                new_status = self.status  # still waiting for the venue's answer to our request
         self.status = new_status
         self.ts_last = event.ts_event
         self.events.append(event)
