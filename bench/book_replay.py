@@ -18,11 +18,11 @@ import time
 from decimal import Decimal
 
 import numpy as np
-
 from _common import PROCESS_START, binance_stream, es_stream, level_updates, median_run, peak_rss_mb, report
+
 from tradewright.backtest.engine import BacktestEngine
 from tradewright.model.book import OrderBook
-from tradewright.model.columnar import KIND_CLEAR, KIND_DELTA, MarketStream
+from tradewright.model.columnar import KIND_DELTA, MarketStream
 
 
 def book_kernel_pass(stream: MarketStream) -> float:
@@ -31,7 +31,6 @@ def book_kernel_pass(stream: MarketStream) -> float:
     sides = stream.side[mask].astype(np.int64)
     ticks = stream.tick[mask]
     lots = stream.lots[mask]
-    clears = np.flatnonzero(stream.kind[mask.nonzero()[0][0] :] == KIND_CLEAR)  # noqa: F841 (snapshots re-set levels)
     start = time.perf_counter()
     book.set_levels(sides, ticks, lots)
     elapsed = time.perf_counter() - start
@@ -48,7 +47,7 @@ def engine_pass(stream: MarketStream) -> float:
 def bench(name: str, stream: MarketStream, repeats: int) -> None:
     updates = level_updates(stream)
     book_kernel_pass(stream)  # warm-up / compile
-    kernel_s, kernel_all = median_run(lambda: book_kernel_pass(stream), repeats)
+    kernel_s, _ = median_run(lambda: book_kernel_pass(stream), repeats)
     engine_pass(stream)
     engine_s, engine_all = median_run(lambda: engine_pass(stream), repeats)
     report(

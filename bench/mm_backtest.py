@@ -21,12 +21,13 @@ import time
 from decimal import Decimal
 
 from _common import PROCESS_START, REPO, binance_stream, es_stream, median_run, peak_rss_mb, report
+
 from tradewright.backtest.engine import BacktestEngine, BacktestResult
 from tradewright.model.columnar import MarketStream
 from tradewright.sim.latency import ConstantLatency
 
 sys.path.insert(0, str(REPO / "examples"))
-from symmetric_mm import SymmetricMarketMaker, SymmetricMMConfig  # noqa: E402
+from symmetric_mm import SymmetricMarketMaker, SymmetricMMConfig
 
 MS = 1_000_000
 
