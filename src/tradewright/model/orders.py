@@ -52,6 +52,7 @@ TRANSITIONS: dict[tuple[OrderStatus, type[OrderEvent]], OrderStatus | str] = {
     (S.ACCEPTED, OrderPendingCancel): S.PENDING_CANCEL,
     (S.ACCEPTED, OrderPendingUpdate): S.PENDING_UPDATE,
     (S.PARTIALLY_FILLED, OrderFilled): _FILL,
+    (S.PARTIALLY_FILLED, OrderAccepted): S.PARTIALLY_FILLED,  # the ack of an order that filled before it
     (S.PARTIALLY_FILLED, OrderCanceled): S.CANCELED,
     (S.PARTIALLY_FILLED, OrderExpired): S.EXPIRED,
     (S.PARTIALLY_FILLED, OrderUpdated): S.PARTIALLY_FILLED,
