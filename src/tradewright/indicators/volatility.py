@@ -7,7 +7,7 @@ import math
 import msgspec
 
 from tradewright.indicators._config import check_float, check_int
-from tradewright.indicators._window import RollingMoments
+from tradewright.indicators._window import RollingMoments, TrackedRollingVariance
 
 __all__ = [
     "ATR",
@@ -279,7 +279,7 @@ class RealisedVolatility:
         self.config = RealisedVolatilityConfig(period=period, periods_per_year=periods_per_year, ddof=ddof)
         # population variance * period / (period - ddof) = variance with the chosen divisor
         self._scale = float(periods_per_year) * period / (period - ddof)
-        self._moments = RollingMoments(period)
+        self._moments = TrackedRollingVariance(period)
         self._has_prev = False
         self._prev_log = _NAN
         self._value = _NAN
