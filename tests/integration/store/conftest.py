@@ -32,7 +32,7 @@ def pg_unavailable() -> str | None:
             with psycopg.connect(PG_DSN, connect_timeout=3) as conn:
                 conn.execute("SELECT 1")
         except psycopg.Error as exc:
-            _pg_error = f"PostgreSQL at 127.0.0.1:5432 (database test) is unreachable: {str(exc).strip()}"
+            _pg_error = f"PostgreSQL ({PG_DSN}) is unreachable: {str(exc).strip()}"
     return _pg_error
 
 
