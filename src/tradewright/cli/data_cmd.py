@@ -147,7 +147,7 @@ def _load(fmt: str, paths: list[Path], args: argparse.Namespace) -> list[tuple[M
 
 # --- commands ---------------------------------------------------------------------------------------
 def run_import(args: argparse.Namespace) -> int:
-    out, err = Console(), Console(stderr=True)
+    out, err = _console(), _console(stderr=True)
     catalog = Catalog(args.out)
     issues: list[Issue] = []
     table = Table(title=f"imported into {args.out}")
@@ -168,7 +168,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    out, err = Console(), Console(stderr=True)
+    out, err = _console(), _console(stderr=True)
     results: list[Verification] = []
     for fmt, paths in _by_format(args.sources, args.format).items():
         if fmt == "cryptofeed":
@@ -196,7 +196,7 @@ def run_list(args: argparse.Namespace) -> int:
     for e in entries:
         kinds = " ".join(f"{k}={v:,}" for k, v in e.kinds.items() if v)
         table.add_row(e.instrument_id, f"{e.rows:,}", _utc(e.start_ns), _utc(e.end_ns), kinds, e.path.name)
-    Console().print(table)
+    _console().print(table)
     return 0
 
 
@@ -222,6 +222,12 @@ def _print_issues(console: Console, issues: list[Issue], limit: int = 20) -> Non
         console.print(f"[yellow]warning[/]: {issue}", highlight=False, soft_wrap=True)
     if len(issues) > limit:
         console.print(f"[yellow]warning[/]: ... and {len(issues) - limit} more", highlight=False)
+
+
+def _console(stderr: bool = False) -> Console:
+    """A console; when writing to a file or pipe, wide enough that tables are not cut to 80 columns."""
+    console = Console(stderr=stderr)
+    return console if console.is_terminal else Console(stderr=stderr, width=220)
 
 
 def _utc(ns: int) -> str:
