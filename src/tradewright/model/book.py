@@ -1,8 +1,9 @@
 """L2 order book on the instrument's grid.
 
 Prices are integer ticks and sizes integer lots inside (exact, fast); `Decimal` views are offered for
-strategies and reports. Venue-specific rules (sequence numbers, checksums) live in
-`tradewright.data.sync`; this class only holds levels and answers questions about them.
+strategies and reports. Venue-specific rules live beside it: sequence tracking in
+`tradewright.model.book_sync`, checksums (with the exact level strings they hash) in
+`tradewright.model.checksum`. This class only holds levels and answers questions about them.
 """
 
 from __future__ import annotations
