@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-__all__ = ["register", "print_summary"]
+__all__ = ["print_summary", "register"]
 
 
 def register(subparsers: Any) -> None:
@@ -23,10 +23,15 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("config", help="path to the run config (TOML)")
     p.add_argument("--out", help="output folder (default: run.output_dir from the config)")
-    p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout (no progress bar)")
+    p.add_argument(
+        "--json", action="store_true", help="print the summary as JSON on stdout (no progress bar)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE",
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="override a config value, e.g. --set strategy.params.offset_ticks=2 (value parsed as TOML)",
     )
     p.set_defaults(func=run)
@@ -50,8 +55,8 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tradewright.backtest.config import load_run_config
     from tradewright.backtest.runner import run_backtest
+    from tradewright.config.run import load_run_config
 
     config = load_run_config(args.config, parse_overrides(args.set))
     console = Console(stderr=True)
@@ -59,8 +64,12 @@ def run(args: argparse.Namespace) -> int:
         folder, summary = run_backtest(config, out=args.out)
     else:
         with Progress(
-            TextColumn("[bold]backtest[/]"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
-            TextColumn("{task.completed:,}/{task.total:,} events"), console=console,
+            TextColumn("[bold]backtest[/]"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.completed:,}/{task.total:,} events"),
+            console=console,
         ) as bar:
             task = bar.add_task("replay", total=None)
 

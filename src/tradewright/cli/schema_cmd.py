@@ -35,7 +35,9 @@ def run(args: argparse.Namespace) -> int:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         for name, schema in schemas.items():
-            (out / f"{name}.json").write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            (out / f"{name}.json").write_text(
+                json.dumps(schema, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+            )
         print(f"wrote {len(schemas)} schemas to {out}")
     else:
         json.dump(schemas, sys.stdout, indent=2, sort_keys=True)
