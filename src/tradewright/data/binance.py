@@ -238,10 +238,13 @@ class _Reader:
             stamp, _, body = line.partition(b" ")
             try:
                 ts_recv = int(stamp)
+            except ValueError:
+                self._malformed(rec, source, line_no, "no '<local_ns> ' prefix", line)
+                continue
+            try:
                 decoded = self._decode(body)
-            except ValueError:  # msgspec's DecodeError and ValidationError are ValueErrors too
-                why = "no '<local_ns> ' prefix" if not stamp.isdigit() else _why(body, self)
-                self._malformed(rec, source, line_no, why, line)
+            except ValueError as exc:  # msgspec's DecodeError and ValidationError are ValueErrors
+                self._malformed(rec, source, line_no, str(exc), line)
                 continue
             if decoded is None:
                 rec.count("other_streams")
@@ -267,8 +270,9 @@ class _Reader:
         self.on_issue(Issue("malformed", path, line, f"{why}; skipped: {raw[:200]!r}"))
 
     def _decode(self, body: bytes) -> tuple[int, _Payload, str] | None:
-        if body.startswith(_PREFIX):  # the usual shape: one decode straight into the payload type
-            name = body[len(_PREFIX) : body.find(b'"', len(_PREFIX))]
+        end = body.find(b'"', len(_PREFIX))
+        if end > 0 and body.startswith(_PREFIX):  # the usual shape: one decode straight into the payload
+            name = body[len(_PREFIX) : end]
             if name not in self._known:
                 self._known[name] = _classify(name.decode())
             known = self._known[name]
@@ -289,14 +293,6 @@ class _Reader:
 
 
 _STREAMS_BY_KIND: dict[int, type[msgspec.Struct]] = {kind: t for kind, t in _STREAMS.values()}
-
-
-def _why(body: bytes, reader: _Reader) -> str:
-    try:
-        reader._decode(body)
-    except ValueError as exc:
-        return str(exc)
-    return "malformed"
 
 
 def _classify(stream: str) -> _Known:

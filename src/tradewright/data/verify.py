@@ -147,8 +147,11 @@ def compare_quotes(stream: MarketStream, result: Verification, max_examples: int
     diffs = tops[tops[:, 5] == 0]
     order = np.argsort(diffs[:, 0], kind="stable")
     diff_ids = diffs[order, 0]
-    bid_rows = np.flatnonzero((stream.kind == KIND_QUOTE) & (stream.side > 0))
+    bid_rows = np.flatnonzero((stream.kind[:-1] == KIND_QUOTE) & (stream.side[:-1] > 0))
     ask_rows = bid_rows + 1
+    paired = (stream.kind[ask_rows] == KIND_QUOTE) & (stream.side[ask_rows] < 0)
+    paired &= stream.update_id[ask_rows] == stream.update_id[bid_rows]
+    bid_rows, ask_rows = bid_rows[paired], ask_rows[paired]  # a quote is a bid row then its ask row
     result.quotes = len(bid_rows)
     q_ids = stream.update_id[bid_rows]
     pos = np.minimum(np.searchsorted(diff_ids, q_ids), max(len(diff_ids) - 1, 0))
