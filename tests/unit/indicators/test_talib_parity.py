@@ -121,18 +121,22 @@ def test_bollinger_bands_equal_talib(name: str, period: int, nbdev_up: float, nb
 
 
 @pytest.mark.parametrize("ddof", [0, 1])
-@pytest.mark.parametrize("period", [2, 30])
+@pytest.mark.parametrize("period", PERIODS)
 @pytest.mark.parametrize("name", FILES)
-def test_realised_volatility_equals_rolling_std_of_log_returns(name: str, period: int, ddof: int) -> None:
+def test_realised_volatility_equals_a_two_pass_rolling_std_of_log_returns(
+    name: str, period: int, ddof: int
+) -> None:
     bars = load(name)
     vol = RealisedVolatility(period, periods_per_year=MINUTES_PER_YEAR, ddof=ddof)
     ours = stream(len(bars), [bars.close], vol.update, lambda: vol.value, lambda: vol.ready)
-    log_returns = pd.Series(np.log(bars.close)).diff()
-    by_pandas = log_returns.rolling(period).std(ddof=ddof).to_numpy() * np.sqrt(MINUTES_PER_YEAR)
     windows = np.lib.stride_tricks.sliding_window_view(np.diff(np.log(bars.close)), period)
     two_pass = np.r_[np.full(period, np.nan), windows.std(axis=1, ddof=ddof)] * np.sqrt(MINUTES_PER_YEAR)
-    compare(ours, by_pandas, atol=1e-12)
     compare(ours, two_pass, atol=1e-12)
+    # pandas' rolling std (add/remove Welford) is itself up to 4e-9 off the two-pass (UNITTEST/BTC,
+    # period 14), so it is held to 1e-8 here; the two-pass above is the reference.
+    log_returns = pd.Series(np.log(bars.close)).diff()
+    by_pandas = log_returns.rolling(period).std(ddof=ddof).to_numpy() * np.sqrt(MINUTES_PER_YEAR)
+    np.testing.assert_allclose(ours, by_pandas, rtol=1e-8, atol=1e-11, equal_nan=True)
 
 
 def test_talib_stddev_loses_digits_where_realised_volatility_does_not() -> None:
