@@ -9,10 +9,11 @@ least every 32 windows. A rebuild costs O(period); it is rare, so an update is O
 
 `RollingMoments` follows TA-Lib's rules exactly, so Bollinger bands stay equal to TA-Lib. Those rules
 bound one cancellation but not the rounding the running sums carry between rebuilds: when a window's
-values nearly coincide (two log returns equal to 4 digits) what is left of the sums is mostly that
-rounding: TA-Lib's STDDEV of the FTX perp's 1-minute log returns at period 2 is up to 2.4e-6 off. `TrackedRollingVariance` (for
-realised volatility, which has no TA-Lib twin) also keeps a running bound on that rounding and
-rebuilds as soon as the bound exceeds 1e-10 of the variance, so it stays within ~1e-10 of a two-pass.
+values nearly coincide (two log returns equal to 4 digits), what is left of the sums is mostly that
+rounding. TA-Lib's STDDEV of the FTX perp's 1-minute log returns at period 2 is up to 2.4e-6 off.
+`TrackedRollingVariance` (for realised volatility, which has no TA-Lib twin) also keeps a running
+bound on that rounding and rebuilds as soon as the bound exceeds 1e-10 of the variance, so it stays
+within ~1e-10 of a two-pass.
 """
 
 from __future__ import annotations
