@@ -206,11 +206,14 @@ def test_strict_mode_stops_at_the_first_malformed_line(tmp_path: Path) -> None:
 def test_a_number_that_is_not_a_decimal_makes_the_line_malformed(tmp_path: Path) -> None:
     lines = _lines(USDM)[:500]
     lines[2] = lines[2].replace(b'"p":"61800.30"', b'"p":"61800.3O"')  # letter O, line 3 (a trade)
+    lines[8] = lines[8].replace(b'"q":"0.199"', b'"q":"-0.199"')  # a negative size, line 9 (a trade)
     issues: list[Issue] = []
     stream = load_binance(_write(tmp_path, lines), on_issue=issues.append)
-    assert [(i.kind, i.line) for i in issues] == [("malformed", 3)]
-    assert "61800.3O" in issues[0].message
-    assert 5266583935 not in stream.update_id[stream.kind == KIND_TRADE].tolist()
+    assert [(i.kind, i.line) for i in issues] == [("malformed", 3), ("malformed", 9)]
+    assert "61800.3O" in issues[0].message and "negative" in issues[1].message
+    assert stream.stats["malformed_lines"] == 2
+    trade_ids = stream.update_id[stream.kind == KIND_TRADE].tolist()
+    assert 5266583935 not in trade_ids and 5266583936 not in trade_ids and 5266583937 in trade_ids
     with pytest.raises(DataError, match=r":3: malformed line"):
         load_binance(_write(tmp_path, lines, "again.jsonl.gz"), strict=True)
 

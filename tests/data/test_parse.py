@@ -48,8 +48,12 @@ def test_scaling_equals_decimal_division_or_reports_off_grid(texts: list[str], s
 
 
 def test_trailing_zeros_and_negative_values() -> None:
-    values, status = scale_strings(["61737.63000000", "0.00000000", "-1.50", "12"], Decimal("0.01"))
+    values, status = scale_strings(
+        ["61737.63000000", "0.00000000", "-1.50", "12"], Decimal("0.01"), signed=True
+    )
     assert values.tolist() == [6173763, 0, -150, 1200] and status.tolist() == [OK] * 4
+    _, unsigned = scale_strings(["-1.50"], Decimal("0.01"))
+    assert unsigned.tolist() == [MALFORMED]
 
 
 @pytest.mark.parametrize(

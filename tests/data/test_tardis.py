@@ -64,7 +64,9 @@ def test_a_price_off_the_given_grid_names_the_line(tmp_path: Path) -> None:
         id=DERIBIT_PERP.id, kind=InstrumentKind.PERPETUAL, base="BTC", quote="USD", settle="BTC",
         tick_size=Decimal(1), lot_size=Decimal(10),
     )  # fmt: skip
-    with pytest.raises(DataError, match=r"BTC-PERPETUAL.csv:2: price is not a decimal on the tick grid of 1"):
+    with pytest.raises(
+        DataError, match=r"BTC-PERPETUAL.csv:2: price is not a non-negative decimal on the tick grid of 1"
+    ):
         load_tardis_book(shared_data(BOOK), coarse)
 
 

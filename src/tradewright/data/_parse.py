@@ -1,9 +1,10 @@
-"""Exact, vectorised conversion of decimal strings to grid integers (ticks and lots).
+"""Parsing shared by the loaders: exact decimal scaling, issues, checksum-venue messages, format sniffing.
 
 Recordings carry prices and sizes as decimal text ("61800.20"). Converting through float would round;
 converting through `Decimal` one value at a time costs microseconds each. Here the text of a whole file
 is handed to compiled kernels in one buffer, which scale each number to the instrument's step exactly:
-a value that is not a plain decimal is MALFORMED, one that is not a whole number of steps is OFF_GRID.
+a value that is not a plain decimal (or is negative where that is not allowed, or does not fit in int64)
+is MALFORMED, one that is not a whole number of steps is OFF_GRID.
 
 A step is written ``m * 10**-e`` with integer ``m`` (0.25 -> (25, 2), 0.1 -> (1, 1), 100 -> (100, 0)),
 so a value ``v * 10**-f`` is ``v * 10**(e - f) / m`` steps, which must come out whole.
@@ -38,6 +39,7 @@ __all__ = [
     "finest_step",
     "grid_instrument",
     "log_issue",
+    "parse_checksum_recording",
     "parse_level_arrays",
     "scale_arrow_strings",
     "scale_strings",
@@ -121,11 +123,11 @@ def finest_step(values: Sequence[str]) -> Decimal:
 
 
 @njit(cache=True, nogil=True)
-def _scale(data: np.ndarray, start: int, stop: int, m: int, e: int) -> tuple[int, int]:
+def _scale(data: np.ndarray, start: int, stop: int, m: int, e: int, signed: bool) -> tuple[int, int]:
     """Scale the decimal text data[start:stop] to whole steps: return (value, status)."""
     i = start
     negative = False
-    if i < stop and data[i] == _MINUS:
+    if signed and i < stop and data[i] == _MINUS:
         negative = True
         i += 1
     mantissa = 0
@@ -170,12 +172,12 @@ def _scale(data: np.ndarray, start: int, stop: int, m: int, e: int) -> tuple[int
 
 @njit(cache=True, nogil=True)
 def _scale_many(
-    data: np.ndarray, offsets: np.ndarray, m: int, e: int, out: np.ndarray, status: np.ndarray
+    data: np.ndarray, offsets: np.ndarray, m: int, e: int, signed: bool, out: np.ndarray, status: np.ndarray
 ) -> int:
     """Scale every string data[offsets[k]:offsets[k+1]]; return the number of failures."""
     bad = 0
     for k in range(len(out)):
-        value, code = _scale(data, offsets[k], offsets[k + 1], m, e)
+        value, code = _scale(data, offsets[k], offsets[k + 1], m, e, signed)
         out[k] = value
         status[k] = code
         if code != OK:
@@ -183,8 +185,13 @@ def _scale_many(
     return bad
 
 
-def scale_arrow_strings(array: pa.Array | pa.ChunkedArray, step: Decimal) -> tuple[np.ndarray, np.ndarray]:
-    """Scale an Arrow string column to whole steps: return (int64 values, int8 status per value)."""
+def scale_arrow_strings(
+    array: pa.Array | pa.ChunkedArray, step: Decimal, *, signed: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Scale an Arrow string column to whole steps: return (int64 values, int8 status per value).
+
+    A leading minus sign is allowed only when `signed` (prices can be negative; sizes cannot).
+    """
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     if array.null_count:
@@ -196,13 +203,15 @@ def scale_arrow_strings(array: pa.Array | pa.ChunkedArray, step: Decimal) -> tup
     m, e = split_step(step)
     out = np.empty(len(array), dtype=np.int64)
     status = np.empty(len(array), dtype=np.int8)
-    _scale_many(data, np.ascontiguousarray(offsets), m, e, out, status)
+    _scale_many(data, np.ascontiguousarray(offsets), m, e, signed, out, status)
     return out, status
 
 
-def scale_strings(values: Sequence[str], step: Decimal) -> tuple[np.ndarray, np.ndarray]:
+def scale_strings(
+    values: Sequence[str], step: Decimal, *, signed: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Scale Python strings to whole steps: return (int64 values, int8 status per value)."""
-    return scale_arrow_strings(pa.array(values, type=pa.large_string()), step)
+    return scale_arrow_strings(pa.array(values, type=pa.large_string()), step, signed=signed)
 
 
 @njit(cache=True, nogil=True)
@@ -258,10 +267,10 @@ def _parse_one_array(
             if j < 0:
                 return n, MALFORMED
             if field == 0:
-                value, code = _scale(data, i + 1, j, pm, pe)
+                value, code = _scale(data, i + 1, j, pm, pe, False)
                 out_tick[row + n] = value
             elif field == 1:
-                value, code = _scale(data, i + 1, j, qm, qe)
+                value, code = _scale(data, i + 1, j, qm, qe, False)
                 out_lots[row + n] = value
             else:
                 code = OK
@@ -317,7 +326,7 @@ def _parse_arrays(
 def parse_level_arrays(
     chunks: Sequence[bytes | memoryview], price_step: Decimal, size_step: Decimal
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Parse JSON level arrays ``[["px","qty"],...]`` (one per chunk) into grid integers.
+    """Parse JSON level arrays ``[["px","qty"],...]`` (one per chunk) into grid integers (both >= 0).
 
     Return (ticks, lots, rows per chunk, status per chunk); a MALFORMED chunk contributes no rows.
     """

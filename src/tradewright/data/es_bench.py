@@ -67,7 +67,7 @@ def load_es_l2(path: Path | str, instrument: Instrument = ES_INSTRUMENT) -> Mark
             raise DataError(f"{what} ({len(bad)} rows like this)", source=str(path), line=line)
 
     fail(~(is_s | is_d | is_t), "kind is not S, D or T")
-    fail(status != OK, f"price is not a decimal on the tick grid of {instrument.tick_size}")
+    fail(status != OK, f"price is not a non-negative decimal on the tick grid of {instrument.tick_size}")
     fail(qty < 0, "qty is negative")
     fail((is_s | is_d) & (np.abs(side) != 1), "a book row's side is not +1 or -1")
     fail(is_t & (np.abs(side) > 1), "a trade's side is not +1, -1 or 0")

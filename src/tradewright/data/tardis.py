@@ -63,9 +63,8 @@ def load_tardis_book(
     lots, lot_st = scale_arrow_strings(table.column("amount"), inst.lot_size)
     _fail(path, ~(is_bid | is_ask), "side is not bid or ask")
     _fail(path, ~(is_snap | not_snap), "is_snapshot is not true or false")
-    _fail(path, tick_st != OK, f"price is not a decimal on the tick grid of {inst.tick_size}")
-    _fail(path, lot_st != OK, f"amount is not a decimal on the lot grid of {inst.lot_size}")
-    _fail(path, (ticks < 0) | (lots < 0), "price or amount is negative")
+    _fail(path, tick_st != OK, f"price is not a non-negative decimal on the tick grid of {inst.tick_size}")
+    _fail(path, lot_st != OK, f"amount is not a non-negative decimal on the lot grid of {inst.lot_size}")
 
     block_start = is_snap & ~np.concatenate(([False], is_snap[:-1]))
     dest = np.arange(n) + np.cumsum(block_start)
@@ -112,9 +111,8 @@ def load_tardis_trades(
     ticks, tick_st = scale_arrow_strings(table.column("price"), inst.tick_size)
     lots, lot_st = scale_arrow_strings(table.column("amount"), inst.lot_size)
     _fail(path, ~(buy | sell | unknown), "side is not buy, sell or unknown")
-    _fail(path, tick_st != OK, f"price is not a decimal on the tick grid of {inst.tick_size}")
-    _fail(path, lot_st != OK, f"amount is not a decimal on the lot grid of {inst.lot_size}")
-    _fail(path, (ticks < 0) | (lots < 0), "price or amount is negative")
+    _fail(path, tick_st != OK, f"price is not a non-negative decimal on the tick grid of {inst.tick_size}")
+    _fail(path, lot_st != OK, f"amount is not a non-negative decimal on the lot grid of {inst.lot_size}")
     ids = table.column("id")
     numeric = bool(pc.all(pc.match_substring_regex(ids, r"^[0-9]{1,18}$")).as_py()) if n else True
     cols = _empty(n)
