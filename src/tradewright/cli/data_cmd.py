@@ -5,29 +5,17 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import msgspec
 from rich.console import Console
 from rich.table import Table
 
 from tradewright.core.errors import ConfigError, DataError
-from tradewright.data import (
-    Catalog,
-    Issue,
-    Verification,
-    detect_format,
-    load_binance,
-    load_es_l2,
-    load_tardis_book,
-    load_tardis_trades,
-    read_stream,
-    replay_checksums,
-    verify_stream,
-)
-from tradewright.data.binance import group_recordings
-from tradewright.model.columnar import MarketStream
-from tradewright.model.instrument import Instrument
+
+if TYPE_CHECKING:  # the data package pulls in numba and pyarrow: import it when a command runs
+    from tradewright.data import Issue, Verification
+    from tradewright.model.columnar import MarketStream
+    from tradewright.model.instrument import Instrument
 
 __all__ = ["register"]
 
@@ -93,6 +81,10 @@ def _help(parser: argparse.ArgumentParser) -> int:
 
 # --- loading ----------------------------------------------------------------------------------------
 def _instrument(args: argparse.Namespace) -> Instrument | None:
+    import msgspec
+
+    from tradewright.model.instrument import Instrument
+
     if args.instrument is None:
         return None
     try:
@@ -104,6 +96,8 @@ def _instrument(args: argparse.Namespace) -> Instrument | None:
 
 
 def _by_format(sources: list[str], fmt: str) -> dict[str, list[Path]]:
+    from tradewright.data import detect_format
+
     buckets: dict[str, list[Path]] = {}
     for source in sources:
         path = Path(source)
@@ -120,6 +114,9 @@ def _by_format(sources: list[str], fmt: str) -> dict[str, list[Path]]:
 
 def _load(fmt: str, paths: list[Path], args: argparse.Namespace) -> list[tuple[MarketStream, list[Issue]]]:
     """Load the files of one format: one stream per instrument, each with the issues its loader reported."""
+    from tradewright.data import load_binance, load_es_l2, load_tardis_book, load_tardis_trades, read_stream
+    from tradewright.data.binance import group_recordings
+
     inst = _instrument(args)
     if fmt == "binance":
         loaded = []
@@ -147,6 +144,8 @@ def _load(fmt: str, paths: list[Path], args: argparse.Namespace) -> list[tuple[M
 
 # --- commands ---------------------------------------------------------------------------------------
 def run_import(args: argparse.Namespace) -> int:
+    from tradewright.data import Catalog
+
     out, err = _console(), _console(stderr=True)
     catalog = Catalog(args.out)
     issues: list[Issue] = []
@@ -168,6 +167,8 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    from tradewright.data import replay_checksums, verify_stream
+
     out, err = _console(), _console(stderr=True)
     results: list[Verification] = []
     for fmt, paths in _by_format(args.sources, args.format).items():
@@ -189,6 +190,8 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from tradewright.data import Catalog
+
     entries = Catalog(args.folder).entries()
     table = Table(title=f"{len(entries)} cached streams in {args.folder}")
     for col in ("instrument", "rows", "from (UTC)", "to (UTC)", "kinds", "file"):
