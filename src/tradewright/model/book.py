@@ -22,10 +22,10 @@ from tradewright.model._ladder import (
 )
 from tradewright.model.instrument import Instrument
 
-__all__ = ["OrderBook"]
+__all__ = ["MAX_CAPACITY", "OrderBook"]
 
 _INITIAL_CAPACITY = 1 << 16
-_MAX_CAPACITY = 1 << 23  # 8M ticks a side (64 MB each): far beyond any real book's useful range
+MAX_CAPACITY = 1 << 23  # 8M ticks a side (64 MB each): far beyond any real book's useful range
 
 
 class OrderBook:
@@ -98,10 +98,10 @@ class OrderBook:
         new_cap = cap
         while new_cap < (hi - lo) + cap // 2:
             new_cap *= 2
-        if new_cap > _MAX_CAPACITY:
+        if new_cap > MAX_CAPACITY:
             raise BookError(
                 f"{self.instrument.id}: level at tick {tick} is {hi - lo} ticks from the rest of the book; "
-                f"the book holds at most {_MAX_CAPACITY} ticks a side"
+                f"the book holds at most {MAX_CAPACITY} ticks a side"
             )
         new_base = max(0, lo - (new_cap - (hi - lo)) // 2)
         shift = base - new_base

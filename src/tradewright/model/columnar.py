@@ -84,6 +84,27 @@ class MarketStream:
     def count(self, kind: int) -> int:
         return int(np.count_nonzero(self.kind == kind))
 
+    def without_far_levels(self, max_distance_ticks: int) -> tuple[MarketStream, int]:
+        """Drop level updates more than `max_distance_ticks` from the median level price.
+
+        Venues keep stale orders at absurd prices (Binance spot showed an ask at 200,000 with the market
+        at 61,000). They can never trade and do not fit a bounded price ladder, so replays drop them and
+        count them. Returns the (possibly identical) stream and the number of rows dropped.
+        """
+        deltas = self.kind == KIND_DELTA
+        if not deltas.any():
+            return self, 0
+        centre = int(np.median(self.tick[deltas]))
+        far = deltas & (np.abs(self.tick - centre) > max_distance_ticks)
+        dropped = int(np.count_nonzero(far))
+        if dropped == 0:
+            return self, 0
+        keep = ~far
+        cols = {name: self.column(name)[keep] for name in COLUMNS}
+        stats = dict(self.stats)
+        stats["far_levels_dropped"] = stats.get("far_levels_dropped", 0) + dropped
+        return MarketStream(self.instrument, source=self.source, stats=stats, **cols), dropped
+
 
 class StreamBuilder:
     """Append rows one message at a time; `build()` returns the arrays. Used by loaders, not by replay."""
