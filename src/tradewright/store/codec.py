@@ -214,17 +214,9 @@ def position_row(position: Position, ts_ns: int) -> dict[str, Any]:
 
 
 def open_lots(position: Position) -> list[tuple[Decimal, Decimal]]:
-    """The open size as (entry price, size > 0) lots, oldest first.
-
-    `Position` keeps FIFO lots (realised PnL depends on which lot a fill closes) but has no public view
-    of them, so read its slot; a position without lots is one lot at its average price.
-    """
-    lots = getattr(position, "_lots", None)
-    if lots is not None:
-        return [(Decimal(price), Decimal(size)) for price, size in lots]
-    if position.quantity == 0:
-        return []
-    return [(position.avg_px, abs(position.quantity))]
+    """The open size as (entry price, size > 0) FIFO lots, oldest first (realised PnL depends on which
+    lot a later fill closes, so the lots are stored, not just the average price)."""
+    return position.open_lots()
 
 
 def position_from_row(row: Mapping[Any, Any], instruments: Mapping[InstrumentId, Instrument]) -> Position:
