@@ -25,7 +25,7 @@ class Position:
     realised PnL is `realized_pnl - fees`.
     """
 
-    __slots__ = ("_lots", "fees", "instrument", "quantity", "realized_pnl", "traded_volume")
+    __slots__ = ("_cost", "_lots", "fees", "instrument", "quantity", "realized_pnl", "traded_volume")
 
     def __init__(self, instrument: Instrument) -> None:
         self.instrument = instrument
@@ -34,6 +34,7 @@ class Position:
         self.fees = _ZERO
         self.traded_volume = _ZERO
         self._lots: deque[list[Decimal]] = deque()  # [price, size > 0], oldest first
+        self._cost = _ZERO  # sum of price x size over the open lots (exact), for O(1) unrealised PnL
 
     @classmethod
     def restore(
@@ -58,6 +59,7 @@ class Position:
         if sum((size for _, size in lots), _ZERO) != abs(quantity):
             raise ValueError(f"{instrument.id}: open lots do not add up to the position {quantity}")
         pos._lots.extend([price, size] for price, size in lots)
+        pos._cost = sum((price * size for price, size in lots), _ZERO)
         return pos
 
     def open_lots(self) -> list[tuple[Decimal, Decimal]]:
@@ -76,8 +78,7 @@ class Position:
         if self.instrument.inverse:
             size = sum((lot[1] for lot in self._lots), _ZERO)
             return size / sum((lot[1] / lot[0] for lot in self._lots), _ZERO)
-        cost = sum((lot[0] * lot[1] for lot in self._lots), _ZERO)
-        return cost / abs(self.quantity)
+        return self._cost / abs(self.quantity)
 
     def apply_fill(self, side: OrderSide, price: Decimal, size: Decimal, fee: Decimal = _ZERO) -> Decimal:
         """Apply a fill; return the PnL it realised (before fees)."""
@@ -93,12 +94,14 @@ class Position:
                 lot = lots[0]
                 take = min(lot[1], remaining)
                 realized += self._pnl(held * take, lot[0], price)
+                self._cost -= lot[0] * take
                 lot[1] -= take
                 remaining -= take
                 if lot[1] == 0:
                     lots.popleft()
         if remaining > 0:
             self._lots.append([price, remaining])
+            self._cost += price * remaining
         self.quantity += direction * size
         self.realized_pnl += realized
         return realized
@@ -106,8 +109,15 @@ class Position:
     def unrealized_pnl(self, mark: Decimal) -> Decimal:
         if self.quantity == 0:
             return _ZERO
-        held = 1 if self.quantity > 0 else -1
-        return sum((self._pnl(held * lot[1], lot[0], mark) for lot in self._lots), _ZERO)
+        if self.instrument.inverse:
+            held = 1 if self.quantity > 0 else -1
+            return sum((self._pnl(held * lot[1], lot[0], mark) for lot in self._lots), _ZERO)
+        # Linear: sum over lots of (mark - price) x size, kept as mark x |qty| - cost (exact, O(1)).
+        return (
+            (mark * abs(self.quantity) - self._cost)
+            * (1 if self.quantity > 0 else -1)
+            * self.instrument.multiplier
+        )
 
     def _pnl(self, signed_qty: Decimal, entry: Decimal, exit_: Decimal) -> Decimal:
         inst = self.instrument
