@@ -20,7 +20,7 @@ from tradewright.model.book import OrderBook
 from tradewright.model.columnar import MarketStream
 from tradewright.model.data import TradeTick
 from tradewright.model.enums import OrderSide
-from tradewright.portfolio.portfolio import Portfolio
+from tradewright.portfolio.portfolio import MarkPrice, Portfolio
 from tradewright.sim.fees import FeeModel
 from tradewright.sim.latency import ConstantLatency, LatencyModel
 from tradewright.sim.queue import ConservativeQueue, QueueModel
@@ -66,6 +66,7 @@ class BacktestEngine:
         queue_model: QueueModel | None = None,
         fees: FeeModel | None = None,
         risk: RiskGate | None = None,
+        mark_price: MarkPrice = MarkPrice.MID,
         seed: int = 0,
         equity_sample_ns: int = 1_000_000_000,
         events_file: IO[bytes] | None = None,
@@ -77,7 +78,7 @@ class BacktestEngine:
         self.clock = SimClock(int(stream.ts_recv[0]) if len(stream) else 0)
         self.kernel = Kernel(
             self.clock,
-            portfolio=Portfolio({inst.settle: starting_balance}),
+            portfolio=Portfolio({inst.settle: starting_balance}, mark_price=mark_price),
             risk=risk,
             id_prefix=id_prefix,
         )
@@ -109,6 +110,10 @@ class BacktestEngine:
     def add_strategy(self, strategy: Strategy) -> None:
         self.kernel.add_strategy(strategy)
 
+    def flatten_at(self, ts_ns: int, reason: str, actor: str = "backtest:--flatten-at") -> None:
+        """Fire the kill switch (`Kernel.flatten_all`) at data time `ts_ns` during the replay."""
+        self.kernel.schedule(ts_ns, lambda _: self.kernel.flatten_all(reason, actor), None)
+
     def run(self, progress: Callable[[int, int], None] | None = None) -> BacktestResult:
         """Replay the whole stream; cancel what is still open at the end; return the result."""
         started = time.perf_counter()
@@ -125,7 +130,7 @@ class BacktestEngine:
             if any(s.wants("on_book") for s in kernel.strategies_for(iid))
             else _loop.TRIGGER_NONE
         )
-        want_trades = any(s.wants("on_trade") for s in kernel.strategies_for(iid))
+        want_trades = kernel.needs_trades or any(s.wants("on_trade") for s in kernel.strategies_for(iid))
         cur = np.zeros(9, dtype=np.int64)
         cur[_loop.C_BB] = cur[_loop.C_BA] = -2
         qm = self.venue.queue_model

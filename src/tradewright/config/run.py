@@ -14,6 +14,8 @@ from tradewright.core.errors import ConfigError
 __all__ = [
     "AccountConfig",
     "DataConfig",
+    "InstrumentLimits",
+    "RiskConfig",
     "RunConfig",
     "RunSection",
     "StrategyConfig",
@@ -22,6 +24,8 @@ __all__ = [
 ]
 
 NonNeg = Annotated[int, msgspec.Meta(ge=0)]
+Positive = Annotated[int, msgspec.Meta(ge=1)]
+TripAction = Literal["reducing", "halted"]
 
 
 class RunSection(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -55,7 +59,152 @@ class VenueConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class AccountConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """`mark_price`: how open positions are valued for exposure and daily PnL (mid, or the last trade)."""
+
     starting_balance: Decimal = Decimal(100_000)
+    mark_price: Literal["mid", "last_trade"] = "mid"
+
+
+def _check_decimals(where: str, obj: msgspec.Struct, *, upper: dict[str, Decimal] | None = None) -> None:
+    """Every Decimal field of `obj` that is set must be finite and > 0 (and <= its upper bound)."""
+    for name in obj.__struct_fields__:
+        value = getattr(obj, name)
+        if not isinstance(value, Decimal):
+            continue
+        if not value.is_finite() or value <= 0:
+            raise ValueError(f"`{where}.{name}` must be a number > 0, got {value}")
+        bound = (upper or {}).get(name)
+        if bound is not None and value > bound:
+            raise ValueError(f"`{where}.{name}` must be <= {bound}, got {value}")
+
+
+def _check_min_max(where: str, obj: msgspec.Struct, pairs: tuple[tuple[str, str], ...]) -> None:
+    for low, high in pairs:
+        lo, hi = getattr(obj, low), getattr(obj, high)
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"`{where}.{low}` ({lo}) must not exceed `{where}.{high}` ({hi})")
+
+
+_MIN_MAX = (
+    ("min_order_size_base", "max_order_size_base"),
+    ("min_order_notional_quote", "max_order_notional_quote"),
+)
+
+
+class InstrumentLimits(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Per-order and per-instrument limits; in `[risk.instruments."ID"]` they override `[risk]`'s for one
+    instrument. Unset (None) means no limit."""
+
+    min_order_size_base: Decimal | None = None
+    max_order_size_base: Decimal | None = None
+    min_order_notional_quote: Decimal | None = None
+    max_order_notional_quote: Decimal | None = None
+    max_position_base: Decimal | None = None
+    max_position_quote: Decimal | None = None
+    price_band_bps: Decimal | None = None
+    max_spread_ticks: Positive | None = None
+    max_slippage_bps: Decimal | None = None
+
+
+class RiskConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The `[risk]` section: every limit, breaker and kill-switch setting (docs/risk.md lists them all).
+
+    Every limit defaults to None (no limit), so a config without `[risk]` trades exactly as before.
+    A breaker's `*_action` says what it sets when it trips: "reducing" (only exposure-reducing orders
+    pass) or "halted" (nothing new passes; cancels always do).
+    """
+
+    # C1: each order and each instrument (the `instruments` table overrides these per instrument)
+    min_order_size_base: Decimal | None = None
+    max_order_size_base: Decimal | None = None
+    min_order_notional_quote: Decimal | None = None
+    max_order_notional_quote: Decimal | None = None
+    max_position_base: Decimal | None = None
+    max_position_quote: Decimal | None = None
+    price_band_bps: Decimal | None = None
+    check_balance: bool = False
+    initial_margin_pct: Decimal = Decimal(100)
+    instruments: dict[str, InstrumentLimits] = msgspec.field(default_factory=dict)
+    # C2: the whole portfolio
+    max_gross_exposure_quote: Decimal | None = None
+    max_net_exposure_quote: Decimal | None = None
+    max_venue_notional_quote: Decimal | None = None
+    max_open_order_notional_quote: Decimal | None = None
+    # C3: rate limits (token buckets on the kernel clock; a full bucket allows a burst of the limit)
+    max_orders_per_second_instrument: Positive | None = None
+    max_orders_per_second_venue: Positive | None = None
+    max_cancels_per_minute_instrument: Positive | None = None
+    max_cancels_per_minute_venue: Positive | None = None
+    # C4: circuit breakers
+    breaker_consecutive_rejects: Positive | None = None
+    breaker_reject_burst_count: Positive | None = None
+    breaker_reject_burst_window_ms: Positive = 10_000
+    breaker_ignore_reject_reasons: list[str] = msgspec.field(default_factory=lambda: ["post_only_would_take"])
+    breaker_rejects_action: TripAction = "halted"
+    breaker_ack_latency_ms: Positive | None = None
+    breaker_ack_latency_count: Positive = 1
+    breaker_latency_action: TripAction = "reducing"
+    breaker_price_move_pct: Decimal | None = None
+    breaker_price_move_window_ms: Positive = 10_000
+    breaker_crossed_book: bool = False
+    breaker_empty_book: bool = False
+    breaker_market_action: TripAction = "reducing"
+    breaker_cooldown_ms: Positive | None = None
+    monitor_interval_ms: Positive = 100
+    # C5: daily controls
+    daily_loss_limit_quote: Decimal | None = None
+    daily_loss_limit_r: Decimal | None = None
+    r_unit_quote: Decimal | None = None
+    daily_loss_action: TripAction = "reducing"
+    max_trades_per_day: Positive | None = None
+    max_trades_action: TripAction = "reducing"
+    max_spread_ticks: Positive | None = None
+    max_slippage_bps: Decimal | None = None
+    trading_day_start: str = "00:00"
+    trading_day_utc_offset_minutes: Annotated[int, msgspec.Meta(ge=-720, le=840)] = 0
+    # C6: kill switch and shutdown
+    flatten_max_slippage_bps: Decimal = Decimal(50)
+    flatten_retry_ms: Positive = 1000
+    flatten_max_attempts: Positive = 10
+    close_positions_on_sigterm: bool = False
+    cancel_orders_on_halt: bool = True
+
+    def __post_init__(self) -> None:
+        _check_decimals("risk", self, upper={"initial_margin_pct": Decimal(100)})
+        _check_min_max("risk", self, _MIN_MAX)
+        if self.daily_loss_limit_r is not None and self.r_unit_quote is None:
+            raise ValueError(
+                "`risk.daily_loss_limit_r` needs `risk.r_unit_quote` (the currency amount of 1 R)"
+            )
+        hours, colon, minutes = self.trading_day_start.partition(":")
+        if not (colon and hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+            raise ValueError(
+                f"`risk.trading_day_start` must be HH:MM (24-hour), got {self.trading_day_start!r}"
+            )
+        for key, limits in self.instruments.items():
+            symbol, dot, venue = key.rpartition(".")
+            if not (dot and symbol and venue):
+                raise ValueError(f"`risk.instruments.{key}`: the key must be an instrument id SYMBOL.VENUE")
+            _check_decimals(f"risk.instruments.{key}", limits)
+            _check_min_max(f"risk.instruments.{key}", limits, _MIN_MAX)
+
+    @property
+    def trading_day_offset_ns(self) -> int:
+        """Nanoseconds after UTC midnight at which a trading day starts (session start minus UTC offset)."""
+        hours, _, minutes = self.trading_day_start.partition(":")
+        start_min = int(hours) * 60 + int(minutes) - self.trading_day_utc_offset_minutes
+        return (start_min % (24 * 60)) * 60_000_000_000
+
+    def limits_for(self, instrument_id: str) -> InstrumentLimits:
+        """The per-instrument limits in force for one instrument: its override where set, else `[risk]`'s."""
+        override = self.instruments.get(instrument_id)
+        fields = {name: getattr(self, name) for name in InstrumentLimits.__struct_fields__}
+        if override is not None:
+            for name in InstrumentLimits.__struct_fields__:
+                value = getattr(override, name)
+                if value is not None:
+                    fields[name] = value
+        return InstrumentLimits(**fields)
 
 
 class StrategyConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -74,6 +223,7 @@ class RunConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     run: RunSection = msgspec.field(default_factory=RunSection)
     venue: VenueConfig = msgspec.field(default_factory=VenueConfig)
     account: AccountConfig = msgspec.field(default_factory=AccountConfig)
+    risk: RiskConfig = msgspec.field(default_factory=RiskConfig)
     base_dir: str = "."
     source_text: str = ""
 

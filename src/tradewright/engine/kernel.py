@@ -18,11 +18,12 @@ from tradewright.core.errors import StrategyError, TradewrightError
 from tradewright.core.ids import ClientOrderId, InstrumentId, Venue
 from tradewright.engine.context import KernelContext
 from tradewright.engine.order_manager import OrderManager
-from tradewright.engine.ports import EventSink, ExecutionClient, RiskGate
+from tradewright.engine.ports import Denial, EventSink, ExecutionClient, RiskGate
 from tradewright.model.book import OrderBook
 from tradewright.model.commands import CancelOrder, Command, ModifyOrder, SubmitOrder
 from tradewright.model.data import Bar, TradeTick
 from tradewright.model.events import (
+    CommandDenied,
     Event,
     OrderDenied,
     OrderEvent,
@@ -78,6 +79,8 @@ class Kernel:
         self.strategy_errors = 0
         self.counts: dict[str, int] = {}
         self._stopped: set[str] = set()
+        if risk is not None:
+            risk.bind(self)  # last: the risk engine reads the kernel it guards
 
     # --- wiring -----------------------------------------------------------------------------
     def add_instrument(self, instrument: Instrument, book: OrderBook | None = None) -> OrderBook:
@@ -144,6 +147,8 @@ class Kernel:
         for strategy in self.strategies:
             self._call(strategy, "on_stop", None)
             self._stopped.add(strategy.id)
+        if self.risk is not None:
+            self.risk.stop()
 
     def is_stopped(self, strategy: Strategy) -> bool:
         return strategy.id in self._stopped
@@ -155,6 +160,8 @@ class Kernel:
             self._call(strategy, "on_book", book)
 
     def on_trade(self, trade: TradeTick) -> None:
+        if self.portfolio.wants_trades:
+            self.portfolio.record_trade(trade.instrument_id, trade.price)
         for strategy in self._by_instrument.get(trade.instrument_id, ()):
             if strategy.wants("on_trade"):
                 self._call(strategy, "on_trade", trade)
@@ -215,7 +222,7 @@ class Kernel:
             return False
         self._emit_command(command)
         if self.risk is not None and (denial := self.risk.check(command, order)) is not None:
-            self.log.warning("cancel of %s denied: %s", order.client_order_id, denial.message)
+            self._command_denied(command, order, denial)
             return False
         now = self.clock.now_ns()
         self._apply(
@@ -236,7 +243,7 @@ class Kernel:
             return False
         self._emit_command(command)
         if self.risk is not None and (denial := self.risk.check(command, order)) is not None:
-            self.log.warning("modify of %s denied: %s", order.client_order_id, denial.message)
+            self._command_denied(command, order, denial)
             return False
         now = self.clock.now_ns()
         self._apply(
@@ -264,6 +271,29 @@ class Kernel:
             )
             sent += self.cancel(command)
         return sent
+
+    def flatten_all(self, reason: str, actor: str = "operator") -> None:
+        """Kill switch: cancel every open order, close every position, then halt (the risk engine does it;
+        the CLI, the API and paper/live shutdown call it here)."""
+        if self.risk is None:
+            raise TradewrightError("flatten_all needs a risk engine (Kernel(risk=RiskEngine(...)))")
+        self.risk.flatten_all(reason, actor)
+
+    def _command_denied(self, command: CancelOrder | ModifyOrder, order: Order, denial: Denial) -> None:
+        self.log.warning("%s of %s denied: %s", type(command).__name__, order.client_order_id, denial.message)
+        self._count("commands_denied")
+        now = self.clock.now_ns()
+        self._emit(
+            CommandDenied(
+                client_order_id=order.client_order_id,
+                instrument_id=order.instrument_id,
+                command=type(command).__name__,
+                reason=denial.reason,
+                message=denial.message,
+                ts_event=now,
+                ts_init=now,
+            )
+        )
 
     # --- events from venues -----------------------------------------------------------------
     def on_venue_event(self, event: OrderEvent) -> None:
@@ -341,11 +371,16 @@ class Kernel:
             raise TradewrightError(f"no execution client for venue {instrument_id.venue}")
         return client
 
+    def emit(self, event: Event) -> None:
+        """Tell every sink (and risk) about an event the node itself decided (risk state, kill switch)."""
+        self._emit(event)
+
     def _emit(self, event: Event) -> None:
-        if self.risk is not None:
-            self.risk.on_event(event)
         for sink in self.sinks:
             sink.on_event(event)
+        # Risk sees an event after the sinks, so whatever it decides in response is recorded after its cause.
+        if self.risk is not None:
+            self.risk.on_event(event)
 
     def _emit_command(self, command: Command) -> None:
         for sink in self.sinks:
@@ -371,6 +406,15 @@ class Kernel:
                 raise StrategyError(f"strategy {strategy.id} raised in {hook}: {exc!r}") from exc
             self.log.exception("strategy %s raised in %s; strategy stopped", strategy.id, hook)
             self._stopped.add(strategy.id)
+
+    def mark(self, instrument_id: InstrumentId) -> Decimal | None:
+        """The price that values a position (the portfolio's `mark_price`: mid or last trade)."""
+        return self.portfolio.mark(instrument_id, self.books.get(instrument_id))
+
+    @property
+    def needs_trades(self) -> bool:
+        """True when public trades must reach the kernel even if no strategy wants them (trade marks)."""
+        return self.portfolio.wants_trades
 
     def marks(self) -> dict[InstrumentId, Decimal]:
         """Mid prices of every book that has both sides (for equity)."""

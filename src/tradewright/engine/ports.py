@@ -10,6 +10,7 @@ from tradewright.core.ids import Venue
 from tradewright.model.commands import Command, SubmitOrder
 from tradewright.model.events import Event
 from tradewright.model.orders import Order
+from tradewright.risk.host import TradingHost
 
 __all__ = ["Denial", "EventSink", "ExecutionClient", "RiskGate"]
 
@@ -28,17 +29,39 @@ class ExecutionClient(Protocol):
 
 
 class Denial(Protocol):
-    reason: str
-    message: str
+    @property
+    def reason(self) -> str:
+        """Machine-readable, e.g. "price_band"."""
+        ...
+
+    @property
+    def message(self) -> str:
+        """A sentence for people, naming the order, the figure and the limit."""
+        ...
 
 
 class RiskGate(Protocol):
-    """Pre-trade checks. Return None to let a command through, or a denial (reason + message)."""
+    """Pre-trade checks, trading state and the kill switch (`tradewright.risk.RiskEngine`).
+
+    `check` returns None to let a command through, or a denial (reason + message).
+    """
+
+    def bind(self, host: TradingHost) -> None:
+        """Called once by the kernel that this gate guards."""
+        ...
 
     def check(self, command: Command, order: Order | None) -> Denial | None: ...
 
     def on_event(self, event: Event) -> None:
         """See every event (fills, rejects, latencies) to keep limits and breakers current."""
+        ...
+
+    def flatten_all(self, reason: str, actor: str) -> None:
+        """Cancel every open order, close every position, then halt trading."""
+        ...
+
+    def stop(self) -> None:
+        """The node is stopping: end periodic work."""
         ...
 
 

@@ -7,7 +7,9 @@ instrument's grid. `tradewright schema` exports the JSON schema of every type li
 
 from __future__ import annotations
 
+import enum
 from decimal import Decimal
+from typing import Literal
 
 import msgspec
 
@@ -16,7 +18,12 @@ from tradewright.model.enums import LiquiditySide, OrderSide, OrderType, TimeInF
 
 __all__ = [
     "EVENT_TYPES",
+    "BreakerReset",
+    "BreakerTripped",
+    "CommandDenied",
     "Event",
+    "FlattenFinished",
+    "FlattenStarted",
     "MarketResolved",
     "OrderAccepted",
     "OrderCancelRejected",
@@ -32,7 +39,11 @@ __all__ = [
     "OrderSubmitted",
     "OrderUpdated",
     "PositionChanged",
+    "RiskEvent",
+    "RiskScope",
     "TimerFired",
+    "TradingState",
+    "TradingStateChanged",
 ]
 
 
@@ -151,6 +162,84 @@ class MarketResolved(Event, frozen=True, kw_only=True):
     settlement_px: Decimal
 
 
+class TradingState(enum.StrEnum):
+    """What may trade: everything, only orders that reduce exposure, or nothing new (cancels always pass)."""
+
+    ACTIVE = "ACTIVE"
+    REDUCING = "REDUCING"
+    HALTED = "HALTED"
+
+
+RiskScope = Literal["node", "venue", "instrument"]
+
+
+class RiskEvent(Event, frozen=True, kw_only=True):
+    """Base of what the risk engine decided (state changes, breakers, kill switch, refused commands)."""
+
+
+class TradingStateChanged(RiskEvent, frozen=True, kw_only=True):
+    """The trading state in force for a node, a venue or an instrument changed.
+
+    `target` is "" for the node, the venue name, or the instrument id; `cause` names what set or
+    released the state (a breaker, "kill_switch", "operator").
+    """
+
+    scope: RiskScope
+    target: str
+    state: TradingState
+    previous: TradingState
+    cause: str
+    reason: str
+
+
+class BreakerTripped(RiskEvent, frozen=True, kw_only=True):
+    """A circuit breaker or tripwire fired and set `action` on its scope. `reason` says what it measured."""
+
+    breaker: str
+    scope: RiskScope
+    target: str
+    action: TradingState
+    reason: str
+
+
+class BreakerReset(RiskEvent, frozen=True, kw_only=True):
+    """A breaker stopped holding its scope (cool-down elapsed, a new trading day, or an operator reset)."""
+
+    breaker: str
+    scope: RiskScope
+    target: str
+    reason: str
+
+
+class CommandDenied(RiskEvent, frozen=True, kw_only=True):
+    """A cancel or modify was refused before it left the node (the order keeps working unchanged)."""
+
+    client_order_id: ClientOrderId
+    instrument_id: InstrumentId
+    command: str
+    reason: str
+    message: str
+
+
+class FlattenStarted(RiskEvent, frozen=True, kw_only=True):
+    """The kill switch fired: open orders are being cancelled and `positions` (signed sizes) closed."""
+
+    reason: str
+    actor: str
+    orders_canceled: int
+    positions: dict[str, Decimal]
+
+
+class FlattenFinished(RiskEvent, frozen=True, kw_only=True):
+    """The kill switch ended: `complete` is False when positions or orders remain after every attempt."""
+
+    reason: str
+    complete: bool
+    attempts: int
+    residual: dict[str, Decimal]
+    open_orders: int
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     OrderSubmitted,
     OrderDenied,
@@ -167,4 +256,10 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     PositionChanged,
     TimerFired,
     MarketResolved,
+    TradingStateChanged,
+    BreakerTripped,
+    BreakerReset,
+    CommandDenied,
+    FlattenStarted,
+    FlattenFinished,
 )

@@ -194,7 +194,11 @@ class Portfolio:
         return quantity * price * instrument.multiplier
 
     def exposures(
-        self, marks: Mapping[InstrumentId, Decimal], *, currency: str | None = None, venue: Venue | None = None
+        self,
+        marks: Mapping[InstrumentId, Decimal],
+        *,
+        currency: str | None = None,
+        venue: Venue | None = None,
     ) -> dict[InstrumentId, Decimal]:
         """Signed exposure of every open position (settled in `currency` / on `venue` when given), at
         `marks`, or at its entry price where no mark is given."""
@@ -210,13 +214,21 @@ class Portfolio:
         return out
 
     def gross_exposure(
-        self, marks: Mapping[InstrumentId, Decimal], *, currency: str | None = None, venue: Venue | None = None
+        self,
+        marks: Mapping[InstrumentId, Decimal],
+        *,
+        currency: str | None = None,
+        venue: Venue | None = None,
     ) -> Decimal:
         """Σ |exposure| over open positions."""
         return sum((abs(v) for v in self.exposures(marks, currency=currency, venue=venue).values()), _ZERO)
 
     def net_exposure(
-        self, marks: Mapping[InstrumentId, Decimal], *, currency: str | None = None, venue: Venue | None = None
+        self,
+        marks: Mapping[InstrumentId, Decimal],
+        *,
+        currency: str | None = None,
+        venue: Venue | None = None,
     ) -> Decimal:
         """Σ signed exposure: longs minus shorts."""
         return sum(self.exposures(marks, currency=currency, venue=venue).values(), _ZERO)

@@ -1,0 +1,539 @@
+"""The risk engine: the kernel's `RiskGate`. Every order command passes here before it leaves the node.
+
+Synchronous and deterministic: it reads the kernel clock, the books, the open orders and the portfolio
+through `TradingHost`, and changes trading state only by emitting events (`BreakerTripped`,
+`TradingStateChanged`, `BreakerReset`, `FlattenStarted`, `FlattenFinished`) through the kernel, so the
+event log says what happened and why. Checks run per command and per monitor tick (every
+`monitor_interval_ms` when a time-based breaker or the daily loss tripwire is set), never per
+market-data row.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any
+
+from tradewright.config.run import InstrumentLimits, RiskConfig
+from tradewright.core.clock import ns_to_iso
+from tradewright.core.errors import TradewrightError
+from tradewright.core.ids import InstrumentId
+from tradewright.model.commands import CancelOrder, Command, ModifyOrder, SubmitOrder
+from tradewright.model.enums import OrderSide, OrderStatus
+from tradewright.model.events import (
+    BreakerReset,
+    BreakerTripped,
+    Event,
+    FlattenFinished,
+    FlattenStarted,
+    OrderAccepted,
+    OrderCanceled,
+    OrderDenied,
+    OrderExpired,
+    OrderFilled,
+    OrderRejected,
+    OrderSubmitted,
+    RiskEvent,
+    TradingState,
+    TradingStateChanged,
+)
+from tradewright.model.orders import Order
+from tradewright.risk import breakers as brk
+from tradewright.risk import checks
+from tradewright.risk.breakers import Breakers, Trip
+from tradewright.risk.buckets import RateLimiter
+from tradewright.risk.checks import Denial, Proposal
+from tradewright.risk.daily import DAILY_LOSS, MAX_TRADES, DailyControls
+from tradewright.risk.exposure import ValueFn, Working, reference_price, working_for, working_set
+from tradewright.risk.host import TradingHost
+from tradewright.risk.kill_switch import KillSwitch
+from tradewright.risk.state import NODE, Scope, TradingStates, covers, stricter
+
+__all__ = ["OPERATOR", "RiskEngine"]
+
+OPERATOR = "operator"
+_ACTIONS = {"reducing": TradingState.REDUCING, "halted": TradingState.HALTED}
+_S = 1_000_000_000
+_MS = 1_000_000
+_ZERO = Decimal(0)
+_SUMMARY_EVENTS = 50
+
+
+class RiskEngine:
+    """Pre-trade checks, caps, rate limits, breakers, daily controls, trading states and the kill switch."""
+
+    def __init__(self, config: RiskConfig | None = None, *, log: logging.Logger | None = None) -> None:
+        self.cfg = cfg = config or RiskConfig()
+        self.log = log or logging.getLogger("tradewright.risk")
+        self.states = TradingStates()
+        self.breakers = Breakers(cfg)
+        self.daily = DailyControls(cfg, self._total_pnl)
+        self.kill = KillSwitch(self)
+        self.denials: dict[str, int] = {}
+        self.journal: list[RiskEvent] = []
+        self._host: TradingHost | None = None
+        self._value: ValueFn | None = None
+        self._limits: dict[InstrumentId, InstrumentLimits] = {}
+        self._cooldowns: dict[tuple[str, Scope], int] = {}
+        self._monitoring = False
+        self._order_rates = (
+            _limiter(cfg.max_orders_per_second_instrument, _S),
+            _limiter(cfg.max_orders_per_second_venue, _S),
+        )
+        self._cancel_rates = (
+            _limiter(cfg.max_cancels_per_minute_instrument, 60 * _S),
+            _limiter(cfg.max_cancels_per_minute_venue, 60 * _S),
+        )
+        self._caps = cfg.check_balance or any(
+            v is not None
+            for v in (
+                cfg.max_gross_exposure_quote,
+                cfg.max_net_exposure_quote,
+                cfg.max_venue_notional_quote,
+                cfg.max_open_order_notional_quote,
+            )
+        )
+
+    # --- wiring -----------------------------------------------------------------------------
+    @property
+    def host(self) -> TradingHost:
+        if self._host is None:
+            raise TradewrightError("the risk engine is not bound to a kernel yet")
+        return self._host
+
+    def bind(self, host: TradingHost) -> None:
+        """Attach to the node (the kernel calls this once); start the monitor if a breaker needs it."""
+        self._host = host
+        self._value = host.portfolio.exposure_value
+        now = host.clock.now_ns()
+        self.daily.roll(now)
+        if self.breakers.watch_market or self.breakers.watch_latency or self.daily.watch_loss:
+            self._monitoring = True
+            host.schedule(now + self.cfg.monitor_interval_ms * _MS, self._monitor, None)
+
+    def stop(self) -> None:
+        """The node is stopping: end the periodic monitor (so a drain of scheduled work terminates)."""
+        self._monitoring = False
+
+    def limits_for(self, instrument_id: InstrumentId) -> InstrumentLimits:
+        lim = self._limits.get(instrument_id)
+        if lim is None:
+            lim = self._limits[instrument_id] = self.cfg.limits_for(str(instrument_id))
+        return lim
+
+    # --- RiskGate ---------------------------------------------------------------------------
+    def check(self, command: Command, order: Order | None) -> Denial | None:
+        """Return None to let the command through, or why not."""
+        if isinstance(command, SubmitOrder):
+            denial = self._check_submit(command)
+        elif isinstance(command, CancelOrder):
+            denial = self._check_cancel(command, order)
+        elif isinstance(command, ModifyOrder):
+            denial = self._check_modify(command, order)
+        else:
+            denial = None
+        if denial is not None:
+            self.denials[denial.reason] = self.denials.get(denial.reason, 0) + 1
+        return denial
+
+    def on_event(self, event: Event) -> None:
+        """Keep breakers, daily controls and the kill switch current (called for every event)."""
+        kind = type(event)
+        if kind is OrderSubmitted:
+            assert isinstance(event, OrderSubmitted)
+            self.breakers.on_submitted(
+                event.client_order_id, event.instrument_id.venue, self.host.clock.now_ns()
+            )
+        elif kind is OrderAccepted or kind is OrderFilled:
+            assert isinstance(event, OrderAccepted | OrderFilled)
+            now = self.host.clock.now_ns()
+            venue = event.instrument_id.venue
+            self._trip_all(self.breakers.on_answered(event.client_order_id, venue, now, accepted=True))
+            if kind is OrderFilled:
+                self._on_fill(event.client_order_id, now)
+        elif kind is OrderRejected:
+            assert isinstance(event, OrderRejected)
+            now = self.host.clock.now_ns()
+            self._trip_all(
+                self.breakers.on_rejected(event.client_order_id, event.instrument_id.venue, event.reason, now)
+            )
+            self._kill_progress()
+        elif kind is OrderCanceled or kind is OrderExpired or kind is OrderDenied:
+            assert isinstance(event, OrderCanceled | OrderExpired | OrderDenied)
+            venue = event.instrument_id.venue
+            self.breakers.on_answered(event.client_order_id, venue, self.host.clock.now_ns(), accepted=False)
+            self._kill_progress()
+
+    def flatten_all(self, reason: str, actor: str = OPERATOR) -> None:
+        """Kill switch: cancel every open order, close every position within the price band, then HALT."""
+        self.log.warning("flatten all (%s): %s", actor, reason)
+        self.kill.start(reason, actor)
+
+    # --- operator commands ------------------------------------------------------------------
+    def set_state(self, state: TradingState, *, scope: Scope = NODE, reason: str) -> None:
+        """Set a scope's state by hand (held under the cause "operator"); ACTIVE lifts every hold on it."""
+        if state is TradingState.ACTIVE:
+            self.reset(scope=scope, reason=reason)
+        else:
+            self.hold(scope, OPERATOR, state, reason)
+
+    def reset(self, *, scope: Scope = NODE, reason: str, breaker: str | None = None) -> None:
+        """Lift one breaker's hold on `scope`, or every hold on it (an explicit reset, recorded)."""
+        for cause in list(self.states.holds(scope)):
+            if breaker is None or cause == breaker:
+                self.release(scope, cause, reason)
+
+    def state_for(self, instrument_id: InstrumentId) -> TradingState:
+        return self.states.for_instrument(instrument_id)
+
+    # --- state changes ----------------------------------------------------------------------
+    def emit(self, event: RiskEvent) -> None:
+        self.journal.append(event)
+        self.host.emit(event)
+
+    def trip(self, breaker: str, scope: Scope, action: TradingState, reason: str, *, cooldown: bool) -> None:
+        """A breaker fired: record it, hold its scope at `action` and (C4 breakers) schedule the cool-down."""
+        held = self.states.holds(scope).get(breaker)
+        if held is not None and stricter(held[0], action) is held[0]:
+            return  # already holding at least this strictly: nothing new to say
+        now = self.host.clock.now_ns()
+        kind, target = scope
+        self.log.warning("breaker %s tripped on %s -> %s: %s", breaker, _where(scope), action, reason)
+        self.emit(
+            BreakerTripped(
+                breaker=breaker,
+                scope=kind,
+                target=target,
+                action=action,
+                reason=reason,
+                ts_event=now,
+                ts_init=now,
+            )
+        )
+        self.hold(scope, breaker, action, reason)
+        if cooldown and self.cfg.breaker_cooldown_ms is not None:
+            key = (breaker, scope)
+            gen = self._cooldowns[key] = self._cooldowns.get(key, 0) + 1
+            self.host.schedule(
+                now + self.cfg.breaker_cooldown_ms * _MS, self._cool_down, (breaker, scope, gen)
+            )
+
+    def hold(self, scope: Scope, cause: str, state: TradingState, reason: str) -> None:
+        before, after = self.states.hold(scope, cause, state, reason)
+        if before is not after:
+            self._state_changed(scope, before, after, cause, reason)
+            if self.cfg.cancel_orders_on_halt and stricter(after, before) is after:
+                host = self.host
+                host.schedule(host.clock.now_ns(), self._cancel_in_scope, scope)
+
+    def release(self, scope: Scope, cause: str, reason: str) -> None:
+        if cause not in self.states.holds(scope):
+            return
+        now = self.host.clock.now_ns()
+        kind, target = scope
+        self.emit(
+            BreakerReset(breaker=cause, scope=kind, target=target, reason=reason, ts_event=now, ts_init=now)
+        )
+        self.breakers.reset(cause, scope)
+        before, after = self.states.release(scope, cause)
+        if before is not after:
+            self._state_changed(scope, before, after, cause, reason)
+
+    def _state_changed(
+        self, scope: Scope, before: TradingState, after: TradingState, cause: str, reason: str
+    ) -> None:
+        now = self.host.clock.now_ns()
+        kind, target = scope
+        self.log.warning(
+            "trading state of %s: %s -> %s (%s: %s)", _where(scope), before, after, cause, reason
+        )
+        self.emit(
+            TradingStateChanged(
+                scope=kind,
+                target=target,
+                state=after,
+                previous=before,
+                cause=cause,
+                reason=reason,
+                ts_event=now,
+                ts_init=now,
+            )
+        )
+
+    def _cool_down(self, arg: tuple[str, Scope, int]) -> None:
+        breaker, scope, gen = arg
+        if self._cooldowns.get((breaker, scope)) == gen:
+            self.release(scope, breaker, f"cool-down of {self.cfg.breaker_cooldown_ms} ms elapsed")
+
+    def _cancel_in_scope(self, scope: Scope) -> None:
+        """After a scope became stricter: cancel what may no longer work there (HALTED: everything;
+        REDUCING: orders that would add to the position). The kill switch's own orders stay."""
+        host = self.host
+        for order in host.orders.open_orders():
+            iid = order.instrument_id
+            if (
+                not covers(scope, iid)
+                or self.kill.owns(order.client_order_id)
+                or order.status is OrderStatus.PENDING_CANCEL
+            ):
+                continue
+            state = self.states.for_instrument(iid)
+            if state is TradingState.ACTIVE:
+                continue
+            if state is TradingState.REDUCING:
+                pos = host.portfolio.find_position(iid)
+                qty = _ZERO if pos is None else pos.quantity
+                if (order.side is OrderSide.BUY and qty < 0) or (order.side is OrderSide.SELL and qty > 0):
+                    continue  # this order reduces: it may stay
+            host.cancel(
+                CancelOrder(
+                    client_order_id=order.client_order_id,
+                    instrument_id=iid,
+                    ts_init=host.clock.now_ns(),
+                    actor=f"risk:{state.value.lower()}",
+                )
+            )
+
+    def _trip_all(self, trips: list[Trip]) -> None:
+        cfg = self.cfg
+        for t in trips:
+            if t.breaker in (brk.CONSECUTIVE_REJECTS, brk.REJECT_BURST):
+                action = _ACTIONS[cfg.breaker_rejects_action]
+            elif t.breaker == brk.ACK_LATENCY:
+                action = _ACTIONS[cfg.breaker_latency_action]
+            else:
+                action = _ACTIONS[cfg.breaker_market_action]
+            self.trip(t.breaker, t.scope, action, t.reason, cooldown=True)
+
+    # --- monitors ---------------------------------------------------------------------------
+    def _observe(self, instrument_id: InstrumentId | None, now: int) -> None:
+        """Bring time-dependent controls up to `now`: day roll, market anomaly, daily loss."""
+        host = self.host
+        if self.daily.roll(now):
+            self._new_day(now)
+        if self.breakers.watch_market:
+            iids = host.instruments if instrument_id is None else (instrument_id,)
+            for iid in iids:
+                book = host.books.get(iid)
+                if book is not None:
+                    self._trip_all(self.breakers.market(iid, book, reference_price(host, iid), now))
+        if self.daily.watch_loss:
+            trip = self.daily.check_loss()
+            if trip is not None:
+                self.trip(
+                    trip.breaker, NODE, _ACTIONS[self.cfg.daily_loss_action], trip.reason, cooldown=False
+                )
+
+    def _monitor(self, _: Any) -> None:
+        if not self._monitoring:
+            return
+        host = self.host
+        now = host.clock.now_ns()
+        self._observe(None, now)
+        self._trip_all(self.breakers.overdue(now))
+        host.schedule(now + self.cfg.monitor_interval_ms * _MS, self._monitor, None)
+
+    def _new_day(self, now: int) -> None:
+        """A new trading day lifts the daily tripwires (and only them)."""
+        label = self.daily.day.label(self.daily.index or 0)
+        for scope, cause, _, _ in self.states.all_holds():
+            if scope == NODE and cause in (DAILY_LOSS, MAX_TRADES):
+                self.release(scope, cause, f"new trading day from {label}")
+
+    def _on_fill(self, cid: Any, now: int) -> None:
+        if self.daily.roll(now):
+            self._new_day(now)
+        trip = self.daily.on_fill(cid)
+        if trip is not None:
+            self.trip(trip.breaker, NODE, _ACTIONS[self.cfg.max_trades_action], trip.reason, cooldown=False)
+        if self.daily.watch_loss:
+            loss = self.daily.check_loss()
+            if loss is not None:
+                self.trip(
+                    loss.breaker, NODE, _ACTIONS[self.cfg.daily_loss_action], loss.reason, cooldown=False
+                )
+        self._kill_progress()
+
+    def _kill_progress(self) -> None:
+        if self.kill.active:
+            self.kill.check_done()
+
+    def _total_pnl(self) -> Decimal:
+        host = self.host
+        total = _ZERO
+        for pos in host.portfolio.positions:
+            total += pos.realized_pnl - pos.fees
+            if pos.quantity != 0:
+                mark = host.mark(pos.instrument.id)
+                if mark is not None:
+                    total += pos.unrealized_pnl(mark)
+        return total
+
+    # --- checks -----------------------------------------------------------------------------
+    def _check_submit(self, cmd: SubmitOrder) -> Denial | None:
+        host = self.host
+        inst = host.instruments.get(cmd.instrument_id)
+        if inst is None:
+            return Denial(
+                "unknown_instrument", f"{cmd.side} {cmd.quantity} {cmd.instrument_id}: unknown instrument"
+            )
+        p = Proposal(inst, cmd.side, cmd.quantity, cmd.quantity, cmd.price, cmd.order_type, cmd.reduce_only)
+        return self._check_order(p, own=self.kill.owns(cmd.client_order_id))
+
+    def _check_modify(self, cmd: ModifyOrder, order: Order | None) -> Denial | None:
+        if order is None:
+            return None
+        inst = self.host.instruments[order.instrument_id]
+        quantity = order.quantity if cmd.quantity is None else cmd.quantity
+        price = order.price if cmd.price is None else cmd.price
+        leaves = max(_ZERO, quantity - order.filled_qty)
+        p = Proposal(
+            inst,
+            order.side,
+            quantity,
+            leaves,
+            price,
+            order.order_type,
+            order.reduce_only,
+            exclude=order.client_order_id,
+        )
+        return self._check_order(p, own=self.kill.owns(order.client_order_id))
+
+    def _check_order(self, p: Proposal, *, own: bool) -> Denial | None:
+        host = self.host
+        iid = p.instrument.id
+        denial = checks.grid(p)
+        if denial is not None:
+            return denial
+        lim = self.limits_for(iid)
+        ref = reference_price(host, iid)
+        w = working_for(host, iid, p.exclude)
+        reduces = w.reduces(p.side, p.leaves)
+        value = self._value
+        assert value is not None
+        if own:
+            # The kill switch's closing orders: inside the band by construction, and reduce-only against
+            # the position alone (the orders it is cancelling at the same moment no longer count).
+            alone = Working(p.instrument, w.position, w.mark)
+            return checks.limits(p, _band_only(lim), alone, alone.reduces(p.side, p.leaves), ref, value)
+        now = host.clock.now_ns()
+        self._observe(iid, now)
+        denial = self._check_state(p, reduces)
+        if denial is not None:
+            return denial
+        denial = self._rate(self._order_rates, iid, now, "order_rate", "orders per second", take=False)
+        if denial is not None:
+            return denial
+        denial = checks.limits(p, lim, w, reduces, ref, value)
+        if denial is None and not reduces:
+            denial = checks.guards(p, lim, host.books.get(iid), ref)
+        if denial is None and self._caps:
+            denial = checks.portfolio_caps(p, self.cfg, host, working_set(host, p.exclude), value)
+        if denial is None:
+            self._rate(self._order_rates, iid, now, "order_rate", "orders per second", take=True)
+        return denial
+
+    def _check_state(self, p: Proposal, reduces: bool) -> Denial | None:
+        state = self.states.for_instrument(p.instrument.id)
+        if state is TradingState.ACTIVE or (state is TradingState.REDUCING and reduces):
+            return None
+        why = "; ".join(
+            f"{_where((kind, target))} {held}: {cause} ({reason})"
+            for (kind, target), cause, held, reason in self.states.all_holds()
+            if covers((kind, target), p.instrument.id)
+        )
+        if state is TradingState.HALTED:
+            return Denial("trading_halted", f"{p.describe()}: trading is HALTED — {why}")
+        return Denial("trading_reducing", f"{p.describe()}: only exposure-reducing orders pass — {why}")
+
+    def _check_cancel(self, cmd: CancelOrder, order: Order | None) -> Denial | None:
+        """Cancels always pass, except a strategy's own cancels beyond the cancel rate limits."""
+        if order is None:
+            return None
+        now = self.host.clock.now_ns()
+        from_strategy = cmd.actor == order.strategy_id
+        if from_strategy:
+            denial = self._rate(
+                self._cancel_rates, order.instrument_id, now, "cancel_rate", "cancels per minute", take=False
+            )
+            if denial is not None:
+                return denial
+        self._rate(
+            self._cancel_rates, order.instrument_id, now, "cancel_rate", "cancels per minute", take=True
+        )
+        return None
+
+    def _rate(
+        self,
+        limiters: tuple[RateLimiter | None, RateLimiter | None],
+        iid: InstrumentId,
+        now: int,
+        reason: str,
+        unit: str,
+        *,
+        take: bool,
+    ) -> Denial | None:
+        for limiter, key, scope in ((limiters[0], iid, "instrument"), (limiters[1], iid.venue, "venue")):
+            if limiter is None:
+                continue
+            bucket = limiter.bucket(key, now)
+            if take:
+                bucket.take(now)
+            elif not bucket.available(now):
+                wait_ms = bucket.wait_ns(now) / _MS
+                return Denial(
+                    f"{reason}_{scope}",
+                    f"{key}: over the limit of {unit} per {scope} (next allowed in {wait_ms:g} ms)",
+                )
+        return None
+
+    # --- reporting --------------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        """Risk fields for a run's summary: the state in force, what holds it, what fired, what was denied."""
+        lines = [_describe(e) for e in self.journal]
+        if len(lines) > _SUMMARY_EVENTS:
+            lines = [*lines[:_SUMMARY_EVENTS], f"... and {len(lines) - _SUMMARY_EVENTS} more in events.jsonl"]
+        return {
+            "trading_state": self.states.most_restrictive().value,
+            "risk_holds": [
+                f"{_where((kind, target))}: {state} ({cause}: {reason})"
+                for (kind, target), cause, state, reason in self.states.all_holds()
+            ],
+            "risk_events": lines,
+            "orders_denied_by_reason": dict(sorted(self.denials.items())),
+        }
+
+
+def _where(scope: Scope) -> str:
+    kind, target = scope
+    return f"{kind} {target}" if target else kind
+
+
+def _limiter(limit: int | None, period_ns: int) -> RateLimiter | None:
+    return None if limit is None else RateLimiter(limit, period_ns)
+
+
+def _band_only(lim: InstrumentLimits) -> InstrumentLimits:
+    return InstrumentLimits(price_band_bps=lim.price_band_bps)
+
+
+def _describe(event: RiskEvent) -> str:
+    at = ns_to_iso(event.ts_event)
+    if isinstance(event, BreakerTripped):
+        where = _where((event.scope, event.target))
+        return f"{at} {event.breaker} tripped: {where} -> {event.action} ({event.reason})"
+    if isinstance(event, BreakerReset):
+        where = _where((event.scope, event.target))
+        return f"{at} {event.breaker} reset on {where} ({event.reason})"
+    if isinstance(event, TradingStateChanged):
+        where = _where((event.scope, event.target))
+        return f"{at} {where}: {event.previous} -> {event.state} ({event.cause})"
+    if isinstance(event, FlattenStarted):
+        return (
+            f"{at} flatten all ({event.actor}): {event.reason}; {event.orders_canceled} orders to cancel, "
+            f"positions {', '.join(f'{k} {v}' for k, v in event.positions.items()) or 'none'}"
+        )
+    if isinstance(event, FlattenFinished):
+        state = "flat" if event.complete else f"INCOMPLETE, left {event.residual}"
+        return f"{at} flatten finished after {event.attempts} attempt(s): {state}, {event.open_orders} open orders"
+    return f"{at} {type(event).__name__}"
