@@ -20,12 +20,30 @@ from tests.conftest import REPO
 @pytest.mark.slow
 def test_paper_run_of_30_seconds_at_speed_10_fills_and_sigterm_leaves_no_open_order(tmp_path: Path) -> None:
     out = tmp_path / "paper"
-    cmd = [sys.executable, "-m", "tradewright.cli.main", "paper", str(REPO / "examples" / "demo_mm.toml"),
-           "--speed", "10", "--json", "--out", str(out)]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    cmd = [
+        sys.executable,
+        "-m",
+        "tradewright.cli.main",
+        "paper",
+        str(REPO / "examples" / "demo_mm.toml"),
+        "--speed",
+        "10",
+        "--json",
+        "--out",
+        str(out),
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     time.sleep(30)
-    assert proc.poll() is None, "paper mode ended before it was signalled: " + (proc.stderr.read() if proc.stderr else "")
+    assert proc.poll() is None, "paper mode ended before it was signalled: " + (
+        proc.stderr.read() if proc.stderr else ""
+    )
     proc.send_signal(signal.SIGTERM)
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 0, stderr
@@ -41,4 +59,6 @@ def test_paper_run_of_30_seconds_at_speed_10_fills_and_sigterm_leaves_no_open_or
     # The summary is consistent: equity change = realised + unrealised - fees, exactly.
     net = Decimal(summary["final_equity"]) - Decimal(summary["starting_balance"])
     assert net == Decimal(summary["net_pnl"])
-    assert net == Decimal(summary["realized_pnl"]) + Decimal(summary["unrealized_pnl"]) - Decimal(summary["fees"])
+    assert net == Decimal(summary["realized_pnl"]) + Decimal(summary["unrealized_pnl"]) - Decimal(
+        summary["fees"]
+    )

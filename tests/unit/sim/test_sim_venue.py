@@ -121,7 +121,7 @@ def test_cancel_racing_a_fill_is_rejected_when_the_fill_was_first_at_the_venue()
 
 def test_cancel_that_arrives_before_the_fill_wins() -> None:
     stream = book().trade(20, -1, 1000, 50).build()
-    s, res = run(
+    s, _res = run(
         stream,
         [(1, bid(1000)), (10, lambda ctx: ctx.cancel(ctx.open_orders()[0].client_order_id))],
         latency_ms=5,
@@ -189,7 +189,7 @@ def test_the_market_trading_through_our_price_fills_us_completely() -> None:
 
 def test_own_orders_never_trade_with_each_other() -> None:
     # A resting ask at 1001 (ours), then our bid at 1001 would cross it: rejected (self-trade prevention).
-    s, res = run(book().build(), [(1, ask(1001)), (5, bid(1001))])
+    s, _res = run(book().build(), [(1, ask(1001)), (5, bid(1001))])
     assert s.fills == []
     assert "self_trade_prevented" in [getattr(e, "reason", "") for e in s.events]
 
@@ -217,7 +217,7 @@ def test_cash_plus_position_times_mark_equals_equity_at_every_step(latency_ms: f
         .level(30, 1, 1000, 4)
         .build()
     )
-    s, res = run(
+    _s, res = run(
         stream, [(1, bid(1000)), (1, ask(1001)), (13, ask(1000)), (21, bid(999))], latency_ms=latency_ms
     )
     assert res.recorder.fills, "the scenario must produce fills"
@@ -232,8 +232,11 @@ def test_cash_plus_position_times_mark_equals_equity_at_every_step(latency_ms: f
 
 def test_a_venue_reject_that_crosses_our_cancel_ends_the_order_rejected() -> None:
     # The post-only bid would cross at arrival (rejected at 6 ms); our cancel was sent at 2 ms.
-    s, res = run(book().build(), [(1, bid(1001, post_only=True)),
-                                  (2, lambda ctx: ctx.cancel(ctx.open_orders()[0].client_order_id))], latency_ms=5)
+    _s, res = run(
+        book().build(),
+        [(1, bid(1001, post_only=True)), (2, lambda ctx: ctx.cancel(ctx.open_orders()[0].client_order_id))],
+        latency_ms=5,
+    )
     order = res.kernel.orders.all_orders[0]
     assert order.status.value == "REJECTED"
     assert res.kernel.orders.open_orders() == []
