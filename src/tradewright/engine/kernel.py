@@ -3,6 +3,10 @@
 Synchronous and deterministic. Mode runners (backtest, paper, live) feed it market data and venue
 events; it calls strategies, passes their commands through risk and on to execution clients, and
 tells every sink about every event. Ties in time are broken by insertion order.
+
+Commit before acting: a kernel given a `Journal` (a live node's store) records every intent, order
+event and fill there before memory changes or anything is sent (see `tradewright.engine.journal`). If
+the journal fails, the kernel halts new orders (`halts`), applies nothing more, and still sends cancels.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ from decimal import Decimal
 from typing import Any
 
 from tradewright.core.clock import Clock
-from tradewright.core.errors import StrategyError, TradewrightError
+from tradewright.core.errors import StoreError, StrategyError, TradewrightError
 from tradewright.core.ids import ClientOrderId, InstrumentId, Venue
 from tradewright.engine.context import KernelContext
+from tradewright.engine.journal import Journal, preview_fill
 from tradewright.engine.order_manager import OrderManager
 from tradewright.engine.ports import Denial, EventSink, ExecutionClient, RiskGate
 from tradewright.model.book import OrderBook
@@ -59,6 +64,7 @@ class Kernel:
         id_prefix: str = "O",
         fence_strategy_errors: bool = False,
         log: logging.Logger | None = None,
+        journal: Journal | None = None,
     ) -> None:
         self.clock = clock
         self.portfolio = portfolio or Portfolio()
@@ -79,6 +85,11 @@ class Kernel:
         self.strategy_errors = 0
         self.counts: dict[str, int] = {}
         self._stopped: set[str] = set()
+        self.journal = journal
+        # Stops the engine itself imposes when it cannot vouch for its state (the journal failed, the
+        # venue disagrees): instrument -> reason, None = the whole node. New orders are denied; cancels pass.
+        self.halts: dict[InstrumentId | None, str] = {}
+        self.store_failure: str | None = None
         if risk is not None:
             risk.bind(self)  # last: the risk engine reads the kernel it guards
 
@@ -178,42 +189,78 @@ class Kernel:
             self._owner[order.client_order_id] = strategy
         self._emit_command(command)
         now = self.clock.now_ns()
+        if self.halts:
+            halted = self.halts.get(None) or self.halts.get(command.instrument_id)
+            if halted is not None:
+                self._deny(command, "halted", halted)
+                return order
         denial = self.risk.check(command, order) if self.risk is not None else None
         if denial is not None:
-            self._count("orders_denied")
-            self._apply(
-                OrderDenied(
-                    client_order_id=order.client_order_id,
-                    instrument_id=order.instrument_id,
-                    reason=denial.reason,
-                    message=denial.message,
-                    ts_event=now,
-                    ts_init=now,
-                )
-            )
+            self._deny(command, denial.reason, denial.message)
             return order
         client = self._client_for(command.instrument_id)
-        self._apply(
-            OrderSubmitted(
-                client_order_id=command.client_order_id,
-                instrument_id=command.instrument_id,
-                strategy_id=command.strategy_id,
-                side=command.side,
-                order_type=command.order_type,
-                quantity=command.quantity,
-                price=command.price,
-                trigger_price=command.trigger_price,
-                time_in_force=command.time_in_force,
-                expire_ns=command.expire_ns,
-                post_only=command.post_only,
-                reduce_only=command.reduce_only,
-                ts_event=now,
-                ts_init=now,
-            )
-        )  # sinks have committed the intent before the order leaves the node
+        submitted = OrderSubmitted(
+            client_order_id=command.client_order_id,
+            instrument_id=command.instrument_id,
+            strategy_id=command.strategy_id,
+            side=command.side,
+            order_type=command.order_type,
+            quantity=command.quantity,
+            price=command.price,
+            trigger_price=command.trigger_price,
+            time_in_force=command.time_in_force,
+            expire_ns=command.expire_ns,
+            post_only=command.post_only,
+            reduce_only=command.reduce_only,
+            ts_event=now,
+            ts_init=now,
+        )
+        if self.journal is not None and not self._commit_intent(command, submitted):
+            return order  # not durable: it never leaves the node
+        self._apply(submitted, committed=True)
         self._count("orders_submitted")
         client.submit(order)
         return order
+
+    def _deny(self, command: SubmitOrder, reason: str, message: str, *, record: bool = True) -> None:
+        """Deny a new order before it leaves the node (recorded in the journal, if any, while it works)."""
+        self._count("orders_denied")
+        now = self.clock.now_ns()
+        denied = OrderDenied(
+            client_order_id=command.client_order_id,
+            instrument_id=command.instrument_id,
+            reason=reason,
+            message=message,
+            ts_event=now,
+            ts_init=now,
+        )
+        if record and self.journal is not None and self.store_failure is None:
+            try:
+                self.journal.record_intent(command, denied)
+            except StoreError as exc:
+                self._journal_failed(exc, f"the denial of order {command.client_order_id}")
+        # A denial sends nothing, so it is applied even when it could not be recorded.
+        self._apply(denied, committed=True)
+
+    def _commit_intent(self, command: SubmitOrder, submitted: OrderSubmitted) -> bool:
+        """Make the intent durable before the order is sent; if it cannot be, deny it (nothing is sent)."""
+        assert self.journal is not None
+        cid = command.client_order_id
+        if self.store_failure is None:
+            try:
+                if self.journal.record_intent(command, submitted):
+                    return True
+                message = (
+                    f"client order id {cid} is already recorded: that order may have been sent before, "
+                    "and no order is sent twice"
+                )
+                self.log.error("order %s not sent: %s", cid, message)
+                self._deny(command, "duplicate_client_order_id", message, record=False)
+                return False
+            except StoreError as exc:
+                self._journal_failed(exc, f"the intent of order {cid}")
+        self._deny(command, "store_failed", self.store_failure or "the state store failed", record=False)
+        return False
 
     def cancel(self, command: CancelOrder) -> bool:
         """Request a cancel; return False if the order is not open (nothing to do)."""
@@ -225,14 +272,15 @@ class Kernel:
             self._command_denied(command, order, denial)
             return False
         now = self.clock.now_ns()
-        self._apply(
-            OrderPendingCancel(
-                client_order_id=order.client_order_id,
-                instrument_id=order.instrument_id,
-                ts_event=now,
-                ts_init=now,
-            )
+        pending = OrderPendingCancel(
+            client_order_id=order.client_order_id,
+            instrument_id=order.instrument_id,
+            ts_event=now,
+            ts_init=now,
         )
+        if not self._apply(pending) and self.store_failure is None:
+            return False
+        # Sent even when the journal could not record it: a cancel only ever reduces what is at risk.
         self._count("cancels_sent")
         self._client_for(order.instrument_id).cancel(order)
         return True
@@ -246,14 +294,14 @@ class Kernel:
             self._command_denied(command, order, denial)
             return False
         now = self.clock.now_ns()
-        self._apply(
-            OrderPendingUpdate(
-                client_order_id=order.client_order_id,
-                instrument_id=order.instrument_id,
-                ts_event=now,
-                ts_init=now,
-            )
+        pending = OrderPendingUpdate(
+            client_order_id=order.client_order_id,
+            instrument_id=order.instrument_id,
+            ts_event=now,
+            ts_init=now,
         )
+        if not self._apply(pending):
+            return False  # not durable (or not applicable): a modify is a new commitment, so it is not sent
         self._count("modifies_sent")
         self._client_for(order.instrument_id).modify(order, command.price, command.quantity)
         return True
@@ -300,10 +348,14 @@ class Kernel:
         """Apply an order event reported by a venue (or the simulated venue)."""
         self._apply(event)
 
-    def _apply(self, event: OrderEvent) -> None:
+    def _apply(self, event: OrderEvent, *, committed: bool = False) -> bool:
+        """Apply an order event to memory (after the journal, if any, made it durable); return whether
+        it changed an order. `committed`: the caller has already recorded it."""
+        if self.journal is not None and not committed and not self._commit(event):
+            return False
         order = self.orders.apply(event)
         if order is None:
-            return
+            return False
         etype = type(event)
         if etype is OrderFilled:
             assert isinstance(event, OrderFilled)
@@ -331,6 +383,78 @@ class Kernel:
             self._call(strategy, "on_order", event)
             if etype is OrderFilled:
                 self._call(strategy, "on_fill", event)
+        return True
+
+    # --- commit first -----------------------------------------------------------------------
+    def _commit(self, event: OrderEvent) -> bool:
+        """Record an event in the journal before memory changes; False means: do not apply it.
+
+        Events the order manager would ignore are not recorded (`_apply` then counts them). After a
+        journal failure nothing more is applied: memory never gets ahead of what is durable.
+        """
+        journal = self.journal
+        assert journal is not None
+        if self.orders.refusal(event) is not None:
+            return True  # let the order manager ignore it (and count it) in `_apply`
+        if self.store_failure is not None:
+            self.log.error("not applied, the state store failed earlier: %r", event)
+            return False
+        try:
+            if type(event) is OrderFilled:
+                assert isinstance(event, OrderFilled)
+                position, balances = preview_fill(
+                    self.portfolio, self.instruments[event.instrument_id], event
+                )
+                if not journal.record_fill(event, position, balances):
+                    # The journal already had it (this memory was rebuilt without it): never book it twice.
+                    self.log.warning(
+                        "fill %s of %s already recorded; not applied again",
+                        event.trade_id,
+                        event.client_order_id,
+                    )
+                    return False
+            else:
+                journal.record_order_event(event)
+        except StoreError as exc:
+            self._journal_failed(exc, f"{type(event).__name__} of order {event.client_order_id}")
+            return False
+        return True
+
+    def _journal_failed(self, exc: StoreError, what: str) -> None:
+        """The journal cannot commit: stop new orders for good (a restart reconciles with the venue)."""
+        if self.store_failure is not None:
+            return
+        self.store_failure = (
+            f"the state store failed while recording {what}: {exc}. New orders are refused and no more "
+            "venue events are applied; cancels still go out. Restart the node once the store is back: "
+            "it rebuilds its state from the store and reconciles with the venue"
+        )
+        self.halts[None] = self.store_failure
+        self.log.critical("%s", self.store_failure)
+
+    # --- engine halts and restart -----------------------------------------------------------
+    def halt(self, reason: str, instrument_id: InstrumentId | None = None) -> None:
+        """Refuse new orders on one instrument (or, with None, the whole node) until `resume`.
+
+        For stops the engine itself needs (a venue that disagrees with our books); cancels still pass.
+        """
+        self.halts[instrument_id] = reason
+        where = "the node" if instrument_id is None else str(instrument_id)
+        self.log.error("new orders halted on %s: %s", where, reason)
+
+    def resume(self, instrument_id: InstrumentId | None = None) -> None:
+        """Lift a `halt` (never the one a journal failure set: that needs a restart)."""
+        if instrument_id is None and self.store_failure is not None:
+            raise TradewrightError(f"cannot resume: {self.store_failure}")
+        self.halts.pop(instrument_id, None)
+
+    def restore_order(self, order: Order) -> None:
+        """Adopt an order rebuilt from the store at start-up; its strategy (by id) gets its events."""
+        self.orders.restore(order)
+        for strategy in self.strategies:
+            if strategy.id == order.strategy_id:
+                self._owner[order.client_order_id] = strategy
+                break
 
     # --- timers -----------------------------------------------------------------------------
     def set_timer(

@@ -14,8 +14,9 @@ __all__ = ["OrderManager"]
 class OrderManager:
     """Owns every `Order`. Venue events are applied at most once and in a legal order.
 
-    Duplicates (a fill with a trade id already seen, a second ack) and stale events (an ack after the
-    order already ended) are ignored and counted, never raised: venues repeat and reorder messages.
+    Duplicates (a fill with a trade id already seen, a second ack) and stale
+    events (an ack after the order already ended) are ignored and counted, never raised: venues repeat
+    and reorder messages.
     """
 
     def __init__(self, id_prefix: str, log: logging.Logger | None = None) -> None:
@@ -48,28 +49,49 @@ class OrderManager:
             return list(self._open.values())
         return [o for o in self._open.values() if o.instrument_id == instrument_id]
 
-    def apply(self, event: OrderEvent) -> Order | None:
-        """Apply an event; return the order if it changed, None if the event was a duplicate or stale."""
+    def restore(self, order: Order) -> None:
+        """Adopt an order rebuilt from storage after a restart: its stored fills count as seen, so a
+        venue that repeats one of them is ignored."""
+        self.add(order)
+        cid = order.client_order_id
+        for event in order.events:
+            if type(event) is OrderFilled:
+                self._fill_ids.add((cid, event.trade_id))
+        if order.status.is_open:
+            self._open[cid] = order
+
+    def refusal(self, event: OrderEvent) -> str | None:
+        """Why `apply` would ignore the event (unknown order, duplicate, stale), or None if it applies.
+
+        Pure: nothing changes. A kernel with a journal asks this before it records the event, so that
+        only events that will change an order are made durable.
+        """
         order = self._orders.get(event.client_order_id)
         if order is None:
-            self._ignore(event, "unknown client order id")
-            return None
+            return "unknown client order id"
         etype = type(event)  # events are final classes: identity checks are cheaper than isinstance
-        key: tuple[ClientOrderId, TradeId] | None = None
         if etype is OrderFilled:
-            key = (event.client_order_id, event.trade_id)  # type: ignore[attr-defined]
-            if key in self._fill_ids:
-                self._ignore(event, "duplicate fill")
-                return None
-        elif etype is OrderAccepted and order.venue_order_id is not None and order.status.is_terminal:
-            self._ignore(event, "ack after the order ended")
-            return None
+            if (event.client_order_id, event.trade_id) in self._fill_ids:  # type: ignore[attr-defined]
+                return "duplicate fill"
+        elif etype is OrderAccepted and order.venue_order_id is not None:
+            if order.status.is_terminal:
+                return "ack after the order ended"
+            if any(type(e) is OrderAccepted for e in order.events):
+                return "duplicate ack"
         if (order.status, etype) not in TRANSITIONS:
-            self._ignore(event, f"not applicable in status {order.status}")
+            return f"not applicable in status {order.status}"
+        return None
+
+    def apply(self, event: OrderEvent) -> Order | None:
+        """Apply an event; return the order if it changed, None if the event was a duplicate or stale."""
+        why = self.refusal(event)
+        if why is not None:
+            self._ignore(event, why)
             return None
+        order = self._orders[event.client_order_id]
         order.apply(event)
-        if key is not None:
-            self._fill_ids.add(key)
+        if type(event) is OrderFilled:
+            self._fill_ids.add((event.client_order_id, event.trade_id))
         if order.status.is_open:
             self._open[order.client_order_id] = order
         else:
