@@ -10,6 +10,7 @@ from tradewright.analysis.recorder import EQUITY_COLUMNS, FILL_COLUMNS, RunRecor
 from tradewright.analysis.report import render_report, svg_chart
 from tradewright.analysis.run_folder import RunFolder, span_text
 from tradewright.engine.kernel import Kernel
+from tradewright.risk.engine import RiskEngine
 
 __all__ = ["build_report_html", "summary_of", "write_outputs"]
 
@@ -55,6 +56,7 @@ def summary_of(
         "wall_seconds": round(wall_seconds, 3),
         "events_per_second": round(rows / wall_seconds) if wall_seconds > 0 else 0,
         "settle_currency": inst.settle,
+        **(kernel.risk.summary() if isinstance(kernel.risk, RiskEngine) else {}),
         **(extra or {}),
     }
 

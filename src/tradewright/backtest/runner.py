@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -10,13 +12,15 @@ from tradewright.analysis.run_folder import RunFolder
 from tradewright.analysis.run_summary import summary_of, write_outputs
 from tradewright.backtest.engine import BacktestEngine
 from tradewright.config.run import RunConfig
-from tradewright.core.errors import TradewrightError
+from tradewright.core.errors import ConfigError, TradewrightError
 from tradewright.data.loading import load_stream
 from tradewright.model.columnar import MarketStream
+from tradewright.portfolio.portfolio import MarkPrice
+from tradewright.risk.engine import RiskEngine
 from tradewright.sim.factory import build_fees, build_latency, build_queue_model
 from tradewright.strategy.loader import make_strategy
 
-__all__ = ["build_engine", "output_dir", "run_backtest"]
+__all__ = ["build_engine", "output_dir", "parse_time_point", "run_backtest"]
 
 
 def output_dir(config: RunConfig, override: str | None = None) -> Path:
@@ -34,6 +38,8 @@ def build_engine(config: RunConfig, stream: MarketStream, events_file: Any = Non
         market_data_latency_ns=v.market_data_latency_us * 1000,
         queue_model=build_queue_model(config),
         fees=build_fees(config),
+        risk=RiskEngine(config.risk),
+        mark_price=MarkPrice(config.account.mark_price),
         seed=config.run.seed,
         equity_sample_ns=config.run.equity_sample_ms * 1_000_000,
         events_file=events_file,
@@ -47,8 +53,12 @@ def run_backtest(
     *,
     out: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    flatten_at: str | None = None,
 ) -> tuple[Path, dict[str, Any]]:
-    """Run a backtest and write its folder; return (folder, summary). Nothing is left half-written."""
+    """Run a backtest and write its folder; return (folder, summary). Nothing is left half-written.
+
+    `flatten_at` (seconds after the first row, or an ISO-8601 time) fires the kill switch mid-run.
+    """
     stream = load_stream(
         [config.resolve(p) for p in config.data.paths],
         fmt=config.data.format,
@@ -61,6 +71,9 @@ def run_backtest(
     try:
         with folder.path("events.jsonl").open("wb") as events:
             engine = build_engine(config, stream, events)
+            if flatten_at is not None:
+                at_ns = parse_time_point(flatten_at, int(stream.ts_recv[0]))
+                engine.flatten_at(at_ns, f"backtest --flatten-at {flatten_at}")
             result = engine.run(progress)
         summary = summary_of(
             result.kernel,
@@ -83,3 +96,25 @@ def run_backtest(
         folder.abandon()
         raise
     return final, summary
+
+
+def parse_time_point(text: str, start_ns: int) -> int:
+    """A time in a run: seconds after `start_ns` ("90", "12.5") or an ISO-8601 time (UTC unless it says)."""
+    try:
+        seconds = Decimal(text)
+    except InvalidOperation:
+        seconds = None
+    if seconds is not None and seconds.is_finite():
+        if seconds < 0:
+            raise ConfigError(f"--flatten-at must not be negative, got {text}")
+        return start_ns + int(seconds * 1_000_000_000)
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(
+            f"--flatten-at {text!r} is neither seconds after the start nor an ISO-8601 time"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    delta = when - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000

@@ -34,6 +34,12 @@ def register(subparsers: Any) -> None:
         metavar="KEY=VALUE",
         help="override a config value, e.g. --set strategy.params.offset_ticks=2 (value parsed as TOML)",
     )
+    p.add_argument(
+        "--flatten-at",
+        metavar="TIME",
+        help="fire the kill switch at TIME (seconds after the first row, or ISO-8601): cancel every order, "
+        "close every position, halt; the summary and events.jsonl record it",
+    )
     p.set_defaults(func=run)
 
 
@@ -61,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     config = load_run_config(args.config, parse_overrides(args.set))
     console = Console(stderr=True)
     if args.json or args.quiet or not console.is_terminal:
-        folder, summary = run_backtest(config, out=args.out)
+        folder, summary = run_backtest(config, out=args.out, flatten_at=args.flatten_at)
     else:
         with Progress(
             TextColumn("[bold]backtest[/]"),
@@ -76,7 +82,9 @@ def run(args: argparse.Namespace) -> int:
             def progress(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            folder, summary = run_backtest(config, out=args.out, progress=progress)
+            folder, summary = run_backtest(
+                config, out=args.out, progress=progress, flatten_at=args.flatten_at
+            )
     if args.json:
         json.dump(summary, sys.stdout, indent=2, sort_keys=True)
         sys.stdout.write("\n")
@@ -93,5 +101,11 @@ def print_summary(summary: dict[str, Any], console: Console) -> None:
     for key, value in summary.items():
         if key in ("instrument", "data_span"):
             continue
-        table.add_row(key.replace("_", " "), f"{value:,}" if isinstance(value, int) else str(value))
+        if isinstance(value, list):
+            text = "\n".join(str(v) for v in value) if value else "-"
+        elif isinstance(value, dict):
+            text = ", ".join(f"{k}: {v}" for k, v in value.items()) if value else "-"
+        else:
+            text = f"{value:,}" if isinstance(value, int) else str(value)
+        table.add_row(key.replace("_", " "), text)
     console.print(table)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
@@ -24,6 +25,14 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--duration", type=float, default=None, metavar="SECONDS", help="stop after this many wall seconds"
     )
+    p.add_argument(
+        "--flatten-after",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="fire the kill switch after this many wall seconds: cancel every order, close every position, "
+        "halt (also at any time: `tradewright flatten --pid PID`)",
+    )
     p.add_argument("--out", help="output folder (default: run.output_dir from the config, suffixed -paper)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=run)
@@ -42,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--speed must be > 0, got {args.speed}")
     if args.duration is not None and args.duration <= 0:
         raise ConfigError(f"--duration must be > 0, got {args.duration}")
+    if args.flatten_after is not None and args.flatten_after < 0:
+        raise ConfigError(f"--flatten-after must be >= 0, got {args.flatten_after}")
     config = load_run_config(args.config)
     stream = load_stream(
         [config.resolve(p) for p in config.data.paths],
@@ -53,12 +64,26 @@ def run(args: argparse.Namespace) -> int:
     out = output_dir(config, args.out)
     if args.out is None:
         out = out.with_name(out.name + "-paper")
-    Console(stderr=True).print(
-        f"paper: {stream.instrument.id} at {args.speed:g}x real time"
-        + (f" for {args.duration:g} s" if args.duration else "")
-        + " — Ctrl-C to stop"
+    console = Console(stderr=True)
+
+    def ready() -> None:
+        console.print(
+            f"paper: {stream.instrument.id} at {args.speed:g}x real time"
+            + (f" for {args.duration:g} s" if args.duration else "")
+            + f" — Ctrl-C to stop; `tradewright flatten --pid {os.getpid()}` to flatten",
+            soft_wrap=True,
+        )
+
+    folder, summary = run_paper(
+        config,
+        stream,
+        strategy,
+        speed=args.speed,
+        duration_s=args.duration,
+        out=out,
+        flatten_after_s=args.flatten_after,
+        on_ready=ready,
     )
-    folder, summary = run_paper(config, stream, strategy, speed=args.speed, duration_s=args.duration, out=out)
     if args.json:
         json.dump(summary, sys.stdout, indent=2, sort_keys=True)
         sys.stdout.write("\n")

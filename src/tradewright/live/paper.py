@@ -2,15 +2,24 @@
 fed by an asyncio data client in scaled real time.
 
 SIGINT/SIGTERM (or the end of `duration_s`, or of the data) stop it in order: the strategy's on_stop,
-a cancel of every open order, the venue's answers processed, a last equity sample, then the outputs.
+a cancel of every open order (on a signal, with `risk.close_positions_on_sigterm`, the kill switch
+instead: cancel and close every position), the venue's answers processed, a last equity sample, then
+the outputs.
+
+The kill switch can also be fired while it runs: after `flatten_after_s` wall seconds, or by SIGUSR1
+(`tradewright flatten --pid PID` sends it, with the reason in `flatten_request_path(PID)`). A live node
+will expose the same `Kernel.flatten_all` through its API.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,12 +35,21 @@ from tradewright.model.book import OrderBook
 from tradewright.model.columnar import F_LAST, KIND_DELTA, KIND_TRADE, MarketStream
 from tradewright.model.data import TradeTick
 from tradewright.model.enums import OrderSide
-from tradewright.portfolio.portfolio import Portfolio
+from tradewright.portfolio.portfolio import MarkPrice, Portfolio
+from tradewright.risk.engine import RiskEngine
 from tradewright.sim.factory import build_fees, build_latency, build_queue_model
 from tradewright.sim.venue import SimVenue
 from tradewright.strategy.base import BookTrigger, Strategy
 
-__all__ = ["PaperNode", "run_paper"]
+__all__ = ["PaperNode", "flatten_request_path", "run_paper"]
+
+
+def flatten_request_path(pid: int) -> Path:
+    """Where `tradewright flatten --pid PID` leaves its reason for the paper node with that pid."""
+    return Path(tempfile.gettempdir()) / f"tradewright-flatten-{pid}.txt"
+
+
+_SIGNALLED = "stop requested (signal)"
 
 
 class PaperNode:
@@ -53,7 +71,11 @@ class PaperNode:
         self.clock = ScaledClock(int(stream.ts_recv[0]), speed)
         self.kernel = Kernel(
             self.clock,
-            portfolio=Portfolio({inst.settle: config.account.starting_balance}),
+            portfolio=Portfolio(
+                {inst.settle: config.account.starting_balance},
+                mark_price=MarkPrice(config.account.mark_price),
+            ),
+            risk=RiskEngine(config.risk),
             id_prefix="PP",
             fence_strategy_errors=True,
         )
@@ -77,26 +99,37 @@ class PaperNode:
         self.sample_ns = config.run.equity_sample_ms * 1_000_000
         self.rows_done = 0
         self.stop_reason = ""
+        self.close_on_signal = config.risk.close_positions_on_sigterm
+        self.flatten_requests: list[str] = []  # reasons queued by a signal handler, served by the loop
         self._top: tuple[int | None, int | None, int, int] = (None, None, -1, -1)
 
-    async def run(self, stop: asyncio.Event, duration_s: float | None = None) -> None:
-        """Run until the data ends, `duration_s` wall seconds pass, or `stop` is set."""
+    async def run(
+        self, stop: asyncio.Event, duration_s: float | None = None, flatten_after_s: float | None = None
+    ) -> None:
+        """Run until the data ends, `duration_s` wall seconds pass, or `stop` is set; fire the kill switch
+        after `flatten_after_s` wall seconds, and whenever `flatten_requests` has a reason queued."""
         kernel = self.kernel
         queue: asyncio.Queue[tuple[int, int] | None] = asyncio.Queue(maxsize=256)
         feed = ReplayDataClient(self.stream, self.clock, queue)
         feed_task = asyncio.create_task(feed.run(), name="replay-feed")
         deadline = None if duration_s is None else time.monotonic() + duration_s
+        flatten_at = None if flatten_after_s is None else time.monotonic() + flatten_after_s
         kernel.schedule(self.clock.now_ns(), self._sample, None)
         kernel.start()
         iid = self.stream.instrument.id
         trigger = kernel.book_trigger(iid)
         wants_book = any(s.wants("on_book") for s in kernel.strategies_for(iid))
-        wants_trades = any(s.wants("on_trade") for s in kernel.strategies_for(iid))
+        wants_trades = kernel.needs_trades or any(s.wants("on_trade") for s in kernel.strategies_for(iid))
         try:
             while not stop.is_set():
                 if deadline is not None and time.monotonic() >= deadline:
                     self.stop_reason = f"duration of {duration_s:g} s reached"
                     break
+                if flatten_at is not None and time.monotonic() >= flatten_at:
+                    flatten_at = None
+                    self.flatten_requests.append(f"paper --flatten-after {flatten_after_s:g} s")
+                while self.flatten_requests:
+                    kernel.flatten_all(self.flatten_requests.pop(0), actor="paper")
                 due = kernel.next_due_ns()
                 timeout = 0.05 if due >= INF else min(0.05, self.clock.wall_seconds_until(due))
                 try:
@@ -109,7 +142,7 @@ class PaperNode:
                     break
                 self._process(item[0], item[1], trigger if wants_book else None, wants_trades)
             else:
-                self.stop_reason = "stop requested (signal)"
+                self.stop_reason = _SIGNALLED
         finally:
             feed_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -168,7 +201,12 @@ class PaperNode:
         kernel = self.kernel
         self.clock.freeze()
         kernel.stop()
-        kernel.cancel_all_orders(actor=f"paper:shutdown ({self.stop_reason})")
+        if self.close_on_signal and self.stop_reason == _SIGNALLED:
+            kernel.flatten_all(
+                f"shutdown: {self.stop_reason} (risk.close_positions_on_sigterm)", "paper:shutdown"
+            )
+        else:
+            kernel.cancel_all_orders(actor=f"paper:shutdown ({self.stop_reason})")
         # Only the venue's answers are still wanted: stop the sampler, drain what is in flight.
         self._sample = lambda _: None  # type: ignore[method-assign]
         while kernel.next_due_ns() < INF:
@@ -184,8 +222,14 @@ def run_paper(
     speed: float,
     duration_s: float | None,
     out: Path,
+    flatten_after_s: float | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> tuple[Path, dict[str, Any]]:
-    """Run a paper session with signal handling; write the run folder atomically; return (folder, summary)."""
+    """Run a paper session with signal handling; write the run folder atomically; return (folder, summary).
+
+    SIGUSR1 fires the kill switch (reason from `flatten_request_path(os.getpid())` if present).
+    `on_ready` is called once the signal handlers are in place (from then on a signal is safe to send).
+    """
     folder = RunFolder(out)
     started = time.perf_counter()
     try:
@@ -197,10 +241,13 @@ def run_paper(
                 loop = asyncio.get_running_loop()
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     loop.add_signal_handler(sig, stop.set)
+                loop.add_signal_handler(signal.SIGUSR1, _queue_flatten_request, node)
+                if on_ready is not None:
+                    on_ready()
                 try:
-                    await node.run(stop, duration_s)
+                    await node.run(stop, duration_s, flatten_after_s)
                 finally:
-                    for sig in (signal.SIGINT, signal.SIGTERM):
+                    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1):
                         loop.remove_signal_handler(sig)
 
             asyncio.run(main())
@@ -233,3 +280,14 @@ def run_paper(
         folder.abandon()
         raise
     return final, summary
+
+
+def _queue_flatten_request(node: PaperNode) -> None:
+    """SIGUSR1: queue a kill switch with the reason `tradewright flatten` left (the loop fires it)."""
+    path = flatten_request_path(os.getpid())
+    try:
+        reason = path.read_text(encoding="utf-8").strip()
+        path.unlink()
+    except OSError:
+        reason = ""
+    node.flatten_requests.append(reason or "SIGUSR1 (tradewright flatten)")
