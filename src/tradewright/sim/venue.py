@@ -486,6 +486,12 @@ class SimVenue:
             return None
         return float(self._own[work.iid].front[work.slot])
 
+    def set_queue_ahead(self, client_order_id: ClientOrderId, lots: float) -> None:
+        """Set the size ahead of a resting order (restoring a saved venue state); no-op if it is not resting."""
+        work = self._orders.get(client_order_id)
+        if work is not None and work.slot >= 0:
+            self._own[work.iid].front[work.slot] = max(0.0, lots)
+
     def is_resting(self, client_order_id: ClientOrderId) -> bool:
         work = self._orders.get(client_order_id)
         return work is not None and work.slot >= 0
