@@ -1,0 +1,619 @@
+"""The emulated exchange: the replayed market, the queue-aware simulated venue, accounts and order state.
+
+Orders go to `tradewright.sim.SimVenue` (queue position, latency, fees); its events are translated into
+Binance order states, fills, balance changes and user-stream events. Every change is committed to the
+state file before it is answered or published (`commit`). Time: the venue runs on the replay clock (data
+time); `venue_ms` is that time in Binance's millisecond stamps, shifted onto the venue's own clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, ROUND_UP, Decimal
+from typing import Any
+
+from tradewright.core.clock import SimClock
+from tradewright.core.errors import ConfigError
+from tradewright.core.ids import ClientOrderId, StrategyId, Venue
+from tradewright.emulator import payloads as P
+from tradewright.emulator.errors import BinanceError, VenueErrors
+from tradewright.emulator.faults import Faults
+from tradewright.emulator.ledger import Account
+from tradewright.emulator.market import MarketReplay
+from tradewright.emulator.records import EmFill, EmOrder
+from tradewright.emulator.requests import OrderRequest
+from tradewright.emulator.scheduler import Scheduler
+from tradewright.emulator.spec import VenueSpec
+from tradewright.emulator.store import StateStore
+from tradewright.model.book import OrderBook
+from tradewright.model.columnar import MarketStream
+from tradewright.model.commands import SubmitOrder
+from tradewright.model.enums import LiquiditySide, OrderSide, OrderType, TimeInForce
+from tradewright.model.events import (
+    OrderAccepted,
+    OrderCanceled,
+    OrderCancelRejected,
+    OrderEvent,
+    OrderExpired,
+    OrderFilled,
+    OrderRejected,
+)
+from tradewright.model.orders import Order
+from tradewright.sim.fees import FeeModel
+from tradewright.sim.latency import ConstantLatency
+from tradewright.sim.queue import QueueModel
+from tradewright.sim.venue import SimVenue
+
+__all__ = ["AccountSeed", "Exchange", "ExchangeSettings"]
+
+ZERO = Decimal(0)
+_COMMISSION_QUANTUM = Decimal("0.00000001")
+UserSink = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSeed:
+    api_key: str
+    secret: str
+    balances: dict[str, Decimal]
+    leverage: int = 20
+
+    def __repr__(self) -> str:
+        return f"AccountSeed({self.api_key!r}, balances={self.balances}, leverage={self.leverage})"
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeSettings:
+    maker_fee: Decimal
+    taker_fee: Decimal
+    queue_model: QueueModel
+    order_latency_ns: int
+    accounts: tuple[AccountSeed, ...]
+
+
+@dataclass(slots=True)
+class _Pending:
+    """An order or cancel request waiting for the simulated venue's answer."""
+
+    future: asyncio.Future[None] | None
+    done: bool = False
+    outcome: str = ""
+
+
+class Exchange:
+    """One emulated Binance market (see the module docstring)."""
+
+    def __init__(
+        self,
+        spec: VenueSpec,
+        stream: MarketStream,
+        settings: ExchangeSettings,
+        store: StateStore,
+        faults: Faults,
+        *,
+        wants: Callable[[str], bool],
+        publish: Callable[[str, bytes], None],
+    ) -> None:
+        self.spec = spec
+        self.errors = VenueErrors(spec.futures)
+        self.settings = settings
+        self.store = store
+        self.faults = faults
+        self.clock = SimClock(0)
+        self.scheduler = Scheduler(self.clock)
+        self.book = OrderBook(spec.instrument)
+        latency = settings.order_latency_ns
+        self.venue = SimVenue(
+            Venue("BINANCE"),
+            self.clock,
+            self.scheduler.schedule,
+            self._on_venue_event,
+            latency=ConstantLatency(latency, 0, latency),
+            fees=FeeModel(settings.maker_fee, settings.taker_fee),
+            queue_model=settings.queue_model,
+        )
+        self.venue.add_instrument(spec.instrument, self.book)
+        self.market = MarketReplay(
+            spec, stream, self.venue, self.book, self.scheduler, wants, publish, faults.withhold_depth
+        )
+        self.user_sink: UserSink = lambda api_key, event: None
+        self.accounts: dict[str, Account] = {}
+        self.orders: dict[int, EmOrder] = {}
+        self.fills: list[EmFill] = []
+        self.fills_by_order: dict[int, list[EmFill]] = {}
+        self.listen_keys: dict[str, tuple[str, int]] = {}
+        self.next_order_id = 1
+        self.next_trade_id = 1
+        self.event_seq = 1
+        self._sim_orders: dict[int, Order] = {}
+        self._pending: dict[int, _Pending] = {}
+        self._cancels: dict[int, _Pending] = {}
+        self._restoring: set[int] = set()
+        self._events: list[tuple[str, dict[str, Any]]] = []
+        self._new_fills: list[EmFill] = []
+        self._deleted: list[int] = []
+        self._listen_changes: dict[str, tuple[str, int] | None] = {}
+
+    # --- time ------------------------------------------------------------------------------------
+    def venue_ms(self) -> int:
+        return (self.clock.now_ns() + self.market.offset_ns) // 1_000_000
+
+    # --- start-up ----------------------------------------------------------------------------------
+    def open(self, source: str) -> None:
+        """Load the state file (or start it), rebuild the book and put resting orders back in their queues."""
+        meta = self.store.meta()
+        stream = self.market.stream
+        identity = {"venue": self.spec.kind.value, "symbol": self.spec.symbol, "rows": str(len(stream))}
+        if not meta:
+            position = self.market.first_ready_position()
+            data_ns = self.market.row_time(max(position - 1, 0)) if len(stream) else 0
+            meta = identity | {"source": source, "position": str(position), "data_ns": str(data_ns)}
+            self.store.commit(meta)
+        for key, value in identity.items():
+            if meta.get(key) != value:
+                raise ConfigError(
+                    f"state file {self.store.path} belongs to another emulator ({key} {meta.get(key)!r}, "
+                    f"not {value!r}); start with --fresh or another --state"
+                )
+        self.accounts = self.store.accounts()
+        for order in self.store.orders():
+            self.orders[order.order_id] = order
+        for fill in self.store.fills():
+            self._index_fill(fill)
+        self.listen_keys = self.store.listen_keys()
+        self.next_order_id = int(meta.get("next_order_id", "1"))
+        self.next_trade_id = int(meta.get("next_trade_id", "1"))
+        self.event_seq = int(meta.get("event_seq", "1"))
+        self.market.rebuild(int(meta["position"]))
+        self.clock.advance_to(int(meta["data_ns"]))
+        self._seed_accounts()
+        self._restore_resting()
+        self.commit()
+
+    def _seed_accounts(self) -> None:
+        for seed in self.settings.accounts:
+            if seed.api_key in self.accounts:
+                continue  # a restart keeps what the account holds now
+            acc = Account(seed.api_key, seed.secret, leverage=seed.leverage, update_ms=self.venue_ms())
+            for asset, amount in seed.balances.items():
+                if self.spec.futures:
+                    acc.wallet[asset] = amount
+                else:
+                    acc.balance(asset).free = amount
+            self.accounts[seed.api_key] = acc
+
+    def _restore_resting(self) -> None:
+        """Put open orders back: resting ones silently at their saved queue position; orders that were
+        still on their way to the venue (never saved with a queue position) arrive again, as new."""
+        saved = self.venue.latency
+        self.venue.latency = ConstantLatency(0, 0)
+        try:
+            for order in self.orders.values():
+                if order.is_open and order.queue_ahead is not None:
+                    self._restoring.add(order.order_id)
+                    self._submit(order, post_only=False)
+            self.scheduler.run_due(self.clock.now_ns())
+            for order in self.orders.values():
+                if order.order_id in self._restoring and order.queue_ahead is not None:
+                    self.venue.set_queue_ahead(ClientOrderId(str(order.order_id)), order.queue_ahead)
+        finally:
+            self._restoring.clear()
+            self.venue.latency = saved
+        for order in self.orders.values():
+            if order.is_open and order.queue_ahead is None and order.executed_qty == 0:
+                self._submit(order, post_only=order.post_only)
+
+    # --- committing and publishing -----------------------------------------------------------------
+    def commit(self) -> None:
+        """Write every change since the last commit in one transaction, then publish its user events."""
+        for order in self.orders.values():
+            if order.is_open and order.type != "MARKET":
+                ahead = self.venue.queue_ahead(ClientOrderId(str(order.order_id)))
+                if ahead is not None and ahead != order.queue_ahead:
+                    order.queue_ahead = ahead
+                    order.dirty = True
+        meta = {
+            "position": str(self.market.position),
+            "data_ns": str(self.clock.now_ns()),
+            "next_order_id": str(self.next_order_id),
+            "next_trade_id": str(self.next_trade_id),
+            "event_seq": str(self.event_seq),
+        }
+        orders = [o for o in self.orders.values() if o.dirty]
+        accounts = [a for a in self.accounts.values() if a.dirty]
+        self.store.commit(meta, accounts, orders, self._new_fills, self._listen_changes, self._deleted)
+        for o in orders:
+            o.dirty = False
+        for a in accounts:
+            a.dirty = False
+        self._new_fills = []
+        self._deleted = []
+        self._listen_changes = {}
+        events, self._events = self._events, []
+        for api_key, event in events:
+            self.user_sink(api_key, event)
+        for table in (self._pending, self._cancels):
+            for key, pending in list(table.items()):
+                if pending.done:
+                    del table[key]
+                    if pending.future is not None and not pending.future.done():
+                        pending.future.set_result(None)
+
+    def advance(self, target_ns: int) -> bool:
+        """Replay up to `target_ns` (in bounded steps); commit what happened. True when caught up."""
+        before = (self.next_trade_id, len(self._events))
+        caught_up = self.market.advance(target_ns)
+        if (self.next_trade_id, len(self._events)) != before or self._pending_done():
+            self.commit()
+        return caught_up
+
+    def _pending_done(self) -> bool:
+        return any(p.done for p in self._pending.values()) or any(p.done for p in self._cancels.values())
+
+    def set_listen_key(self, key: str, value: tuple[str, int] | None) -> None:
+        if value is None:
+            self.listen_keys.pop(key, None)
+        else:
+            self.listen_keys[key] = value
+        self._listen_changes[key] = value
+
+    # --- accounts --------------------------------------------------------------------------------
+    def secret_of(self, api_key: str) -> str | None:
+        acc = self.accounts.get(api_key)
+        return None if acc is None else acc.secret
+
+    def account(self, api_key: str) -> Account:
+        return self.accounts[api_key]
+
+    def futures_margins(self, acc: Account) -> tuple[Decimal, Decimal, Decimal]:
+        """(unrealised PnL, open-order initial margin, available balance) of a USD-M account."""
+        mark = self.market.mark_price()
+        pos = acc.position(self.spec.symbol)
+        unrealized = (mark - pos.entry_price) * pos.amount
+        lev = Decimal(acc.leverage)
+        sides = {1: [ZERO, ZERO], -1: [ZERO, ZERO]}  # qty, notional of open orders per side
+        for o in self.open_orders(acc.api_key, None):
+            sides[o.sign][0] += o.leaves_qty
+            sides[o.sign][1] += o.leaves_qty * o.price
+        open_margin = ZERO
+        for sign, (qty, notional) in sides.items():
+            if qty == 0:
+                continue
+            reducing = min(qty, abs(pos.amount)) if pos.amount and (pos.amount > 0) != (sign > 0) else ZERO
+            open_margin += notional * (qty - reducing) / qty / lev
+        available = acc.wallet_balance(self.spec.instrument.settle) + unrealized
+        available -= abs(pos.amount * mark) / lev + open_margin
+        return unrealized, open_margin, available
+
+    def _notionals(self, api_key: str) -> tuple[Decimal, Decimal]:
+        bids = asks = ZERO
+        for o in self.open_orders(api_key, None):
+            if o.sign > 0:
+                bids += o.leaves_qty * o.price
+            else:
+                asks += o.leaves_qty * o.price
+        return bids, asks
+
+    # --- queries ---------------------------------------------------------------------------------
+    def open_orders(self, api_key: str, symbol: str | None) -> list[EmOrder]:
+        return [o for o in self.orders.values() if o.api_key == api_key and o.is_open]
+
+    def find_order(self, api_key: str, order_id: int | None, client_id: str | None) -> EmOrder | None:
+        if order_id is not None:
+            o = self.orders.get(order_id)
+            if (
+                o is None
+                or o.api_key != api_key
+                or (client_id is not None and o.client_order_id != client_id)
+            ):
+                return None
+            return o
+        found = [o for o in self.orders.values() if o.api_key == api_key and o.client_order_id == client_id]
+        return max(found, key=lambda o: o.order_id) if found else None
+
+    def fills_of(self, order_id: int) -> list[EmFill]:
+        return self.fills_by_order.get(order_id, [])
+
+    def _index_fill(self, fill: EmFill) -> None:
+        self.fills.append(fill)
+        self.fills_by_order.setdefault(fill.order_id, []).append(fill)
+
+    # --- placing ---------------------------------------------------------------------------------
+    async def place(self, api_key: str, req: OrderRequest) -> EmOrder:
+        """Place an order: check funds, hand it to the simulated venue, wait for its answer."""
+        rejection = self.faults.order_rejection()
+        if rejection is not None:
+            raise rejection
+        if any(o.client_order_id == req.client_order_id for o in self.open_orders(api_key, None)):
+            raise self.errors.duplicate_order()
+        acc = self.accounts[api_key]
+        quantity = req.quantity if req.quantity is not None else self._qty_for_quote(req)
+        price = req.price if req.price is not None else ZERO
+        now = self.venue_ms()
+        order = EmOrder(
+            order_id=self.next_order_id,
+            api_key=api_key,
+            symbol=self.spec.symbol,
+            client_order_id=req.client_order_id,
+            side=req.side,
+            type=req.type,
+            tif=req.tif,
+            price=price,
+            orig_qty=quantity,
+            time_ms=now,
+            update_ms=now,
+            reduce_only=req.reduce_only,
+        )
+        if self.spec.futures:
+            self._check_margin(acc, order)
+        else:
+            self._lock_funds(acc, order)
+        self.next_order_id += 1
+        self.orders[order.order_id] = order
+        pending = self._pending[order.order_id] = _Pending(asyncio.get_running_loop().create_future())
+        self._submit(order, post_only=order.post_only)
+        self.scheduler.run_due(self.clock.now_ns())
+        self.commit()
+        if not pending.done and pending.future is not None:
+            await pending.future
+        if pending.outcome:
+            raise self._placement_error(pending.outcome)
+        return order
+
+    def _qty_for_quote(self, req: OrderRequest) -> Decimal:
+        """The quantity a spot MARKET order with ``quoteOrderQty`` buys or sells at the book now."""
+        assert req.quote_order_qty is not None
+        inst = self.spec.instrument
+        budget = req.quote_order_qty
+        qty = ZERO
+        for tick, lots in self.book.depth_ticks(-1 if req.side == "BUY" else 1, 10_000):
+            px, size = inst.ticks_to_price(tick), inst.lots_to_size(lots)
+            if px * size >= budget:
+                qty += budget / px
+                break
+            qty += size
+            budget -= px * size
+        step = self.spec.step_size
+        qty = (qty / step).to_integral_value(rounding=ROUND_FLOOR) * step
+        if qty < self.spec.min_qty:
+            raise self.errors.qty_below_min(True)
+        return qty
+
+    def _estimate_cost(self, order: EmOrder) -> Decimal:
+        if order.type != "MARKET":
+            return order.orig_qty * order.price
+        _, notional, _ = self.book.cost_to_fill(order.sign, order.orig_qty)
+        return notional
+
+    def _lock_funds(self, acc: Account, order: EmOrder) -> None:
+        asset = self.spec.quote if order.side == "BUY" else self.spec.base
+        amount = self._estimate_cost(order) if order.side == "BUY" else order.orig_qty
+        if not acc.lock(asset, amount):
+            raise self.errors.insufficient_balance()
+        order.locked = amount
+
+    def _check_margin(self, acc: Account, order: EmOrder) -> None:
+        pos = acc.position(self.spec.symbol)
+        reduces = pos.amount != 0 and (pos.amount > 0) != (order.sign > 0)
+        if order.reduce_only and (not reduces or order.orig_qty > abs(pos.amount)):
+            raise self.errors.reduce_only_rejected()
+        increase = order.orig_qty - (min(order.orig_qty, abs(pos.amount)) if reduces else ZERO)
+        if increase <= 0:
+            return
+        cost = self._estimate_cost(order) if order.type == "MARKET" else order.orig_qty * order.price
+        required = cost * increase / order.orig_qty / Decimal(acc.leverage)
+        _, _, available = self.futures_margins(acc)
+        if required > available:
+            raise self.errors.insufficient_balance()
+
+    def _submit(self, order: EmOrder, *, post_only: bool) -> None:
+        market = order.type == "MARKET"
+        tif = {"GTC": TimeInForce.GTC, "GTX": TimeInForce.GTC, "IOC": TimeInForce.IOC, "FOK": TimeInForce.FOK}
+        cmd = SubmitOrder(
+            ts_init=self.clock.now_ns(),
+            client_order_id=ClientOrderId(str(order.order_id)),
+            strategy_id=StrategyId(order.api_key),
+            instrument_id=self.spec.instrument.id,
+            side=OrderSide.BUY if order.side == "BUY" else OrderSide.SELL,
+            order_type=OrderType.MARKET if market else OrderType.LIMIT,
+            quantity=order.leaves_qty,
+            price=None if market else order.price,
+            time_in_force=TimeInForce.GTC if market else tif[order.tif],
+            post_only=post_only,
+        )
+        sim_order = Order(cmd)
+        self._sim_orders[order.order_id] = sim_order
+        self.venue.submit(sim_order)
+
+    def _placement_error(self, outcome: str) -> BinanceError:
+        if outcome == "post_only_would_take":
+            return self.errors.post_only_would_take()
+        if outcome == "fok":
+            return self.errors.fok_not_filled()
+        return self.errors.unknown_error()
+
+    # --- cancelling ------------------------------------------------------------------------------
+    async def cancel(self, order: EmOrder, cancel_client_id: str) -> EmOrder:
+        """Cancel an open order; raise -2011 if it is not open (or filled before the cancel arrived)."""
+        if not order.is_open or order.order_id not in self._sim_orders:
+            raise self.errors.unknown_order_cancel()
+        pending = self._cancels.get(order.order_id)
+        if pending is None:
+            pending = self._cancels[order.order_id] = _Pending(asyncio.get_running_loop().create_future())
+            order.cancel_client_id = cancel_client_id
+            self.venue.cancel(self._sim_orders[order.order_id])
+            self.scheduler.run_due(self.clock.now_ns())
+            self.commit()
+        if not pending.done and pending.future is not None:
+            await asyncio.shield(pending.future)
+        if pending.outcome:
+            raise self.errors.unknown_order_cancel()
+        return order
+
+    def cancel_all_now(self, api_key: str) -> list[EmOrder]:
+        """Send a cancel for every open order of the account (answers arrive with the venue's latency)."""
+        found = self.open_orders(api_key, None)
+        for order in found:
+            if order.order_id not in self._cancels and order.order_id in self._sim_orders:
+                self._cancels[order.order_id] = _Pending(None)
+                self.venue.cancel(self._sim_orders[order.order_id])
+        self.scheduler.run_due(self.clock.now_ns())
+        self.commit()
+        return found
+
+    # --- the simulated venue's events --------------------------------------------------------------
+    def _on_venue_event(self, event: OrderEvent) -> None:
+        order_id = int(event.client_order_id)
+        order = self.orders.get(order_id)
+        if order is None or order_id in self._restoring:
+            return
+        now = self.venue_ms()
+        pending = self._pending.get(order_id)
+        if isinstance(event, OrderAccepted):
+            self._emit(order, "NEW", None, now)
+        elif isinstance(event, OrderFilled):
+            self._fill(order, event, now)
+        elif isinstance(event, OrderCanceled):
+            self._close(order, "CANCELED", now)
+            self._finish(self._cancels.get(order_id), "")
+        elif isinstance(event, OrderExpired):
+            if order.executed_qty == 0 and order.tif == "FOK" and pending is not None and not pending.done:
+                if self.spec.futures:
+                    self._drop(order, pending, "fok")
+                    return
+                self._emit(order, "NEW", None, now)
+                order.expiry_reason = "INSUFFICIENT_LIQUIDITY"
+            self._close(order, "EXPIRED", now)
+        elif isinstance(event, OrderRejected):
+            if event.reason == "post_only_would_take" and pending is not None:
+                self._drop(order, pending, "post_only_would_take")
+                return
+            self._emit(order, "NEW", None, now)
+            self._close(
+                order, "EXPIRED" if self.spec.futures else "EXPIRED_IN_MATCH", now, exec_type="EXPIRED"
+            )
+        elif isinstance(event, OrderCancelRejected):
+            self._finish(self._cancels.get(order_id), "cancel_rejected")
+            return
+        self._finish(pending, "")
+
+    @staticmethod
+    def _finish(pending: _Pending | None, outcome: str) -> None:
+        if pending is not None and not pending.done:
+            pending.done = True
+            pending.outcome = outcome
+
+    def _drop(self, order: EmOrder, pending: _Pending, outcome: str) -> None:
+        """The venue refused the order outright: Binance answers with an error and keeps no record."""
+        del self.orders[order.order_id]
+        self._deleted.append(order.order_id)
+        self._sim_orders.pop(order.order_id, None)
+        if order.locked:
+            self.accounts[order.api_key].unlock(self._lock_asset(order), order.locked)
+            order.locked = ZERO
+        self._finish(pending, outcome)
+
+    def _lock_asset(self, order: EmOrder) -> str:
+        return self.spec.quote if order.side == "BUY" else self.spec.base
+
+    def _fill(self, order: EmOrder, event: OrderFilled, now: int) -> None:
+        acc = self.accounts[order.api_key]
+        price, qty = event.last_px, event.last_qty
+        maker = event.liquidity is LiquiditySide.MAKER
+        rate = self.settings.maker_fee if maker else self.settings.taker_fee
+        quote_qty = price * qty
+        spec = self.spec
+        realized = ZERO
+        if spec.futures:
+            commission = _commission(quote_qty * rate)
+            asset = spec.instrument.settle
+            pos = acc.position(spec.symbol)
+            realized = pos.apply_fill(order.sign, qty, price, commission)
+            pos.update_ms = now
+            acc.add_wallet(asset, realized - commission)
+        elif order.side == "BUY":
+            commission, asset = _commission(qty * rate), spec.base
+            release = min(order.locked, qty * order.price if order.type != "MARKET" else quote_qty)
+            acc.spend_locked(spec.quote, release, quote_qty)
+            order.locked -= release
+            acc.credit(spec.base, qty - commission)
+        else:
+            commission, asset = _commission(quote_qty * rate), spec.quote
+            acc.spend_locked(spec.base, qty, qty)
+            order.locked -= qty
+            acc.credit(spec.quote, quote_qty - commission)
+        acc.update_ms = now
+        acc.dirty = True
+        fill = EmFill(
+            trade_id=self.next_trade_id,
+            order_id=order.order_id,
+            api_key=order.api_key,
+            symbol=order.symbol,
+            side=order.side,
+            price=price,
+            qty=qty,
+            quote_qty=quote_qty,
+            commission=commission,
+            commission_asset=asset,
+            realized_pnl=realized,
+            time_ms=now,
+            is_maker=maker,
+        )
+        self.next_trade_id += 1
+        self._index_fill(fill)
+        self._new_fills.append(fill)
+        order.executed_qty += qty
+        order.cum_quote += quote_qty
+        order.status = "FILLED" if order.executed_qty >= order.orig_qty else "PARTIALLY_FILLED"
+        order.update_ms = now
+        order.dirty = True
+        if order.status == "FILLED":
+            self._release(order)
+        self._emit(order, "TRADE", fill, now)
+
+    def _release(self, order: EmOrder) -> None:
+        if order.locked and not self.spec.futures:
+            self.accounts[order.api_key].unlock(self._lock_asset(order), order.locked)
+            order.locked = ZERO
+
+    def _close(self, order: EmOrder, status: str, now: int, *, exec_type: str | None = None) -> None:
+        order.status = status
+        order.update_ms = now
+        order.dirty = True
+        self._release(order)
+        self._sim_orders.pop(order.order_id, None)
+        self._emit(order, exec_type or status, None, now)
+
+    def _emit(self, order: EmOrder, exec_type: str, fill: EmFill | None, now: int) -> None:
+        """Queue the user-stream events Binance sends for this change (published after the commit)."""
+        acc = self.accounts[order.api_key]
+        out = self._events
+        seq = self.event_seq
+        self.event_seq += 1
+        spec = self.spec
+        if not spec.futures:
+            out.append((order.api_key, P.spot_execution_report(order, spec, exec_type, fill, now, seq)))
+            assets = [spec.base, spec.quote] if fill is not None else [self._lock_asset(order)]
+            out.append((order.api_key, P.spot_account_position(acc, assets, now, spec)))
+            return
+        if fill is not None:
+            out.append((order.api_key, P.futures_trade_lite(order, spec, fill, now)))
+            mark = self.market.mark_price()
+            update = P.futures_account_update(acc, spec, "ORDER", now, mark, [spec.symbol])
+            out.append((order.api_key, update))
+        notionals = self._notionals(order.api_key)
+        out.append((order.api_key, P.futures_order_update(order, spec, exec_type, fill, now, notionals)))
+
+    # --- views -------------------------------------------------------------------------------------
+    def resting_count(self) -> int:
+        return sum(1 for o in self.orders.values() if o.is_open)
+
+    def orders_of(self, api_key: str) -> Iterable[EmOrder]:
+        return (o for o in self.orders.values() if o.api_key == api_key)
+
+
+def _commission(amount: Decimal) -> Decimal:
+    """Commissions are charged with 8 decimals, rounded up."""
+    return amount.quantize(_COMMISSION_QUANTUM, rounding=ROUND_UP)
