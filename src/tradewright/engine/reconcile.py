@@ -79,11 +79,17 @@ class ReconcileConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """
 
     interval_s: Annotated[float, msgspec.Meta(ge=0)] = 30.0
-    drift_pct: Annotated[Decimal, msgspec.Meta(ge=0)] = Decimal(5)
+    drift_pct: Decimal = Decimal(5)
     drift_lots: Annotated[int, msgspec.Meta(ge=0)] = 1
     confirmations: Annotated[int, msgspec.Meta(ge=1, le=10)] = 2
-    balance_tolerance: Annotated[Decimal, msgspec.Meta(ge=0)] = Decimal("0.0001")
+    balance_tolerance: Decimal = Decimal("0.0001")
     cancel_unknown_orders: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("drift_pct", "balance_tolerance"):
+            value = getattr(self, name)
+            if not value.is_finite() or value < 0:
+                raise ValueError(f"`reconcile.{name}` must be a number >= 0, got {value}")
 
 
 # --- actions -------------------------------------------------------------------------------------
@@ -203,7 +209,8 @@ def resolve_order(
     missed.sort(key=lambda f: (f.ts_event, _trade_key(f.trade_id)))
     for fill in missed:
         add(fill, f"missed fill {fill.trade_id}")
-    if refused or scratch.filled_qty != venue.filled_qty:
+    # Fills read after the view may already include later ones (more is fine); fewer means some are missing.
+    if refused or scratch.filled_qty < venue.filled_qty:
         detail = f" ({'; '.join(refused)})" if refused else ""
         return [
             HaltInstrument(
