@@ -159,7 +159,7 @@ class Endpoints:
         """Spot DELETE /api/v3/openOrders: cancel every open order of the symbol."""
         assert key is not None
         symbol_param(p, self.spec, self.errors, required=True)
-        found = self.ex.open_orders(key, self.spec.symbol)
+        found = self.ex.open_orders(key)
         out = []
         for order in found:
             try:
@@ -179,7 +179,7 @@ class Endpoints:
     async def open_orders(self, key: str | None, p: Params) -> Any:
         assert key is not None
         symbol_param(p, self.spec, self.errors, required=False)
-        return [self._order_json(o) for o in sorted(self.ex.open_orders(key, None), key=lambda o: o.order_id)]
+        return [self._order_json(o) for o in sorted(self.ex.open_orders(key), key=lambda o: o.order_id)]
 
     async def all_orders(self, key: str | None, p: Params) -> Any:
         assert key is not None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, ROUND_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from tradewright.core.clock import SimClock
@@ -20,6 +20,7 @@ from tradewright.core.ids import ClientOrderId, StrategyId, Venue
 from tradewright.emulator import payloads as P
 from tradewright.emulator.errors import BinanceError, VenueErrors
 from tradewright.emulator.faults import Faults
+from tradewright.emulator.funds import Funds
 from tradewright.emulator.ledger import Account
 from tradewright.emulator.market import MarketReplay
 from tradewright.emulator.records import EmFill, EmOrder
@@ -49,7 +50,6 @@ from tradewright.sim.venue import SimVenue
 __all__ = ["AccountSeed", "Exchange", "ExchangeSettings"]
 
 ZERO = Decimal(0)
-_COMMISSION_QUANTUM = Decimal("0.00000001")
 UserSink = Callable[[str, dict[str, Any]], None]
 
 
@@ -118,6 +118,7 @@ class Exchange:
         self.market = MarketReplay(
             spec, stream, self.venue, self.book, self.scheduler, wants, publish, faults.withhold_depth
         )
+        self.funds = Funds(spec, self.market, self.errors)
         self.user_sink: UserSink = lambda api_key, event: None
         self.accounts: dict[str, Account] = {}
         self.orders: dict[int, EmOrder] = {}
@@ -269,27 +270,11 @@ class Exchange:
 
     def futures_margins(self, acc: Account) -> tuple[Decimal, Decimal, Decimal]:
         """(unrealised PnL, open-order initial margin, available balance) of a USD-M account."""
-        mark = self.market.mark_price()
-        pos = acc.position(self.spec.symbol)
-        unrealized = (mark - pos.entry_price) * pos.amount
-        lev = Decimal(acc.leverage)
-        sides = {1: [ZERO, ZERO], -1: [ZERO, ZERO]}  # qty, notional of open orders per side
-        for o in self.open_orders(acc.api_key, None):
-            sides[o.sign][0] += o.leaves_qty
-            sides[o.sign][1] += o.leaves_qty * o.price
-        open_margin = ZERO
-        for sign, (qty, notional) in sides.items():
-            if qty == 0:
-                continue
-            reducing = min(qty, abs(pos.amount)) if pos.amount and (pos.amount > 0) != (sign > 0) else ZERO
-            open_margin += notional * (qty - reducing) / qty / lev
-        available = acc.wallet_balance(self.spec.instrument.settle) + unrealized
-        available -= abs(pos.amount * mark) / lev + open_margin
-        return unrealized, open_margin, available
+        return self.funds.margins(acc, self.open_orders(acc.api_key))
 
     def _notionals(self, api_key: str) -> tuple[Decimal, Decimal]:
         bids = asks = ZERO
-        for o in self.open_orders(api_key, None):
+        for o in self.open_orders(api_key):
             if o.sign > 0:
                 bids += o.leaves_qty * o.price
             else:
@@ -297,7 +282,8 @@ class Exchange:
         return bids, asks
 
     # --- queries ---------------------------------------------------------------------------------
-    def open_orders(self, api_key: str, symbol: str | None) -> list[EmOrder]:
+    def open_orders(self, api_key: str) -> list[EmOrder]:
+        """The account's open orders (the emulator serves one symbol)."""
         return [o for o in self.orders.values() if o.api_key == api_key and o.is_open]
 
     def find_order(self, api_key: str, order_id: int | None, client_id: str | None) -> EmOrder | None:
@@ -326,10 +312,14 @@ class Exchange:
         rejection = self.faults.order_rejection()
         if rejection is not None:
             raise rejection
-        if any(o.client_order_id == req.client_order_id for o in self.open_orders(api_key, None)):
+        if any(o.client_order_id == req.client_order_id for o in self.open_orders(api_key)):
             raise self.errors.duplicate_order()
         acc = self.accounts[api_key]
-        quantity = req.quantity if req.quantity is not None else self._qty_for_quote(req)
+        if req.quantity is not None:
+            quantity = req.quantity
+        else:
+            assert req.quote_order_qty is not None
+            quantity = self.funds.qty_for_quote(req.side, req.quote_order_qty)
         price = req.price if req.price is not None else ZERO
         now = self.venue_ms()
         order = EmOrder(
@@ -347,9 +337,9 @@ class Exchange:
             reduce_only=req.reduce_only,
         )
         if self.spec.futures:
-            self._check_margin(acc, order)
+            self.funds.check_margin(acc, order, self.open_orders(api_key))
         else:
-            self._lock_funds(acc, order)
+            self.funds.lock(acc, order)
         self.next_order_id += 1
         self.orders[order.order_id] = order
         pending = self._pending[order.order_id] = _Pending(asyncio.get_running_loop().create_future())
@@ -361,52 +351,6 @@ class Exchange:
         if pending.outcome:
             raise self._placement_error(pending.outcome)
         return order
-
-    def _qty_for_quote(self, req: OrderRequest) -> Decimal:
-        """The quantity a spot MARKET order with ``quoteOrderQty`` buys or sells at the book now."""
-        assert req.quote_order_qty is not None
-        inst = self.spec.instrument
-        budget = req.quote_order_qty
-        qty = ZERO
-        for tick, lots in self.book.depth_ticks(-1 if req.side == "BUY" else 1, 10_000):
-            px, size = inst.ticks_to_price(tick), inst.lots_to_size(lots)
-            if px * size >= budget:
-                qty += budget / px
-                break
-            qty += size
-            budget -= px * size
-        step = self.spec.step_size
-        qty = (qty / step).to_integral_value(rounding=ROUND_FLOOR) * step
-        if qty < self.spec.min_qty:
-            raise self.errors.qty_below_min(True)
-        return qty
-
-    def _estimate_cost(self, order: EmOrder) -> Decimal:
-        if order.type != "MARKET":
-            return order.orig_qty * order.price
-        _, notional, _ = self.book.cost_to_fill(order.sign, order.orig_qty)
-        return notional
-
-    def _lock_funds(self, acc: Account, order: EmOrder) -> None:
-        asset = self.spec.quote if order.side == "BUY" else self.spec.base
-        amount = self._estimate_cost(order) if order.side == "BUY" else order.orig_qty
-        if not acc.lock(asset, amount):
-            raise self.errors.insufficient_balance()
-        order.locked = amount
-
-    def _check_margin(self, acc: Account, order: EmOrder) -> None:
-        pos = acc.position(self.spec.symbol)
-        reduces = pos.amount != 0 and (pos.amount > 0) != (order.sign > 0)
-        if order.reduce_only and (not reduces or order.orig_qty > abs(pos.amount)):
-            raise self.errors.reduce_only_rejected()
-        increase = order.orig_qty - (min(order.orig_qty, abs(pos.amount)) if reduces else ZERO)
-        if increase <= 0:
-            return
-        cost = self._estimate_cost(order) if order.type == "MARKET" else order.orig_qty * order.price
-        required = cost * increase / order.orig_qty / Decimal(acc.leverage)
-        _, _, available = self.futures_margins(acc)
-        if required > available:
-            raise self.errors.insufficient_balance()
 
     def _submit(self, order: EmOrder, *, post_only: bool) -> None:
         market = order.type == "MARKET"
@@ -454,7 +398,7 @@ class Exchange:
 
     def cancel_all_now(self, api_key: str) -> list[EmOrder]:
         """Send a cancel for every open order of the account (answers arrive with the venue's latency)."""
-        found = self.open_orders(api_key, None)
+        found = self.open_orders(api_key)
         for order in found:
             if order.order_id not in self._cancels and order.order_id in self._sim_orders:
                 self._cancels[order.order_id] = _Pending(None)
@@ -487,8 +431,11 @@ class Exchange:
                 order.expiry_reason = "INSUFFICIENT_LIQUIDITY"
             self._close(order, "EXPIRED", now)
         elif isinstance(event, OrderRejected):
-            if event.reason == "post_only_would_take" and pending is not None:
-                self._drop(order, pending, "post_only_would_take")
+            if event.reason == "post_only_would_take":
+                if pending is not None:
+                    self._drop(order, pending, "post_only_would_take")
+                    return
+                self._close(order, "EXPIRED", now)  # sent again after a restart: nobody awaits an error
                 return
             self._emit(order, "NEW", None, now)
             self._close(
@@ -510,42 +457,15 @@ class Exchange:
         del self.orders[order.order_id]
         self._deleted.append(order.order_id)
         self._sim_orders.pop(order.order_id, None)
-        if order.locked:
-            self.accounts[order.api_key].unlock(self._lock_asset(order), order.locked)
-            order.locked = ZERO
+        self.funds.release(self.accounts[order.api_key], order)
         self._finish(pending, outcome)
-
-    def _lock_asset(self, order: EmOrder) -> str:
-        return self.spec.quote if order.side == "BUY" else self.spec.base
 
     def _fill(self, order: EmOrder, event: OrderFilled, now: int) -> None:
         acc = self.accounts[order.api_key]
         price, qty = event.last_px, event.last_qty
         maker = event.liquidity is LiquiditySide.MAKER
         rate = self.settings.maker_fee if maker else self.settings.taker_fee
-        quote_qty = price * qty
-        spec = self.spec
-        realized = ZERO
-        if spec.futures:
-            commission = _commission(quote_qty * rate)
-            asset = spec.instrument.settle
-            pos = acc.position(spec.symbol)
-            realized = pos.apply_fill(order.sign, qty, price, commission)
-            pos.update_ms = now
-            acc.add_wallet(asset, realized - commission)
-        elif order.side == "BUY":
-            commission, asset = _commission(qty * rate), spec.base
-            release = min(order.locked, qty * order.price if order.type != "MARKET" else quote_qty)
-            acc.spend_locked(spec.quote, release, quote_qty)
-            order.locked -= release
-            acc.credit(spec.base, qty - commission)
-        else:
-            commission, asset = _commission(quote_qty * rate), spec.quote
-            acc.spend_locked(spec.base, qty, qty)
-            order.locked -= qty
-            acc.credit(spec.quote, quote_qty - commission)
-        acc.update_ms = now
-        acc.dirty = True
+        paid = self.funds.settle(acc, order, price, qty, rate, now)
         fill = EmFill(
             trade_id=self.next_trade_id,
             order_id=order.order_id,
@@ -554,10 +474,10 @@ class Exchange:
             side=order.side,
             price=price,
             qty=qty,
-            quote_qty=quote_qty,
-            commission=commission,
-            commission_asset=asset,
-            realized_pnl=realized,
+            quote_qty=price * qty,
+            commission=paid.commission,
+            commission_asset=paid.asset,
+            realized_pnl=paid.realized,
             time_ms=now,
             is_maker=maker,
         )
@@ -565,7 +485,7 @@ class Exchange:
         self._index_fill(fill)
         self._new_fills.append(fill)
         order.executed_qty += qty
-        order.cum_quote += quote_qty
+        order.cum_quote += price * qty
         order.status = "FILLED" if order.executed_qty >= order.orig_qty else "PARTIALLY_FILLED"
         order.update_ms = now
         order.dirty = True
@@ -574,9 +494,7 @@ class Exchange:
         self._emit(order, "TRADE", fill, now)
 
     def _release(self, order: EmOrder) -> None:
-        if order.locked and not self.spec.futures:
-            self.accounts[order.api_key].unlock(self._lock_asset(order), order.locked)
-            order.locked = ZERO
+        self.funds.release(self.accounts[order.api_key], order)
 
     def _close(self, order: EmOrder, status: str, now: int, *, exec_type: str | None = None) -> None:
         order.status = status
@@ -595,7 +513,7 @@ class Exchange:
         spec = self.spec
         if not spec.futures:
             out.append((order.api_key, P.spot_execution_report(order, spec, exec_type, fill, now, seq)))
-            assets = [spec.base, spec.quote] if fill is not None else [self._lock_asset(order)]
+            assets = [spec.base, spec.quote] if fill is not None else [self.funds.lock_asset(order)]
             out.append((order.api_key, P.spot_account_position(acc, assets, now, spec)))
             return
         if fill is not None:
@@ -612,8 +530,3 @@ class Exchange:
 
     def orders_of(self, api_key: str) -> Iterable[EmOrder]:
         return (o for o in self.orders.values() if o.api_key == api_key)
-
-
-def _commission(amount: Decimal) -> Decimal:
-    """Commissions are charged with 8 decimals, rounded up."""
-    return amount.quantize(_COMMISSION_QUANTUM, rounding=ROUND_UP)

@@ -232,6 +232,7 @@ class EmulatorServer:
             "rows": len(self.stream),
             "finished": market.finished,
             "dataTimeNs": ex.clock.now_ns(),
+            "lagMs": max(0, self.pacing.now_ns() - ex.clock.now_ns()) // 1_000_000,  # replay behind the clock
             "venueTimeMs": ex.venue_ms(),
             "venueOffsetNs": market.offset_ns,
             "farLevelsSkipped": market.far_levels,

@@ -232,3 +232,62 @@ def test_spot_websocket_api_orders_and_signature_subscription(
             assert (await call("x", "userDataStream.unsubscribe", {"subscriptionId": 0}))["result"] == {}
 
     run(body())
+
+
+def test_session_logon_then_unsigned_requests_and_user_data(
+    spot_stream: MarketStream, tmp_path: Path
+) -> None:
+    async def body() -> None:
+        async with (
+            emulator(spot_stream, tmp_path / "w.sqlite", "binance-spot") as server,
+            aiohttp.ClientSession() as session,
+            session.ws_connect(f"ws://127.0.0.1:{server.port}/ws-api/v3") as ws,
+        ):
+            inbox: list[Any] = []
+
+            async def call(req_id: str, method: str, params: dict[str, Any]) -> Any:
+                await ws.send_json({"id": req_id, "method": method, "params": params})
+                inbox.extend(await frames_until(ws, lambda f: f.get("id") == req_id))
+                return inbox[-1]
+
+            refused = await call("0", "userDataStream.subscribe", {})
+            assert (refused["status"], refused["error"]["code"]) == (401, -1002)
+            logon = await call("1", "session.logon", _ws_sign({}))
+            assert logon["status"] == 200 and logon["result"]["apiKey"] == API_KEY
+            assert (await call("2", "userDataStream.subscribe", {}))["result"] == {"subscriptionId": 0}
+            market = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.001"}
+            placed = await call("3", "order.place", market)  # no signature: the session is logged on
+            assert placed["result"]["status"] == "FILLED" and placed["result"]["fills"]
+            assert any(f.get("event", {}).get("x") == "TRADE" for f in inbox)
+
+    run(body())
+
+
+def test_usdm_websocket_api_places_and_cancels(usdm_stream: MarketStream, tmp_path: Path) -> None:
+    async def body() -> None:
+        async with (
+            emulator(usdm_stream, tmp_path / "w.sqlite", "binance-usdm") as server,
+            aiohttp.ClientSession() as session,
+            session.ws_connect(f"ws://127.0.0.1:{server.port}/ws-fapi/v1") as ws,
+        ):
+
+            async def call(req_id: str, method: str, params: dict[str, Any]) -> Any:
+                await ws.send_json({"id": req_id, "method": method, "params": params})
+                return (await frames_until(ws, lambda f: f.get("id") == req_id))[-1]
+
+            bid = float((await call("d", "depth", {"symbol": "BTCUSDT", "limit": 5}))["result"]["bids"][0][0])
+            order = {
+                "symbol": "BTCUSDT",
+                "side": "BUY",
+                "type": "LIMIT",
+                "timeInForce": "GTC",
+                "quantity": "0.002",
+            }
+            placed = await call("p", "order.place", _ws_sign(order | {"price": f"{bid * 0.99:.1f}"}))
+            assert placed["status"] == 200 and placed["result"]["status"] == "NEW"
+            ref = {"symbol": "BTCUSDT", "orderId": placed["result"]["orderId"]}
+            assert (await call("c", "order.cancel", _ws_sign(ref)))["result"]["status"] == "CANCELED"
+            balance = await call("b", "v2/account.balance", _ws_sign({}))
+            assert balance["result"][0]["asset"] == "USDT"
+
+    run(body())
