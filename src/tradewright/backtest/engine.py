@@ -16,7 +16,7 @@ from tradewright.core.clock import SimClock
 from tradewright.core.ids import InstrumentId
 from tradewright.engine.kernel import Kernel
 from tradewright.engine.ports import RiskGate
-from tradewright.model.book import OrderBook
+from tradewright.model.book import MAX_CAPACITY, OrderBook
 from tradewright.model.columnar import MarketStream
 from tradewright.model.data import TradeTick
 from tradewright.model.enums import OrderSide
@@ -73,6 +73,8 @@ class BacktestEngine:
         id_prefix: str = "BT",
         end_flush_ns: int = 1_000_000_000,
     ) -> None:
+        # Levels absurdly far from the market never trade and do not fit the ladder: drop and count them.
+        stream, self.far_levels_dropped = stream.without_far_levels(MAX_CAPACITY // 4)
         self.stream = stream
         inst = stream.instrument
         self.clock = SimClock(int(stream.ts_recv[0]) if len(stream) else 0)
@@ -139,10 +141,12 @@ class BacktestEngine:
         cols = (stream.kind, stream.side, stream.tick, stream.lots, stream.flags, self._ve, self._lo)
         own = self.own
         last_progress = 0
-        while True:
+
+        def loop_args() -> tuple[object, ...]:
+            # Rebuilt only when an array is replaced (a book ladder or the own-order slots grew).
             vb, va, vst = self.venue_book.arrays
             sb, sa, sst = strategy_book.arrays
-            reason = _advance(
+            return (
                 *cols,
                 vb,
                 va,
@@ -158,8 +162,15 @@ class BacktestEngine:
                 cur,
                 trigger,
                 want_trades,
-                kernel.next_due_ns(),
             )
+
+        args = loop_args()
+        slots = own.active
+        next_due = kernel.next_due_ns
+        while True:
+            if own.active is not slots:
+                args, slots = loop_args(), own.active
+            reason = _advance(*args, next_due())
             if reason == _loop.R_END:
                 break
             if reason == _loop.R_LIMIT:
@@ -185,6 +196,7 @@ class BacktestEngine:
                 k = int(cur[_loop.C_OUT])
                 book = self.venue_book if cur[_loop.C_CODE] == 0 else strategy_book
                 book.ensure_range(int(stream.tick[k]))
+                args = loop_args()
             if progress is not None and cur[_loop.C_IV] - last_progress >= 50_000:
                 last_progress = int(cur[_loop.C_IV])
                 progress(last_progress, n)

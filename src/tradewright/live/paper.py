@@ -31,7 +31,7 @@ from tradewright.core.errors import TradewrightError
 from tradewright.engine.kernel import INF, Kernel
 from tradewright.live.clock import ScaledClock
 from tradewright.live.replay_feed import ReplayDataClient
-from tradewright.model.book import OrderBook
+from tradewright.model.book import MAX_CAPACITY, OrderBook
 from tradewright.model.columnar import F_LAST, KIND_DELTA, KIND_TRADE, MarketStream
 from tradewright.model.data import TradeTick
 from tradewright.model.enums import OrderSide
@@ -67,6 +67,8 @@ class PaperNode:
         if len(stream) == 0:
             raise TradewrightError("the recording has no rows")
         inst = stream.instrument
+        # Levels absurdly far from the market never trade and do not fit the ladder: drop and count them.
+        stream, self.far_levels_dropped = stream.without_far_levels(MAX_CAPACITY // 4)
         self.stream = stream
         self.clock = ScaledClock(int(stream.ts_recv[0]), speed)
         self.kernel = Kernel(
