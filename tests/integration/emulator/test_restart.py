@@ -134,3 +134,40 @@ def test_kill_9_and_restart_keeps_orders_fills_balances_and_queues(tmp_path: Pat
         run(check())
     finally:
         second.stop()
+
+
+def test_usdm_positions_wallet_and_leverage_survive_a_restart(tmp_path: Path) -> None:
+    from tests.integration.emulator.support import emulator, stream_of, usdm_path
+
+    stream = stream_of(usdm_path())
+    state = tmp_path / "usdm.sqlite"
+    symbol = "BTC/USDT:USDT"
+
+    async def observe(rest: Any) -> dict[str, Any]:
+        account = await rest.fapiprivatev3_get_account()
+        return {
+            "wallet": account["totalWalletBalance"],
+            "position": [
+                (p["symbol"], p["contracts"], p["entryPrice"]) for p in await rest.fetch_positions()
+            ],
+            "trades": [(t["id"], t["price"], t["amount"]) for t in await rest.fetch_my_trades(symbol)],
+            "leverage": (await rest.fapiprivatev2_get_positionrisk())[0]["leverage"],
+        }
+
+    async def session(trade: bool) -> dict[str, Any]:
+        async with (
+            emulator(stream, state, "binance-usdm") as server,
+            ccxt_clients(server.port, futures=True) as (
+                rest,
+                _,
+            ),
+        ):
+            if trade:
+                await rest.set_leverage(10, symbol)
+                await rest.create_order(symbol, "market", "buy", 0.005)
+                await rest.create_order(symbol, "market", "sell", 0.002)
+            return await observe(rest)
+
+    before = run(session(trade=True))
+    assert before["position"][0][1] == 0.003 and before["leverage"] == "10"
+    assert run(session(trade=False)) == before
