@@ -222,8 +222,8 @@ def read_orders(path: str | Path) -> tuple[OrderRecord, ...]:
         seen[coid] = row.line
         order_type = row.enum("order_type", OrderType)
         price = row.opt_decimal("price")
-        if price is None and order_type is not OrderType.MARKET:
-            row.fail(f"a {order_type} order needs a price")
+        if price is None and order_type not in (OrderType.MARKET, OrderType.STOP_MARKET):
+            row.fail(f"a {order_type} order needs a price")  # a stop market order has only a trigger
         rows.append(
             OrderRecord(
                 client_order_id=coid,

@@ -10,6 +10,7 @@ from typing import Any
 
 from tradewright.analysis.run_folder import RunFolder
 from tradewright.analysis.run_summary import summary_of, write_outputs
+from tradewright.backtest.bar_runner import run_bar_backtest
 from tradewright.backtest.engine import BacktestEngine
 from tradewright.config.run import RunConfig
 from tradewright.core.errors import ConfigError, TradewrightError
@@ -58,7 +59,19 @@ def run_backtest(
     """Run a backtest and write its folder; return (folder, summary). Nothing is left half-written.
 
     `flatten_at` (seconds after the first row, or an ISO-8601 time) fires the kill switch mid-run.
+    Bar data (`[data] format = "bars"`) runs through the bar engine (`backtest.bar_runner`).
     """
+    if config.data.format == "bars":
+        at = flatten_at
+        return run_bar_backtest(
+            config,
+            output_dir(config, out),
+            progress=progress,
+            flatten_at=None if at is None else (lambda start_ns: parse_time_point(at, start_ns)),
+        )
+    for key in ("slippage_ticks", "intrabar", "limit_fill"):
+        if getattr(config.venue, key) is not None:
+            raise ConfigError(f'`venue.{key}` applies to bar data only (`data.format = "bars"`)')
     stream = load_stream(
         [config.resolve(p) for p in config.data.paths],
         fmt=config.data.format,

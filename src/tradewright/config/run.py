@@ -35,13 +35,67 @@ class RunSection(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     equity_sample_ms: Annotated[int, msgspec.Meta(ge=1)] = 1000
 
 
+BarFormat = Literal[
+    "auto", "nautilus", "binance_klines", "freqtrade_feather", "freqtrade_json", "backtrader", "bench"
+]
+# The bar-only keys of `[data]` and their defaults (an L2 run must leave them unset).
+_BAR_ONLY: dict[str, Any] = {
+    "bar_format": "auto",
+    "stamped_at": "",
+    "instrument": "",
+    "contract": "",
+    "kind": "",
+    "tick_size": None,
+    "lot_size": None,
+    "multiplier": None,
+    "currency": "",
+    "sessions": {},
+}
+
+
 class DataConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Where the market data comes from. `paths` are relative to the config file."""
+    """Where the market data comes from. `paths` are relative to the config file.
+
+    `format = "bars"` reads OHLCV bar files (docs/strategies.md): `bar_format` names the loader (`auto`
+    picks it from the file), `stamped_at` says whether the file stamps bars at their open or close (empty:
+    the format's convention), `instrument` is the id (``6EH4.XCME``). A futures contract takes its tick,
+    multiplier and sessions from the spec table (`contract`, or read from the symbol); otherwise, or to
+    override, give `kind`, `tick_size`, `lot_size`, `multiplier`, `currency` and `sessions`
+    (``{ name = "HH:MM-HH:MM Area/City" }``, main session first).
+    """
 
     paths: list[str]
-    format: Literal["auto", "binance", "tardis", "es", "parquet"] = "auto"
+    format: Literal["auto", "binance", "tardis", "es", "parquet", "bars"] = "auto"
     market: Literal["", "usdm", "spot", "coinm"] = ""
     symbol: str = ""
+    bar_format: BarFormat = "auto"
+    stamped_at: Literal["", "open", "close"] = ""
+    instrument: str = ""
+    contract: str = ""
+    kind: Literal["", "future", "spot", "perpetual"] = ""
+    tick_size: Decimal | None = None
+    lot_size: Decimal | None = None
+    multiplier: Decimal | None = None
+    currency: str = ""
+    sessions: dict[str, str] = msgspec.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.format != "bars":
+            for name, default in _BAR_ONLY.items():
+                if getattr(self, name) != default:
+                    raise ValueError(f'`data.{name}` applies to bar data only (`data.format = "bars"`)')
+            return
+        if self.market or self.symbol:
+            raise ValueError("`data.market` and `data.symbol` apply to L2 recordings, not to bars")
+        if not self.instrument:
+            raise ValueError('bar data needs `data.instrument` (SYMBOL.VENUE, e.g. "6EH4.XCME")')
+        symbol, dot, venue = self.instrument.rpartition(".")
+        if not (dot and symbol and venue):
+            raise ValueError(f"`data.instrument` must be SYMBOL.VENUE, got {self.instrument!r}")
+        for name in ("tick_size", "lot_size", "multiplier"):
+            value: Decimal | None = getattr(self, name)
+            if value is not None and (not value.is_finite() or value <= 0):
+                raise ValueError(f"`data.{name}` must be a number > 0, got {value}")
 
 
 class VenueConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -56,6 +110,10 @@ class VenueConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     market_data_latency_us: NonNeg = 0
     maker_fee: Decimal | None = None
     taker_fee: Decimal | None = None
+    # Bar data only (`tradewright.sim.bar_fill`); None means the default there.
+    slippage_ticks: NonNeg | None = None
+    intrabar: Literal["worst", "best", "nearest"] | None = None
+    limit_fill: Literal["through", "touch"] | None = None
 
 
 class AccountConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -24,9 +24,10 @@ from tradewright.engine.context import KernelContext
 from tradewright.engine.journal import Journal, preview_fill
 from tradewright.engine.order_manager import OrderManager
 from tradewright.engine.ports import Denial, EventSink, ExecutionClient, RiskGate
+from tradewright.model.bar_view import BarView
 from tradewright.model.book import OrderBook
 from tradewright.model.commands import CancelOrder, Command, ModifyOrder, SubmitOrder
-from tradewright.model.data import Bar, TradeTick
+from tradewright.model.data import TradeTick
 from tradewright.model.events import (
     CommandDenied,
     Event,
@@ -177,9 +178,19 @@ class Kernel:
             if strategy.wants("on_trade"):
                 self._call(strategy, "on_trade", trade)
 
-    def on_bar(self, bar: Bar) -> None:
+    def on_bar(self, bar: BarView) -> None:
+        # Called once per bar (hundreds of thousands of times a run): the hook is called directly,
+        # not through `_call`'s generic lookup; the checks and the error handling are the same.
+        stopped = self._stopped
         for strategy in self._by_instrument.get(bar.instrument_id, ()):
-            self._call(strategy, "on_bar", bar)
+            if strategy.id in stopped:
+                continue
+            try:
+                strategy.on_bar(bar)
+            except TradewrightError:
+                raise
+            except Exception as exc:
+                self._strategy_raised(strategy, "on_bar", exc)
 
     # --- commands from strategies (and later CLI/API) ---------------------------------------
     def submit(self, command: SubmitOrder, strategy: Strategy | None) -> Order:
@@ -525,11 +536,15 @@ class Kernel:
         except TradewrightError:
             raise
         except Exception as exc:
-            self.strategy_errors += 1
-            if not self.fence_strategy_errors:
-                raise StrategyError(f"strategy {strategy.id} raised in {hook}: {exc!r}") from exc
-            self.log.exception("strategy %s raised in %s; strategy stopped", strategy.id, hook)
-            self._stopped.add(strategy.id)
+            self._strategy_raised(strategy, hook, exc)
+
+    def _strategy_raised(self, strategy: Strategy, hook: str, exc: Exception) -> None:
+        """A hook raised: re-raise as `StrategyError`, or (fencing) log it and stop the strategy."""
+        self.strategy_errors += 1
+        if not self.fence_strategy_errors:
+            raise StrategyError(f"strategy {strategy.id} raised in {hook}: {exc!r}") from exc
+        self.log.exception("strategy %s raised in %s; strategy stopped", strategy.id, hook, exc_info=exc)
+        self._stopped.add(strategy.id)
 
     def mark(self, instrument_id: InstrumentId) -> Decimal | None:
         """The price that values a position (the portfolio's `mark_price`: mid or last trade)."""

@@ -8,14 +8,16 @@ caller asks for it by name (`round_price_down`, `round_price_up`, `round_size_do
 from __future__ import annotations
 
 import enum
+from datetime import datetime, time, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
 from tradewright.core.errors import GridError
 from tradewright.core.ids import InstrumentId
 
-__all__ = ["Instrument", "InstrumentKind", "to_decimal"]
+__all__ = ["Instrument", "InstrumentKind", "TradingSession", "to_decimal"]
 
 
 class InstrumentKind(enum.StrEnum):
@@ -45,12 +47,81 @@ def to_decimal(value: object, *, what: str = "value") -> Decimal:
     return result
 
 
+_NS = 1_000_000_000
+
+
+def _clock_time(text: str, what: str) -> time:
+    hours, colon, minutes = text.partition(":")
+    if not (colon and hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+        raise ValueError(f"{what} must be HH:MM (24-hour), got {text!r}")
+    return time(int(hours), int(minutes))
+
+
+class TradingSession(msgspec.Struct, frozen=True, kw_only=True):
+    """A daily trading session in a venue's local time: `open` to `close` ("HH:MM"), in `tz` (IANA name).
+
+    A close at or before the open means the session runs past midnight (CME Globex: 17:00 to 16:00
+    America/Chicago, i.e. it opens the evening before the trading day it belongs to). Daylight saving
+    is the time zone's: the session opens at 17:00 Chicago time in winter and in summer. Only the
+    days with data matter, so weekends and holidays need no calendar here.
+    """
+
+    name: str
+    tz: str
+    open: str
+    close: str
+
+    def __post_init__(self) -> None:
+        _clock_time(self.open, f"session {self.name!r}: open")
+        _clock_time(self.close, f"session {self.name!r}: close")
+        try:
+            ZoneInfo(self.tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"session {self.name!r}: unknown time zone {self.tz!r}") from None
+
+    @classmethod
+    def parse(cls, name: str, text: str) -> TradingSession:
+        """Parse ``"HH:MM-HH:MM Area/City"``, e.g. ``"08:30-15:15 America/Chicago"`` (tz defaults to UTC)."""
+        hours, _, tz = text.strip().partition(" ")
+        open_, dash, close = hours.partition("-")
+        if not dash:
+            raise ValueError(f"session {name!r}: expected 'HH:MM-HH:MM Area/City', got {text!r}")
+        return cls(name=name, tz=tz.strip() or "UTC", open=open_, close=close)
+
+    def start_ns(self, ts_ns: int) -> int:
+        """The latest session open at or before `ts_ns` (UTC ns)."""
+        zone = ZoneInfo(self.tz)
+        local = datetime.fromtimestamp(ts_ns // _NS, zone)
+        opens = _clock_time(self.open, "open")
+        start = datetime.combine(local.date(), opens, tzinfo=zone)
+        if start > local:
+            start = datetime.combine(local.date() - timedelta(days=1), opens, tzinfo=zone)
+        return int(start.timestamp()) * _NS
+
+    def end_ns(self, start_ns: int) -> int:
+        """The close of the session that opened at `start_ns`."""
+        zone = ZoneInfo(self.tz)
+        opened = datetime.fromtimestamp(start_ns // _NS, zone)
+        opens, closes = _clock_time(self.open, "open"), _clock_time(self.close, "close")
+        day = opened.date() + timedelta(days=1 if closes <= opens else 0)
+        return int(datetime.combine(day, closes, tzinfo=zone).timestamp()) * _NS
+
+    def contains(self, ts_ns: int) -> bool:
+        """True when `ts_ns` falls inside a session (between an open and its close)."""
+        return ts_ns < self.end_ns(self.start_ns(ts_ns))
+
+    def __str__(self) -> str:
+        return f"{self.open}-{self.close} {self.tz}"
+
+
 class Instrument(msgspec.Struct, frozen=True, kw_only=True):
     """A tradable instrument: its grid, limits, fees and contract terms.
 
     `multiplier` converts price x size into quote currency (1 for spot and linear perps; 50 for ES;
     for inverse contracts set `inverse=True`, and value = size x multiplier / price).
     Fees are rates (0.0002 = 2 bps); a negative maker fee is a rebate.
+    `sessions` are the venue's daily trading sessions, the main one first (futures: the electronic
+    trading day, then regular trading hours); empty for markets that trade around the clock.
     """
 
     id: InstrumentId
@@ -69,6 +140,7 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
     inverse: bool = False
     expiry_ns: int | None = None
     outcome: str | None = None
+    sessions: tuple[TradingSession, ...] = ()
 
     def __post_init__(self) -> None:
         if self.tick_size <= 0:
@@ -77,6 +149,15 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
             raise GridError(f"{self.id}: lot_size must be > 0, got {self.lot_size}")
         if self.multiplier <= 0:
             raise GridError(f"{self.id}: multiplier must be > 0, got {self.multiplier}")
+
+    def session(self, name: str = "") -> TradingSession | None:
+        """The named trading session, or the main one when `name` is empty; None if there is none."""
+        if not name:
+            return self.sessions[0] if self.sessions else None
+        for session in self.sessions:
+            if session.name == name:
+                return session
+        return None
 
     # --- price grid -------------------------------------------------------------------------
     def price_to_ticks(self, price: object) -> int:

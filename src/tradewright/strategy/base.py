@@ -11,8 +11,9 @@ import enum
 from typing import Any, ClassVar
 
 from tradewright.core.ids import InstrumentId, StrategyId
+from tradewright.model.bar_view import BarView
 from tradewright.model.book import OrderBook
-from tradewright.model.data import Bar, TradeTick
+from tradewright.model.data import TradeTick
 from tradewright.model.events import OrderEvent, OrderFilled, TimerFired
 from tradewright.strategy.context import StrategyContext
 
@@ -70,8 +71,8 @@ class Strategy:
     def on_trade(self, trade: TradeTick, **kw: Any) -> None:
         """A public trade printed."""
 
-    def on_bar(self, bar: Bar, **kw: Any) -> None:
-        """A bar closed."""
+    def on_bar(self, bar: BarView, **kw: Any) -> None:
+        """A bar closed. `bar` is a read-only view the engine moves to the next bar: copy what you keep."""
 
     def on_order(self, event: OrderEvent, **kw: Any) -> None:
         """One of our orders changed state (accepted, denied, rejected, canceled, expired, ...)."""
