@@ -16,12 +16,17 @@ from tests.integration.emulator.support import emulator, run, spot_path, usdm_pa
 from tradewright.model.columnar import MarketStream
 
 
-def recorded_messages(path: Path) -> dict[tuple[str, int], dict[str, Any]]:
-    """The recording's stream messages keyed by (kind, id): depth by u, trade by t, bookTicker by u."""
+def recorded_messages(path: Path, seconds: float = 150) -> dict[tuple[str, int], dict[str, Any]]:
+    """The recording's first `seconds` of stream messages keyed by (kind, id): depth by u, trade by t,
+    bookTicker by u."""
     out: dict[tuple[str, int], dict[str, Any]] = {}
+    first = 0
     with gzip.open(path, "rt") as fh:
         for line in fh:
-            _, _, body = line.partition(" ")
+            stamp, _, body = line.partition(" ")
+            first = first or int(stamp)
+            if int(stamp) - first > seconds * 1e9:
+                break
             msg = json.loads(body)
             stream = msg.get("stream")
             if stream is None:
