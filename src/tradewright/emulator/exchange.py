@@ -390,7 +390,10 @@ class Exchange:
             self.venue.cancel(self._sim_orders[order.order_id])
             self.scheduler.run_due(self.clock.now_ns())
             self.commit()
-        if not pending.done and pending.future is not None:
+        elif pending.future is None:  # sent by a cancel-all that nobody waits on: wait here
+            pending.future = asyncio.get_running_loop().create_future()
+        if not pending.done:
+            assert pending.future is not None
             await asyncio.shield(pending.future)
         if pending.outcome:
             raise self.errors.unknown_order_cancel()

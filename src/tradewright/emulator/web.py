@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from tradewright.emulator.server import EmulatorServer
 
 __all__ = ["admin_routes", "rest_handler"]
+
+log = logging.getLogger(__name__)
 
 _encode = msgspec.json.Encoder().encode
 _JSON = "application/json"
@@ -67,6 +70,9 @@ async def rest_handler(request: web.Request) -> web.StreamResponse:
         if exc.retry_after_s is not None:
             headers["Retry-After"] = str(exc.retry_after_s)
         return _json(exc.body(), exc.status, headers)
+    except Exception:  # a request boundary: log it, answer as Binance does for internal errors
+        log.exception("emulator: %s %s failed", request.method, request.path)
+        return _json(errors.unknown_error().body(), 500, headers)
 
 
 # --- admin ---------------------------------------------------------------------------------------------

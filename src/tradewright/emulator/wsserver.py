@@ -182,6 +182,9 @@ async def _api_request(server: EmulatorServer, conn: Conn, session: dict[str, An
         reply: dict[str, Any] = {"id": req_id, "status": 200, "result": result}
     except BinanceError as exc:
         reply = {"id": req_id, "status": exc.status, "error": exc.body()}
+    except Exception:  # a request boundary: log it, answer as Binance does for internal errors
+        log.exception("emulator: WebSocket API %s failed", method)
+        reply = {"id": req_id, "status": 500, "error": errors.unknown_error().body()}
     conn.send_json(reply | {"rateLimits": limiter.ws_rate_limits()}, data=False)
 
 
@@ -203,7 +206,9 @@ async def _api_call(
         return _subscribe_user(server, conn, session, session["key"])
     if method == "userDataStream.unsubscribe":
         sub = params.get("subscriptionId")
-        server.user_hub.detach(conn, None if sub is None else int(sub))
+        if sub is not None and not isinstance(sub, int):
+            raise server.exchange.errors.invalid_value("subscriptionId")
+        server.user_hub.detach(conn, sub)
         return {}
     route = server.ws_routes.get(method)
     if route is None:
