@@ -7,12 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from tradewright.analysis.recorder import EQUITY_COLUMNS, FILL_COLUMNS, RunRecorder
-from tradewright.analysis.report import render_report, svg_chart
+from tradewright.analysis.report import render_empty_report, render_run_report
+from tradewright.analysis.returns import Calendar, Sampling
+from tradewright.analysis.run_analysis import analyse_run
 from tradewright.analysis.run_folder import RunFolder, span_text
+from tradewright.analysis.run_outputs import RunOutputs, load_run
 from tradewright.engine.kernel import Kernel
 from tradewright.risk.engine import RiskEngine
 
-__all__ = ["build_report_html", "summary_of", "write_outputs"]
+__all__ = ["build_report_html", "default_title", "summary_of", "write_outputs"]
 
 
 def summary_of(
@@ -62,62 +65,47 @@ def summary_of(
 
 
 def write_outputs(
-    folder: RunFolder, kernel: Kernel, recorder: RunRecorder, summary: dict[str, Any], *, title: str, config_text: str
+    folder: RunFolder,
+    kernel: Kernel,
+    recorder: RunRecorder,
+    summary: dict[str, Any],
+    *,
+    title: str,
+    config_text: str,
 ) -> None:
-    """Write every output file of a run into its (not yet committed) folder."""
+    """Write every output file of a run into its (not yet committed) folder, the report last.
+
+    The report is built from the files just written, read back through the strict loader, so the
+    page a run ships with is exactly what `tradewright report RUN_DIR` rebuilds from the folder.
+    """
     rec = recorder
     folder.write_text("config.toml", config_text)
     folder.write_orders(kernel.orders.all_orders)
     folder.write_csv("fills.csv", FILL_COLUMNS, rec.fills)
     folder.write_csv("equity.csv", EQUITY_COLUMNS, rec.equity)
     folder.write_json("summary.json", summary)
-    folder.write_text("report.html", build_report_html(rec, summary, title=title, config_text=config_text))
+    folder.write_text("report.html", build_report_html(folder.tmp, title=title))
 
 
-def _col(rows: list[tuple[str, ...]], name: str, columns: tuple[str, ...]) -> list[float | None]:
-    i = columns.index(name)
-    return [float(r[i]) if r[i] != "" else None for r in rows]
+def default_title(run: RunOutputs) -> str:
+    """The title the backtest and paper runners give a run's report: "Backtest: NAME" or "Paper: NAME"."""
+    mode = "Paper" if run.summary.get("mode") == "paper" else "Backtest"
+    section = run.config.get("run")
+    name = section.get("name", "run") if isinstance(section, dict) else "run"
+    return f"{mode}: {name}"
 
 
-def build_report_html(rec: RunRecorder, summary: dict[str, Any], *, title: str, config_text: str) -> str:
-    eq = rec.equity
-    t0 = int(eq[0][0]) if eq else 0
-    xs = [(int(r[0]) - t0) / 1e9 for r in eq]
-    fill_x = [(int(r[0]) - t0) / 1e9 for r in rec.fills]
-    fill_px = [float(r[FILL_COLUMNS.index("price")]) for r in rec.fills]
-    buys = [(x, p) for x, p, r in zip(fill_x, fill_px, rec.fills, strict=True) if r[6] == "BUY"]
-    sells = [(x, p) for x, p, r in zip(fill_x, fill_px, rec.fills, strict=True) if r[6] == "SELL"]
-    labels = (eq[0][1], eq[-1][1]) if eq else ("", "")
-    price = svg_chart(
-        "Price, own quotes and fills",
-        [
-            ("mid", xs, _col(eq, "mid", EQUITY_COLUMNS), "#3b4252"),
-            ("own bid", xs, _col(eq, "own_bid", EQUITY_COLUMNS), "#2e8b57"),
-            ("own ask", xs, _col(eq, "own_ask", EQUITY_COLUMNS), "#c0392b"),
-        ],
-        markers=[
-            ("buy fills", [b[0] for b in buys], [b[1] for b in buys], "#1e7d32"),
-            ("sell fills", [s[0] for s in sells], [s[1] for s in sells], "#b71c1c"),
-        ],
-        x_labels=labels,
-        height=320,
-    )
-    equity = svg_chart(
-        f"Equity ({summary['settle_currency']})",
-        [("equity", xs, _col(eq, "equity", EQUITY_COLUMNS), "#2b6cb0")],
-        x_labels=labels,
-    )
-    inventory = svg_chart(
-        "Inventory",
-        [("position", xs, _col(eq, "position", EQUITY_COLUMNS), "#8e44ad")],
-        x_labels=labels,
-        step=True,
-    )
-    headline = {k: v for k, v in summary.items() if k not in ("output_folder",)}
-    return render_report(
-        title,
-        f"{summary['instrument']} · {summary['data_span']}",
-        headline,
-        [price, equity, inventory],
-        config_text,
-    )
+def build_report_html(
+    folder: str | Path,
+    *,
+    title: str | None = None,
+    calendar: Calendar | None = None,
+    sampling: Sampling | None = None,
+) -> str:
+    """Load a run folder (strictly: a missing or cut-off file raises `DataError` naming it) and return
+    its report page. `title` defaults to `default_title`; see `analyse_run` for the other options."""
+    run = load_run(folder)
+    title = default_title(run) if title is None else title
+    if len(run.equity) == 0:
+        return render_empty_report(run, title=title)
+    return render_run_report(analyse_run(run, calendar=calendar, sampling=sampling), title=title)

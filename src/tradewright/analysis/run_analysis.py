@@ -1,0 +1,295 @@
+"""Everything a report or a sweep shows about one run, computed once from its validated outputs.
+
+`analyse_run` takes a `RunOutputs` (from `load_run`, which has already refused a missing or garbled
+folder) and computes the return metrics on an explicit sampling grid and calendar, the trade journal
+and its statistics, and the market-making analytics with the PnL attribution. `headline_metrics`
+flattens the numbers a sweep ranks by into one dict.
+
+An analytic that cannot be computed from well-formed files (a journal whose fills do not start flat,
+an equity curve that touches zero, fills on two instruments) is reported with its reason in
+`RunAnalysis.problems` instead of failing the whole page: the page then says what is missing and why.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from tradewright.analysis.journal import Journal, build_journal, stats_by_regime
+from tradewright.analysis.market_making import MarketMakingReport, analyse_market_making
+from tradewright.analysis.metrics import PerformanceSummary, TradeStats, summarise_returns
+from tradewright.analysis.returns import (
+    NS_PER_DAY,
+    NS_PER_HOUR,
+    NS_PER_MINUTE,
+    NS_PER_SECOND,
+    Calendar,
+    Sampling,
+    equity_returns,
+)
+from tradewright.analysis.run_outputs import RunOutputs
+from tradewright.core.errors import DataError
+
+__all__ = [
+    "CALENDARS",
+    "METRIC_NAMES",
+    "RunAnalysis",
+    "analyse_run",
+    "auto_sampling",
+    "calendar_named",
+    "headline_metrics",
+    "parse_duration_ns",
+    "sampling_label",
+]
+
+CALENDARS: dict[str, Calendar] = {
+    "crypto": Calendar.crypto(),
+    "us_equities": Calendar.us_equities(),
+    "cme": Calendar.sessions("cme", trading_days_per_year=252, session_ns=23 * NS_PER_HOUR),
+}
+
+# Standard periods tried by `auto_sampling`, longest first.
+_AUTO_PERIODS = (NS_PER_DAY, NS_PER_HOUR, NS_PER_MINUTE, NS_PER_SECOND)
+#: A period is long enough for `auto_sampling` when the run holds at least this many of them.
+AUTO_MIN_SAMPLES = 250
+
+#: The numbers `headline_metrics` returns; a sweep ranks by any of them (see docs/research.md).
+METRIC_NAMES = (
+    "net_pnl",
+    "total_return",
+    "annual_return",
+    "annual_volatility",
+    "sharpe",
+    "sortino",
+    "calmar",
+    "max_drawdown",
+    "fills",
+    "round_trips",
+    "win_rate",
+    "profit_factor",
+    "expectancy",
+    "fill_ratio",
+    "maker_share",
+    "spread_captured",
+    "spread_captured_bps",
+    "adverse_selection_1s_bps",
+    "fees",
+    "max_abs_inventory",
+)
+
+_UNITS = {"ms": 1_000_000, "s": NS_PER_SECOND, "m": NS_PER_MINUTE, "h": NS_PER_HOUR, "d": NS_PER_DAY}
+
+
+def parse_duration_ns(text: str) -> int:
+    """Parse a duration such as ``90s``, ``5m``, ``1h30m``, ``2d`` or ``500ms`` into nanoseconds (> 0)."""
+    import re
+
+    parts = re.findall(r"(\d+)(ms|s|m|h|d)", text.strip())
+    if not parts or "".join(n + u for n, u in parts) != text.strip():
+        raise ValueError(f"cannot read duration {text!r}: use e.g. 500ms, 90s, 5m, 1h30m or 2d")
+    total = sum(int(n) * _UNITS[u] for n, u in parts)
+    if total <= 0:
+        raise ValueError(f"a duration must be > 0, got {text!r}")
+    return total
+
+
+def calendar_named(name: str) -> Calendar:
+    """Return one of `CALENDARS` by name; the error lists the names."""
+    try:
+        return CALENDARS[name]
+    except KeyError:
+        raise ValueError(f"unknown calendar {name!r}; choose one of {', '.join(CALENDARS)}") from None
+
+
+def auto_sampling(span_ns: int) -> Sampling:
+    """Pick the longest of 1 day, 1 hour, 1 minute and 1 second that gives the run `AUTO_MIN_SAMPLES`
+    returns (1 second when even that does not): a six-minute run gets 1 s returns, a month 1 h, a
+    few years 1 day. The choice is printed next to every annualised number."""
+    for period in _AUTO_PERIODS:
+        if span_ns // period >= AUTO_MIN_SAMPLES:
+            return Sampling(period)
+    return Sampling(NS_PER_SECOND)
+
+
+def sampling_label(sampling: Sampling) -> str:
+    """Return a period as text: ``1 s``, ``1 min``, ``4 h``, ``1 day``."""
+    ns = sampling.period_ns
+    for unit, size in (("day", NS_PER_DAY), ("h", NS_PER_HOUR), ("min", NS_PER_MINUTE), ("s", NS_PER_SECOND)):
+        if ns % size == 0:
+            count = ns // size
+            return f"{count} {unit}" + ("s" if unit == "day" and count != 1 else "")
+    return f"{ns} ns"
+
+
+@dataclass(frozen=True, slots=True)
+class RunAnalysis:
+    """One run's analytics. A `None` field could not be computed; `problems` says why."""
+
+    run: RunOutputs
+    sampling: Sampling
+    calendar: Calendar
+    settle_currency: str
+    span_ns: int
+    starting_equity: Decimal
+    final_equity: Decimal
+    returns: npt.NDArray[np.float64]
+    performance: PerformanceSummary | None
+    journal: Journal | None
+    trades: TradeStats | None
+    regimes: dict[str | None, TradeStats]
+    market_making: MarketMakingReport | None
+    inventory_limit: Decimal | None
+    problems: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def net_pnl(self) -> Decimal:
+        return self.final_equity - self.starting_equity
+
+    @property
+    def periods_per_year(self) -> float:
+        return self.calendar.periods_per_year(self.sampling)
+
+
+def analyse_run(
+    run: RunOutputs,
+    *,
+    calendar: Calendar | None = None,
+    sampling: Sampling | None = None,
+    inventory_limit: Decimal | None = None,
+) -> RunAnalysis:
+    """Compute every analytic of a loaded run.
+
+    `calendar` defaults to crypto (365 × 24 h); `sampling` to `auto_sampling` of the run's span;
+    `inventory_limit` (for time at limit) to `risk.max_position_base`, else `strategy.params.max_position`
+    of the run's config, when either is set.
+    """
+    equity = run.equity
+    if len(equity) == 0:
+        raise DataError("equity.csv has no rows: nothing to analyse", source=equity.source)
+    calendar = Calendar.crypto() if calendar is None else calendar
+    span_ns = int(equity.ts_ns[-1] - equity.ts_ns[0])
+    sampling = auto_sampling(span_ns) if sampling is None else sampling
+    limit = _inventory_limit(run.config) if inventory_limit is None else inventory_limit
+    problems: dict[str, str] = {}
+
+    returns = np.empty(0, dtype=np.float64)
+    performance: PerformanceSummary | None = None
+    try:
+        returns = equity_returns(equity.ts_ns, equity.equity, sampling)
+        performance = summarise_returns(returns, calendar=calendar, sampling=sampling)
+    except (DataError, ValueError) as exc:
+        problems["performance"] = str(exc)
+
+    journal: Journal | None = None
+    trades: TradeStats | None = None
+    regimes: dict[str | None, TradeStats] = {}
+    try:
+        journal = build_journal(run.fills)
+        trades = journal.stats()
+        regimes = stats_by_regime(journal)
+    except (DataError, ValueError) as exc:
+        problems["journal"] = str(exc)
+
+    mm: MarketMakingReport | None = None
+    try:
+        mm = analyse_market_making(run.fills, equity, run.orders, inventory_limit=limit)
+    except (DataError, ValueError) as exc:
+        problems["market_making"] = str(exc)
+
+    return RunAnalysis(
+        run=run,
+        sampling=sampling,
+        calendar=calendar,
+        settle_currency=_settle_currency(run),
+        span_ns=span_ns,
+        starting_equity=equity.equity[0],
+        final_equity=equity.equity[-1],
+        returns=returns,
+        performance=performance,
+        journal=journal,
+        trades=trades,
+        regimes=regimes,
+        market_making=mm,
+        inventory_limit=limit,
+        problems=problems,
+    )
+
+
+def headline_metrics(analysis: RunAnalysis) -> dict[str, float | int | None]:
+    """Return the `METRIC_NAMES` numbers as plain floats/ints (None: not computable for this run).
+
+    Money (net PnL, fees, spread captured) is converted to float here: these numbers rank runs; the
+    exact amounts stay in each run's own files.
+    """
+    perf = analysis.performance
+    trades = analysis.trades
+    mm = analysis.market_making
+
+    def f(value: float | Decimal | None) -> float | None:
+        if value is None:
+            return None
+        number = float(value)
+        return None if math.isnan(number) else number
+
+    one_second = None
+    if mm is not None:
+        for adverse in mm.adverse_selection:
+            if adverse.horizon_ns == NS_PER_SECOND:
+                one_second = f(adverse.mean_bps)
+    out: dict[str, float | int | None] = {
+        "net_pnl": f(analysis.net_pnl),
+        "total_return": None if perf is None else f(perf.total_return),
+        "annual_return": None if perf is None else f(perf.annual_return),
+        "annual_volatility": None if perf is None else f(perf.annual_volatility),
+        "sharpe": None if perf is None else f(perf.sharpe_ratio),
+        "sortino": None if perf is None else f(perf.sortino_ratio),
+        "calmar": None if perf is None else f(perf.calmar_ratio),
+        "max_drawdown": None if perf is None else f(perf.max_drawdown),
+        "fills": len(analysis.run.fills),
+        "round_trips": None if trades is None else trades.trades,
+        "win_rate": None if trades is None else f(trades.win_rate),
+        "profit_factor": None if trades is None else f(trades.profit_factor),
+        "expectancy": None if trades is None else f(trades.expectancy),
+        "fill_ratio": None if mm is None or mm.fill_ratio is None else f(mm.fill_ratio.qty_ratio),
+        "maker_share": None if mm is None else f(mm.maker_share.qty_share),
+        "spread_captured": None if mm is None else f(mm.spread_captured),
+        "spread_captured_bps": None if mm is None else f(mm.spread_captured_bps),
+        "adverse_selection_1s_bps": one_second,
+        "fees": None if mm is None else f(mm.fees.total),
+        "max_abs_inventory": None if mm is None else f(mm.inventory.max_abs_position),
+    }
+    assert tuple(out) == METRIC_NAMES
+    return out
+
+
+def _settle_currency(run: RunOutputs) -> str:
+    value = run.summary.get("settle_currency")
+    if isinstance(value, str) and value:
+        return value
+    for fill in run.fills:
+        if fill.fee != 0:
+            return fill.fee_currency
+    return ""
+
+
+def _inventory_limit(config: dict[str, Any]) -> Decimal | None:
+    risk = config.get("risk")
+    candidates = [
+        risk.get("max_position_base") if isinstance(risk, dict) else None,
+        (config.get("strategy") or {}).get("params", {}).get("max_position"),
+    ]
+    for value in candidates:
+        if value is None or isinstance(value, bool):
+            continue
+        try:
+            limit = Decimal(str(value))
+        except InvalidOperation:
+            continue
+        if limit.is_finite() and limit > 0:
+            return limit
+    return None
