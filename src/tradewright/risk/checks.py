@@ -67,14 +67,14 @@ def grid(p: Proposal) -> Denial | None:
     """The order must sit on the instrument's grid and within the instrument's own size rules."""
     inst = p.instrument
     try:
-        inst.size_to_lots(p.quantity)
-        if p.price is not None:
-            inst.price_to_ticks(p.price)
-    except GridError as exc:
-        return Denial("off_grid", f"{p.describe()}: {exc}")
-    try:
         inst.validate_order(p.price, p.quantity)
     except GridError as exc:
+        try:  # which rule: the grid, or the instrument's own limits?
+            inst.size_to_lots(p.quantity)
+            if p.price is not None:
+                inst.price_to_ticks(p.price)
+        except GridError:
+            return Denial("off_grid", f"{p.describe()}: {exc}")
         return Denial("instrument_limit", f"{p.describe()}: {exc}")
     return None
 

@@ -17,7 +17,7 @@ from typing import Any
 from tradewright.config.run import InstrumentLimits, RiskConfig
 from tradewright.core.clock import ns_to_iso
 from tradewright.core.errors import TradewrightError
-from tradewright.core.ids import InstrumentId
+from tradewright.core.ids import ClientOrderId, InstrumentId
 from tradewright.model.commands import CancelOrder, Command, ModifyOrder, SubmitOrder
 from tradewright.model.enums import OrderSide, OrderStatus
 from tradewright.model.events import (
@@ -57,6 +57,7 @@ _S = 1_000_000_000
 _MS = 1_000_000
 _ZERO = Decimal(0)
 _SUMMARY_EVENTS = 50
+_GRID_MEMO = 4096
 
 
 class RiskEngine:
@@ -73,7 +74,8 @@ class RiskEngine:
         self.journal: list[RiskEvent] = []
         self._host: TradingHost | None = None
         self._value: ValueFn | None = None
-        self._limits: dict[InstrumentId, InstrumentLimits] = {}
+        self._rules: dict[InstrumentId, _Rules] = {}
+        self._on_grid: set[tuple[InstrumentId, Decimal | None, Decimal]] = set()
         self._cooldowns: dict[tuple[str, Scope], int] = {}
         self._monitoring = False
         self._order_rates = (
@@ -84,6 +86,7 @@ class RiskEngine:
             _limiter(cfg.max_cancels_per_minute_instrument, 60 * _S),
             _limiter(cfg.max_cancels_per_minute_venue, 60 * _S),
         )
+        self._watch_daily = self.daily.watch_loss or cfg.max_trades_per_day is not None
         self._caps = cfg.check_balance or any(
             v is not None
             for v in (
@@ -116,10 +119,13 @@ class RiskEngine:
         self._monitoring = False
 
     def limits_for(self, instrument_id: InstrumentId) -> InstrumentLimits:
-        lim = self._limits.get(instrument_id)
-        if lim is None:
-            lim = self._limits[instrument_id] = self.cfg.limits_for(str(instrument_id))
-        return lim
+        return self._rules_for(instrument_id).limits
+
+    def _rules_for(self, instrument_id: InstrumentId) -> _Rules:
+        rules = self._rules.get(instrument_id)
+        if rules is None:
+            rules = self._rules[instrument_id] = _Rules(self.cfg.limits_for(str(instrument_id)))
+        return rules
 
     # --- RiskGate ---------------------------------------------------------------------------
     def check(self, command: Command, order: Order | None) -> Denial | None:
@@ -137,31 +143,36 @@ class RiskEngine:
         return denial
 
     def on_event(self, event: Event) -> None:
-        """Keep breakers, daily controls and the kill switch current (called for every event)."""
+        """Keep breakers, daily controls and the kill switch current (called for every event, so what
+        nothing is configured to watch is skipped before any work)."""
         kind = type(event)
+        brk_ = self.breakers
         if kind is OrderSubmitted:
-            assert isinstance(event, OrderSubmitted)
-            self.breakers.on_submitted(
-                event.client_order_id, event.instrument_id.venue, self.host.clock.now_ns()
-            )
+            if brk_.watch_latency:
+                assert isinstance(event, OrderSubmitted)
+                brk_.on_submitted(event.client_order_id, event.instrument_id.venue, self.host.clock.now_ns())
         elif kind is OrderAccepted or kind is OrderFilled:
             assert isinstance(event, OrderAccepted | OrderFilled)
-            now = self.host.clock.now_ns()
-            venue = event.instrument_id.venue
-            self._trip_all(self.breakers.on_answered(event.client_order_id, venue, now, accepted=True))
+            if brk_.watch_latency or brk_.watch_rejects:
+                now = self.host.clock.now_ns()
+                venue = event.instrument_id.venue
+                self._trip_all(brk_.on_answered(event.client_order_id, venue, now, accepted=True))
             if kind is OrderFilled:
-                self._on_fill(event.client_order_id, now)
+                if self._watch_daily:
+                    self._on_fill(event.client_order_id, self.host.clock.now_ns())
+                self._kill_progress()
         elif kind is OrderRejected:
             assert isinstance(event, OrderRejected)
-            now = self.host.clock.now_ns()
-            self._trip_all(
-                self.breakers.on_rejected(event.client_order_id, event.instrument_id.venue, event.reason, now)
-            )
+            if brk_.watch_rejects or brk_.watch_latency:
+                now = self.host.clock.now_ns()
+                venue = event.instrument_id.venue
+                self._trip_all(brk_.on_rejected(event.client_order_id, venue, event.reason, now))
             self._kill_progress()
         elif kind is OrderCanceled or kind is OrderExpired or kind is OrderDenied:
             assert isinstance(event, OrderCanceled | OrderExpired | OrderDenied)
-            venue = event.instrument_id.venue
-            self.breakers.on_answered(event.client_order_id, venue, self.host.clock.now_ns(), accepted=False)
+            if brk_.watch_latency:
+                venue = event.instrument_id.venue
+                brk_.on_answered(event.client_order_id, venue, self.host.clock.now_ns(), accepted=False)
             self._kill_progress()
 
     def flatten_all(self, reason: str, actor: str = OPERATOR) -> None:
@@ -340,7 +351,7 @@ class RiskEngine:
             if scope == NODE and cause in (DAILY_LOSS, MAX_TRADES):
                 self.release(scope, cause, f"new trading day from {label}")
 
-    def _on_fill(self, cid: Any, now: int) -> None:
+    def _on_fill(self, cid: ClientOrderId, now: int) -> None:
         if self.daily.roll(now):
             self._new_day(now)
         trip = self.daily.on_fill(cid)
@@ -352,7 +363,6 @@ class RiskEngine:
                 self.trip(
                     loss.breaker, NODE, _ACTIONS[self.cfg.daily_loss_action], loss.reason, cooldown=False
                 )
-        self._kill_progress()
 
     def _kill_progress(self) -> None:
         if self.kill.active:
@@ -402,30 +412,44 @@ class RiskEngine:
     def _check_order(self, p: Proposal, *, own: bool) -> Denial | None:
         host = self.host
         iid = p.instrument.id
-        denial = checks.grid(p)
-        if denial is not None:
-            return denial
-        lim = self.limits_for(iid)
-        ref = reference_price(host, iid)
-        w = working_for(host, iid, p.exclude)
-        reduces = w.reduces(p.side, p.leaves)
+        key = (iid, p.price, p.quantity)
+        if key not in self._on_grid:  # market makers repeat prices and sizes: validate each once
+            denial = checks.grid(p)
+            if denial is not None:
+                return denial
+            if len(self._on_grid) >= _GRID_MEMO:
+                self._on_grid.clear()
+            self._on_grid.add(key)
+        rules = self._rules_for(iid)
+        lim = rules.limits
         value = self._value
         assert value is not None
+        ref = reference_price(host, iid) if rules.per_order_limits or own else None
         if own:
             # The kill switch's closing orders: inside the band by construction, and reduce-only against
             # the position alone (the orders it is cancelling at the same moment no longer count).
-            alone = Working(p.instrument, w.position, w.mark)
+            pos = host.portfolio.find_position(iid)
+            alone = Working(p.instrument, _ZERO if pos is None else pos.quantity, None)
             return checks.limits(p, _band_only(lim), alone, alone.reduces(p.side, p.leaves), ref, value)
         now = host.clock.now_ns()
         self._observe(iid, now)
-        denial = self._check_state(p, reduces)
+        state = self.states.for_instrument(iid)
+        # Only what a set limit needs is computed: with no [risk] section a check costs a few lookups.
+        w = None
+        if p.reduce_only or state is not TradingState.ACTIVE or rules.needs_working:
+            w = working_for(host, iid, p.exclude)
+        reduces = w is not None and w.reduces(p.side, p.leaves)
+        denial = self._check_state(p, state, reduces)
         if denial is not None:
             return denial
         denial = self._rate(self._order_rates, iid, now, "order_rate", "orders per second", take=False)
         if denial is not None:
             return denial
-        denial = checks.limits(p, lim, w, reduces, ref, value)
-        if denial is None and not reduces:
+        if w is not None:
+            denial = checks.limits(p, lim, w, reduces, ref, value)
+        elif rules.per_order_limits:
+            denial = checks.limits(p, lim, Working(p.instrument, _ZERO, None), False, ref, value)
+        if denial is None and not reduces and rules.has_guards:
             denial = checks.guards(p, lim, host.books.get(iid), ref)
         if denial is None and self._caps:
             denial = checks.portfolio_caps(p, self.cfg, host, working_set(host, p.exclude), value)
@@ -433,8 +457,7 @@ class RiskEngine:
             self._rate(self._order_rates, iid, now, "order_rate", "orders per second", take=True)
         return denial
 
-    def _check_state(self, p: Proposal, reduces: bool) -> Denial | None:
-        state = self.states.for_instrument(p.instrument.id)
+    def _check_state(self, p: Proposal, state: TradingState, reduces: bool) -> Denial | None:
         if state is TradingState.ACTIVE or (state is TradingState.REDUCING and reduces):
             return None
         why = "; ".join(
@@ -502,6 +525,32 @@ class RiskEngine:
             "risk_events": lines,
             "orders_denied_by_reason": dict(sorted(self.denials.items())),
         }
+
+
+class _Rules:
+    """One instrument's limits, and which of the costlier inputs they need (`needs_working`: its position
+    and working orders; `per_order_limits`: the reference price) — so an instrument without limits is
+    checked in a few lookups."""
+
+    __slots__ = ("has_guards", "limits", "needs_working", "per_order_limits")
+
+    def __init__(self, limits: InstrumentLimits) -> None:
+        self.limits = limits
+        self.has_guards = limits.max_spread_ticks is not None or limits.max_slippage_bps is not None
+        self.needs_working = (
+            self.has_guards or limits.max_position_base is not None or limits.max_position_quote is not None
+        )
+        self.per_order_limits = any(
+            v is not None
+            for v in (
+                limits.min_order_notional_quote,
+                limits.max_order_notional_quote,
+                limits.price_band_bps,
+                limits.min_order_size_base,
+                limits.max_order_size_base,
+                limits.max_slippage_bps,
+            )
+        )
 
 
 def _where(scope: Scope) -> str:
