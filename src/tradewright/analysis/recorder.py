@@ -11,8 +11,8 @@ from tradewright.core.clock import ns_to_iso
 from tradewright.core.ids import InstrumentId
 from tradewright.engine.kernel import Kernel
 from tradewright.model.commands import Command
-from tradewright.model.enums import OrderSide
 from tradewright.model.events import Event, OrderFilled
+from tradewright.model.position import Position
 
 __all__ = ["EQUITY_COLUMNS", "FILL_COLUMNS", "RunRecorder"]
 
@@ -127,23 +127,13 @@ class RunRecorder:
         Stores raw values only (cheap: this runs every sampling interval); `equity` formats them.
         """
         kernel = self._kernel
-        inst = self._instrument
-        book = kernel.books[self._iid]
-        bid, ask = book.best_bid_tick, book.best_ask_tick
-        pos = kernel.portfolio.position(inst)
+        bid, ask = kernel.books[self._iid].top_ticks()
+        pos = kernel.portfolio.position(self._instrument)
         qty = pos.quantity
         if qty != 0 and (bid is None or ask is None):
             return  # cannot mark a position without a mid; the next sample will
-        unreal = pos.unrealized_pnl(inst.tick_size * (bid + ask) / 2) if qty != 0 else _ZERO  # type: ignore[operator]
-        own_bid: Decimal | None = None
-        own_ask: Decimal | None = None
-        for order in kernel.orders.open_orders(self._iid):
-            if order.price is None:
-                continue
-            if order.side is OrderSide.BUY:
-                own_bid = order.price if own_bid is None else max(own_bid, order.price)
-            else:
-                own_ask = order.price if own_ask is None else min(own_ask, order.price)
+        own_bid, own_ask = kernel.orders.best_prices(self._iid)
+        # Raw values only; unrealised PnL is derived from the exact cost basis when rows are formatted.
         self._samples.append(
             (
                 ts_ns,
@@ -152,9 +142,9 @@ class RunRecorder:
                 own_bid,
                 own_ask,
                 qty,
-                kernel.portfolio.balance(inst.settle),
+                kernel.portfolio.balance(self._instrument.settle),
                 pos.realized_pnl,
-                unreal,
+                pos.cost_basis,
                 pos.fees,
             )
         )
@@ -167,9 +157,12 @@ class RunRecorder:
             inst = self._instrument
             tick = inst.tick_size
             rows: list[tuple[str, ...]] = []
-            for ts, bid, ask, own_bid, own_ask, qty, cash, realized, unreal, fees in self._samples:
+            for ts, bid, ask, own_bid, own_ask, qty, cash, realized, cost, fees in self._samples:
+                unreal = _ZERO
                 if bid is not None and ask is not None:
                     mid: Decimal | None = tick * (bid + ask) / 2
+                    if qty != 0:
+                        unreal = Position.unrealized_from_cost(inst, qty, cost, mid)  # type: ignore[arg-type]
                     equity = cash + self._kernel.portfolio.value_at(inst, qty, mid)  # type: ignore[arg-type]
                 else:
                     mid = None

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 
 from tradewright.core.ids import ClientOrderId, InstrumentId, StrategyId, TradeId
+from tradewright.model.enums import OrderSide
 from tradewright.model.events import OrderAccepted, OrderEvent, OrderFilled
 from tradewright.model.orders import TRANSITIONS, Order
 
@@ -81,6 +83,21 @@ class OrderManager:
         if (order.status, etype) not in TRANSITIONS:
             return f"not applicable in status {order.status}"
         return None
+
+    def best_prices(self, instrument_id: InstrumentId) -> tuple[Decimal | None, Decimal | None]:
+        """Highest open buy price and lowest open sell price on an instrument (None when there is none)."""
+        bid: Decimal | None = None
+        ask: Decimal | None = None
+        for order in self._open.values():
+            px = order.price
+            if px is None or order.instrument_id != instrument_id:
+                continue
+            if order.side is OrderSide.BUY:
+                if bid is None or px > bid:
+                    bid = px
+            elif ask is None or px < ask:
+                ask = px
+        return bid, ask
 
     def apply(self, event: OrderEvent) -> Order | None:
         """Apply an event; return the order if it changed, None if the event was a duplicate or stale."""

@@ -126,6 +126,12 @@ class OrderBook:
         i = int(self._st[2])
         return None if i < 0 else int(self._st[0]) + i
 
+    def top_ticks(self) -> tuple[int | None, int | None]:
+        """(best bid tick, best ask tick) in one call; None for an empty side."""
+        st = self._st
+        base, bb, ba = int(st[0]), int(st[1]), int(st[2])
+        return (None if bb < 0 else base + bb), (None if ba < 0 else base + ba)
+
     @property
     def best_bid_lots(self) -> int:
         i = int(self._st[1])

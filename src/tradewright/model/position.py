@@ -106,6 +106,24 @@ class Position:
         self.realized_pnl += realized
         return realized
 
+    @property
+    def cost_basis(self) -> Decimal:
+        """Sum of price x size over the open lots (exact); with `unrealized_from_cost` it marks a past state."""
+        return self._cost
+
+    @staticmethod
+    def unrealized_from_cost(
+        instrument: Instrument, quantity: Decimal, cost: Decimal, mark: Decimal
+    ) -> Decimal:
+        """Unrealised PnL of a linear position given its signed size and cost basis (exact)."""
+        if quantity == 0:
+            return _ZERO
+        if instrument.inverse:
+            raise ValueError(
+                f"{instrument.id}: inverse positions need their lots to mark (use unrealized_pnl)"
+            )
+        return (mark * abs(quantity) - cost) * (1 if quantity > 0 else -1) * instrument.multiplier
+
     def unrealized_pnl(self, mark: Decimal) -> Decimal:
         if self.quantity == 0:
             return _ZERO

@@ -12,7 +12,7 @@ __all__ = ["OwnOrders"]
 class OwnOrders:
     """Parallel arrays, one slot per resting order (see `sim._kernels`)."""
 
-    __slots__ = ("active", "cum_trade", "fill", "front", "leaves", "side", "tick", "watch")
+    __slots__ = ("_free", "active", "cum_trade", "fill", "front", "leaves", "side", "tick", "watch")
 
     def __init__(self, capacity: int = 16) -> None:
         self.active = np.zeros(capacity, dtype=np.int8)
@@ -23,14 +23,13 @@ class OwnOrders:
         self.cum_trade = np.zeros(capacity, dtype=np.float64)
         self.fill = np.zeros(capacity, dtype=np.int64)
         self.watch = np.zeros(5, dtype=np.int64)
+        self._free = list(range(capacity - 1, -1, -1))  # free slots, lowest index on top
         self.refresh()
 
     def add(self, side: int, tick: int, leaves: int, front: float) -> int:
-        free = np.flatnonzero(self.active == 0)
-        if len(free) == 0:
+        if not self._free:
             self._grow()
-            free = np.flatnonzero(self.active == 0)
-        j = int(free[0])
+        j = self._free.pop()
         self.active[j] = 1
         self.side[j] = side
         self.tick[j] = tick
@@ -44,6 +43,7 @@ class OwnOrders:
     def remove(self, j: int) -> None:
         self.active[j] = 0
         self.fill[j] = 0
+        self._free.append(j)
         self.refresh()
 
     def refresh(self) -> None:
@@ -65,8 +65,10 @@ class OwnOrders:
         )
 
     def _grow(self) -> None:
+        size = len(self.active)
         for name in ("active", "side", "tick", "leaves", "front", "cum_trade", "fill"):
             old = getattr(self, name)
-            new = np.zeros(len(old) * 2, dtype=old.dtype)
-            new[: len(old)] = old
+            new = np.zeros(size * 2, dtype=old.dtype)
+            new[:size] = old
             setattr(self, name, new)
+        self._free = list(range(2 * size - 1, size - 1, -1))
