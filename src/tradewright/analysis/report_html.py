@@ -77,22 +77,26 @@ def fmt_count(value: int | None) -> str:
 
 
 def fmt_duration_ns(ns: int | None) -> str:
-    """Format a duration: 850 ms, 42.5 s, 12 min 5 s, 3 h 20 min, 4 d 6 h."""
+    """Format a duration: 850 ms, 1 s, 42.5 s, 12 min 5 s, 1 min, 3 h 20 min, 23 h, 4 d 6 h."""
     if ns is None:
         return "–"
     seconds = ns / 1e9
     if seconds < 1:
         return f"{ns / 1e6:.0f} ms"
     if seconds < 60:
-        return f"{seconds:.1f} s"
+        return f"{seconds:.0f} s" if ns % 1_000_000_000 == 0 else f"{seconds:.1f} s"
+
+    def two(big: int, big_unit: str, small: int, small_unit: str) -> str:
+        return f"{big} {big_unit}" + (f" {small} {small_unit}" if small else "")
+
     minutes, sec = divmod(round(seconds), 60)
     if minutes < 60:
-        return f"{minutes} min {sec} s"
+        return two(minutes, "min", sec, "s")
     hours, minutes = divmod(minutes, 60)
     if hours < 48:
-        return f"{hours} h {minutes} min"
+        return two(hours, "h", minutes, "min")
     days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h"
+    return two(days, "d", hours, "h")
 
 
 def kv_table(rows: Iterable[tuple[str, str]], *, title: str = "", note: str = "") -> str:
