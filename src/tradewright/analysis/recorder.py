@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import heapq
 from decimal import Decimal
 from typing import IO, Any
 
 import msgspec
+import numpy as np
 
 from tradewright.core.clock import ns_to_iso
 from tradewright.core.ids import InstrumentId
@@ -69,7 +71,10 @@ class RunRecorder:
         self._encoder = msgspec.json.Encoder()
         self._instrument = kernel.instruments[instrument_id]
         self.fills: list[tuple[str, ...]] = []
-        self._samples: list[tuple[Any, ...]] = []
+        self._samples: list[tuple[int, int | None, int | None, int]] = []
+        self._grid: list[tuple[int, int | None, int | None, int]] = []
+        self._snaps: list[tuple[Any, ...]] = []
+        self.dirty = True
         self._formatted: list[tuple[str, ...]] | None = None
         self.n_events = 0
         self.max_abs_position = Decimal(0)
@@ -79,6 +84,7 @@ class RunRecorder:
     # --- EventSink ----------------------------------------------------------------------------
     def on_event(self, event: Event) -> None:
         self.n_events += 1
+        self.dirty = True
         if self._events_file is not None:
             self._events_file.write(self._encoder.encode(event))
             self._events_file.write(b"\n")
@@ -121,43 +127,56 @@ class RunRecorder:
         # Stamped with the time the fill reached us (the kernel clock), so rows stay in time order.
         self.sample(self._kernel.clock.now_ns())
 
-    def sample(self, ts_ns: int) -> None:
-        """Record one equity sample at `ts_ns` (mark = mid of the book the strategy sees).
+    # --- equity samples ---------------------------------------------------------------------
+    # A sample is (time, best bid tick, best ask tick, state snapshot index). State snapshots (own quotes,
+    # position, cash, PnL, fees) are taken only when an event changed them, so a compiled replay loop can
+    # sample the book on a time grid without calling back into Python (see `add_grid`).
 
-        Stores raw values only (cheap: this runs every sampling interval); `equity` formats them.
-        """
-        kernel = self._kernel
-        bid, ask = kernel.books[self._iid].top_ticks()
-        pos = kernel.portfolio.position(self._instrument)
-        qty = pos.quantity
-        if qty != 0 and (bid is None or ask is None):
-            return  # cannot mark a position without a mid; the next sample will
-        own_bid, own_ask = kernel.orders.best_prices(self._iid)
-        # Raw values only; unrealised PnL is derived from the exact cost basis when rows are formatted.
-        self._samples.append(
-            (
-                ts_ns,
-                bid,
-                ask,
-                own_bid,
-                own_ask,
-                qty,
-                kernel.portfolio.balance(self._instrument.settle),
-                pos.realized_pnl,
-                pos.cost_basis,
-                pos.fees,
+    def snapshot_index(self) -> int:
+        """Index of a snapshot of the current account state, taking a new one only if it changed."""
+        if self.dirty:
+            kernel = self._kernel
+            pos = kernel.portfolio.position(self._instrument)
+            own_bid, own_ask = kernel.orders.best_prices(self._iid)
+            self._snaps.append(
+                (
+                    own_bid,
+                    own_ask,
+                    pos.quantity,
+                    kernel.portfolio.balance(self._instrument.settle),
+                    pos.realized_pnl,
+                    pos.cost_basis,
+                    pos.fees,
+                )
             )
-        )
+            self.dirty = False
+        return len(self._snaps) - 1
+
+    def sample(self, ts_ns: int) -> None:
+        """Record one equity sample at `ts_ns` now (mark = mid of the book the strategy sees)."""
+        bid, ask = self._kernel.books[self._iid].top_ticks()
+        self._samples.append((ts_ns, bid, ask, self.snapshot_index()))
+        self._formatted = None
+
+    def add_grid(self, grid: np.ndarray) -> None:
+        """Add samples recorded by a compiled loop: rows of (time, bid tick, ask tick, snapshot index),
+        -1 for an empty side."""
+        for ts, bid, ask, idx in grid.tolist():
+            self._grid.append((ts, None if bid < 0 else bid, None if ask < 0 else ask, idx))
         self._formatted = None
 
     @property
     def equity(self) -> list[tuple[str, ...]]:
-        """The equity rows as strings, in `EQUITY_COLUMNS` order."""
+        """The equity rows as strings, in `EQUITY_COLUMNS` order (grid and event samples merged by time)."""
         if self._formatted is None:
             inst = self._instrument
             tick = inst.tick_size
             rows: list[tuple[str, ...]] = []
-            for ts, bid, ask, own_bid, own_ask, qty, cash, realized, cost, fees in self._samples:
+            merged = heapq.merge(self._grid, self._samples, key=lambda r: r[0])
+            for ts, bid, ask, idx in merged:
+                own_bid, own_ask, qty, cash, realized, cost, fees = self._snaps[idx]
+                if qty != 0 and (bid is None or ask is None):
+                    continue  # cannot mark a position without a mid
                 unreal = _ZERO
                 if bid is not None and ask is not None:
                     mid: Decimal | None = tick * (bid + ask) / 2

@@ -16,6 +16,11 @@ Each call advances the cursors in `cur` and returns a reason:
 | R_VENUE     | the venue's row handler needs Python (fill, snapshot, ...) | row index; code in cur[7] |
 | R_GROW      | a book's ladder must grow to hold a row's price            | row index; cur[7] = 0 venue / 1 strategy |
 
+Equity is sampled on a time grid here too: before a row at time t is applied to the strategy's
+book, every grid time before t is recorded in `samp` as (time, best bid tick, best ask tick,
+snapshot index), `samp_st` = [next sample time, count, interval, current snapshot index]; the
+Python side keeps the account-state snapshots (see `RunRecorder`).
+
 Rows at the same time as a scheduled event are applied first (data before actions: the conservative
 choice for a backtest).
 """
@@ -29,7 +34,7 @@ from tradewright.model._ladder import ladder_set
 from tradewright.model.columnar import F_LAST, KIND_CLEAR, KIND_DELTA, KIND_TRADE
 from tradewright.sim._kernels import ROW_OK, ROW_OUT_OF_RANGE, venue_row
 
-__all__ = ["R_BOOK", "R_END", "R_GROW", "R_LIMIT", "R_TRADE", "R_VENUE", "advance"]
+__all__ = ["R_BOOK", "R_END", "R_GROW", "R_LIMIT", "R_TRADE", "R_VENUE", "advance", "take_samples"]
 
 R_END = 0
 R_LIMIT = 1
@@ -110,6 +115,21 @@ def _strategy_row(
 
 
 @njit(cache=True, nogil=True)
+def take_samples(samp: np.ndarray, samp_st: np.ndarray, sst: np.ndarray, before_ts: int) -> None:
+    """Record every grid sample due strictly before `before_ts`: (time, best bid tick, best ask tick,
+    index of the Python-side state snapshot current at that time). -1 marks an empty side."""
+    cap = samp.shape[0]
+    while samp_st[0] < before_ts and samp_st[1] < cap:
+        c = samp_st[1]
+        samp[c, 0] = samp_st[0]
+        samp[c, 1] = sst[0] + sst[1] if sst[1] >= 0 else -1
+        samp[c, 2] = sst[0] + sst[2] if sst[2] >= 0 else -1
+        samp[c, 3] = samp_st[3]
+        samp_st[1] = c + 1
+        samp_st[0] += samp_st[2]
+
+
+@njit(cache=True, nogil=True)
 def advance(
     kind: np.ndarray,
     rside: np.ndarray,
@@ -139,6 +159,8 @@ def advance(
     cur: np.ndarray,
     trigger: int,
     want_trades: bool,
+    samp: np.ndarray,
+    samp_st: np.ndarray,
     limit_ts: int,
 ) -> int:
     """Advance the replay; see the module docstring for the return values."""
@@ -157,6 +179,7 @@ def advance(
                 return R_END
             if ve[iv] > limit_ts:
                 return R_LIMIT
+            take_samples(samp, samp_st, sst, ve[iv])
             code = venue_row(
                 iv,
                 kind,
@@ -235,6 +258,7 @@ def advance(
         else:
             if ts > limit_ts:
                 return R_LIMIT
+            take_samples(samp, samp_st, sst, ts)
             r = _strategy_row(
                 i_s, kind, rside, rtick, rlots, flags, sb, sa, sst, True, cur, trigger, want_trades
             )

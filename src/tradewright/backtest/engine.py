@@ -30,6 +30,7 @@ from tradewright.strategy.base import BookTrigger, Strategy
 __all__ = ["BacktestEngine", "BacktestResult"]
 
 _advance: Callable[..., int] = _loop.advance  # compiled; typed loosely for mypy
+_take_samples: Callable[..., None] = _loop.take_samples
 
 _TRIGGERS = {
     BookTrigger.TOP_PRICE: _loop.TRIGGER_TOP_PRICE,
@@ -105,9 +106,10 @@ class BacktestEngine:
         self.kernel.add_execution_client(self.venue)
         self.recorder = RunRecorder(self.kernel, inst.id, events_file)
         self.kernel.sinks.append(self.recorder)
+        if equity_sample_ns <= 0:
+            raise ValueError(f"equity_sample_ns must be > 0, got {equity_sample_ns}")
         self.equity_sample_ns = equity_sample_ns
         self.end_flush_ns = end_flush_ns
-        self._sampling = True
 
     def add_strategy(self, strategy: Strategy) -> None:
         self.kernel.add_strategy(strategy)
@@ -124,8 +126,13 @@ class BacktestEngine:
         iid = stream.instrument.id
         n = len(stream)
         stops: dict[str, int] = {"book": 0, "trade": 0, "venue": 0, "scheduled": 0, "grow": 0}
-        if n:
-            kernel.schedule(int(self._ve[0]), self._sample, None)
+        # Equity is sampled on a time grid inside the compiled loop (no return to Python per sample):
+        # it records the strategy book's top and the index of the current account-state snapshot.
+        first = int(self._lo[0]) if n else 0
+        span = (int(self._lo[-1]) - first) if n else 0
+        samp = np.zeros((span // self.equity_sample_ns + 2, 4), dtype=np.int64)
+        samp_st = np.array([first, 0, self.equity_sample_ns, 0], dtype=np.int64)
+        recorder = self.recorder
         kernel.start()
         trigger = (
             _TRIGGERS[kernel.book_trigger(iid)]
@@ -162,6 +169,8 @@ class BacktestEngine:
                 cur,
                 trigger,
                 want_trades,
+                samp,
+                samp_st,
             )
 
         args = loop_args()
@@ -170,12 +179,18 @@ class BacktestEngine:
         while True:
             if own.active is not slots:
                 args, slots = loop_args(), own.active
+            if recorder.dirty:
+                samp_st[3] = recorder.snapshot_index()
             reason = _advance(*args, next_due())
             if reason == _loop.R_END:
                 break
             if reason == _loop.R_LIMIT:
                 stops["scheduled"] += 1
-                kernel.run_due(kernel.next_due_ns())
+                due = kernel.next_due_ns()
+                _take_samples(
+                    samp, samp_st, strategy_book.arrays[2], due
+                )  # the grid up to now, before state moves
+                kernel.run_due(due)
             elif reason == _loop.R_BOOK:
                 stops["book"] += 1
                 k = int(cur[_loop.C_OUT])
@@ -200,6 +215,9 @@ class BacktestEngine:
             if progress is not None and cur[_loop.C_IV] - last_progress >= 50_000:
                 last_progress = int(cur[_loop.C_IV])
                 progress(last_progress, n)
+        if n:
+            _take_samples(samp, samp_st, strategy_book.arrays[2], int(self._lo[-1]) + 1)
+        recorder.add_grid(samp[: int(samp_st[1])])
         self._finish()
         if progress is not None:
             progress(n, n)
@@ -219,19 +237,11 @@ class BacktestEngine:
         # Let answers already in flight reach the strategy before it stops (latency outlives the data).
         if len(self.stream):
             kernel.run_due(int(self._lo[-1]) + self.end_flush_ns)
-        self._sampling = False
         kernel.stop()
         kernel.cancel_all_orders(actor="backtest:end")
         while kernel.next_due_ns() < (1 << 62):
             kernel.run_due(kernel.next_due_ns())
         self.recorder.sample(self.clock.now_ns())
-
-    def _sample(self, _: object) -> None:
-        if not self._sampling:
-            return
-        now = self.clock.now_ns()
-        self.recorder.sample(now)
-        self.kernel.schedule(now + self.equity_sample_ns, self._sample, None)
 
     def _trade(self, k: int) -> TradeTick:
         stream = self.stream
