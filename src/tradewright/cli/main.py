@@ -20,11 +20,11 @@ __all__ = ["main"]
 _COMMAND_MODULES = (
     "tradewright.cli.backtest_cmd",
     "tradewright.cli.paper_cmd",
+    "tradewright.cli.live_cmd",
     "tradewright.cli.flatten_cmd",
     "tradewright.cli.report_cmd",
     "tradewright.cli.journal_cmd",
     "tradewright.cli.sweep_cmd",
-    "tradewright.cli.walkforward_cmd",
     "tradewright.cli.data_cmd",
     "tradewright.cli.emulator_cmd",
     "tradewright.cli.db_cmd",

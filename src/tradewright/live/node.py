@@ -1,0 +1,385 @@
+"""The live node: one kernel on a wall clock, one strategy, one venue over its real wire protocol, and
+the state store as the kernel's journal (commit before acting).
+
+Start-up: connect to the venue and define the instrument from it; open the store; rebuild orders,
+positions, balances and strategy state from it (`recovery.restore`); start the user stream; reconcile
+with the venue; then start the strategy and the market data. While running: timers, a reconciliation
+every `reconcile.interval_s`, strategy snapshots every `node.snapshot_interval_s`.
+
+Stopping: SIGTERM/SIGINT stop the strategy, cancel every open order, wait (up to
+`node.shutdown_timeout_s`) for the venue to confirm, save the strategy snapshots and exit 0. A store
+that fails stops new orders at once (the kernel's journal failed), cancels every order and exits 3; an
+unexpected error in any task does the same and exits 1. A kill -9 at any moment loses nothing that
+was committed: the next start restores it and reconciles the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Coroutine
+from typing import Any
+
+from tradewright.core.clock import LiveClock
+from tradewright.core.errors import StoreError, TradewrightError
+from tradewright.core.ids import InstrumentId
+from tradewright.engine.kernel import INF, Kernel
+from tradewright.live.config import LiveConfig
+from tradewright.live.crash import CrashHooks
+from tradewright.live.recovery import Reconciler, RestoreSummary, VenueOrderActions, restore
+from tradewright.live.store_sink import StoreSink
+from tradewright.model.book import OrderBook
+from tradewright.model.data import TradeTick
+from tradewright.model.events import OrderEvent, OrderFilled
+from tradewright.model.orders import Order
+from tradewright.portfolio.portfolio import MarkPrice, Portfolio
+from tradewright.risk.engine import RiskEngine
+from tradewright.store.ports import StateStore
+from tradewright.store.records import RunRecord
+from tradewright.strategy.base import BookTrigger, Strategy
+from tradewright.strategy.loader import make_strategy
+from tradewright.venues.binance.config import Credentials
+from tradewright.venues.binance.data import BookLevels
+from tradewright.venues.binance.factory import BinanceVenue, connect_binance_usdm
+
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_STORE_FAILED", "LiveNode", "order_id_prefix"]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_STORE_FAILED = 3
+_STATE_VERSION = 1
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def order_id_prefix(now_ms: int) -> str:
+    """A prefix for this run's client order ids: `T` + the start time in base 36 (ids never repeat
+    across restarts, and stay well inside Binance's 36 characters)."""
+    text = ""
+    while now_ms:
+        now_ms, digit = divmod(now_ms, 36)
+        text = _DIGITS[digit] + text
+    return "T" + (text or "0")
+
+
+class LiveNode:
+    """See the module docstring. `run` returns the process exit code."""
+
+    def __init__(
+        self,
+        config: LiveConfig,
+        credentials: Credentials,
+        store: StateStore,
+        *,
+        hooks: CrashHooks | None = None,
+        log: logging.Logger | None = None,
+    ) -> None:
+        self.config = config
+        self.credentials = credentials
+        self.store = store
+        self.hooks = hooks or CrashHooks()
+        self.log = log or logging.getLogger("tradewright.live")
+        self.clock = LiveClock()
+        self.sink = StoreSink(store, hooks=self.hooks, on_failure=self._sink_failed, log=self.log)
+        started_ms = time.time_ns() // 1_000_000
+        self.run_id = f"{config.node.name}-{started_ms}"
+        self.id_prefix = order_id_prefix(started_ms)
+        self.kernel = Kernel(
+            self.clock,
+            portfolio=Portfolio(mark_price=MarkPrice(config.node.mark_price)),
+            risk=RiskEngine(config.risk),
+            sinks=[self.sink],
+            journal=self.sink,
+            id_prefix=self.id_prefix,
+            fence_strategy_errors=True,
+            log=logging.getLogger("tradewright.kernel"),
+        )
+        self.venue: BinanceVenue | None = None
+        self.book: OrderBook | None = None
+        self.strategy: Strategy | None = None
+        self.reconciler: Reconciler | None = None
+        self.restored = RestoreSummary()
+        self.trading = False
+        self.stop_reason = ""
+        self.exit_code = EXIT_OK
+        self._levels: dict[tuple[int, int], int] = {}
+        self._top: tuple[int | None, int | None, int, int] = (None, None, -1, -1)
+        self._trigger = BookTrigger.TOP
+        self._tasks: list[asyncio.Task[None]] = []
+        self._fatal: str | None = None
+        self._resync_due = False
+        self._wake = asyncio.Event()
+
+    # --- the run ----------------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event) -> int:
+        """Start, trade until `stop` is set or something fails, then stop in order."""
+        try:
+            await self._start()
+            await self._loop(stop)
+        finally:
+            await self._shutdown()
+        return self.exit_code
+
+    async def _start(self) -> None:
+        config, kernel = self.config, self.kernel
+        venue = await connect_binance_usdm(
+            config.venue,
+            self.credentials,
+            clock=self.clock,
+            emit=self._on_venue_event,
+            on_book=self._on_book,
+            on_trade=self._on_trade,
+            after_send=self._after_send,
+            log=logging.getLogger("tradewright.venues.binance"),
+        )
+        self.venue = venue
+        inst = venue.instrument
+        self.book = kernel.add_instrument(inst)
+        kernel.add_execution_client(venue.execution)
+        self.strategy = make_strategy(config.as_run_config(), inst.id)
+        kernel.add_strategy(self.strategy)
+        self._trigger = kernel.book_trigger(inst.id)
+        now = self.clock.now_ns()
+        self.store.save_instrument(inst, ts_ns=now)
+        self.store.start_run(
+            RunRecord(run_id=self.run_id, mode="live", config_hash=config.config_hash, started_ns=now)
+        )
+        state = self.store.load_state()
+        self.restored = restore(kernel, state, venue.execution.track, self.log)
+        self.log.info(
+            "restored from the store: %d open orders, %d positions, %d balances, %d strategy snapshots "
+            "(+%d fills replayed)",
+            self.restored.orders,
+            self.restored.positions,
+            self.restored.balances,
+            self.restored.snapshots,
+            self.restored.replayed_fills,
+        )
+        self._spawn(venue.execution.run_user_stream(on_reconnect=self._resync), "user stream")
+        self._spawn(venue.execution.process_updates(), "order updates")
+        if not await venue.execution.wait_user_stream(timeout_s=config.venue.timeout_ms / 1000):
+            self.log.warning("the user stream is not connected yet; reconciling anyway")
+        self.reconciler = Reconciler(
+            kernel,
+            venue.execution,
+            self.store,
+            config.reconcile,
+            VenueOrderActions(venue.execution.cancel, venue.execution.cancel_unknown),
+            min_order_age_s=config.node.min_order_age_s,
+            log=logging.getLogger("tradewright.live.reconcile"),
+        )
+        report = await self.reconciler.at_start()
+        self.log.info(
+            "reconciled with the venue at start: %d orders checked, %d events applied, %d corrections, %d halts",
+            report.orders_checked,
+            len(report.events),
+            len(report.actions),
+            len(report.halted),
+        )
+        kernel.start()
+        self.trading = True
+        self._spawn(venue.market_data.run_book(), "order book")
+        if kernel.needs_trades or self.strategy.wants("on_trade"):
+            self._spawn(venue.market_data.run_trades(), "trades")
+        self._spawn(self._timers(), "timers")
+        self.log.info(
+            "live: %s trading %s at %s (store %s, client order ids %s-*)",
+            self.strategy.id,
+            inst.id,
+            config.venue.rest_url,
+            getattr(self.store, "backend", "?"),
+            self.id_prefix,
+        )
+
+    def _resync(self) -> None:
+        """The user stream was down: what it missed is only recovered by reconciling now."""
+        self._resync_due = True
+        self._wake.set()
+
+    async def _loop(self, stop: asyncio.Event) -> None:
+        config = self.config
+        next_reconcile = time.monotonic() + config.reconcile.interval_s
+        next_snapshot = time.monotonic() + config.node.snapshot_interval_s
+        reconciling: asyncio.Task[None] | None = None
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=0.1)
+            self._wake.clear()
+            if self.kernel.store_failure is not None:
+                self.stop_reason = self.kernel.store_failure
+                self.exit_code = EXIT_STORE_FAILED
+                return
+            if self._fatal is not None:
+                self.stop_reason = self._fatal
+                self.exit_code = EXIT_FAILED
+                return
+            now = time.monotonic()
+            due = config.reconcile.interval_s > 0 and now >= next_reconcile
+            if (due or self._resync_due) and reconciling is None:
+                self._resync_due = False
+                next_reconcile = now + config.reconcile.interval_s
+                reconciling = asyncio.create_task(self._reconcile(), name="reconcile")
+            if reconciling is not None and reconciling.done():
+                reconciling = None
+            if now >= next_snapshot:
+                next_snapshot = now + config.node.snapshot_interval_s
+                self._save_snapshots()
+                self.sink.flush()
+        self.stop_reason = "stop requested (signal)"
+        if reconciling is not None:
+            reconciling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reconciling
+
+    async def _reconcile(self) -> None:
+        assert self.reconciler is not None
+        try:
+            await self.reconciler.run_once()
+        except TradewrightError as exc:
+            self.log.error("periodic reconciliation failed: %s", exc)
+        except Exception as exc:  # a task boundary: the venue could not be read; try again next time
+            self.log.warning("periodic reconciliation could not read the venue: %r", exc)
+
+    async def _shutdown(self) -> None:
+        kernel = self.kernel
+        self.trading = False
+        reason = self.stop_reason or "start-up failed"
+        if self.venue is not None and self.strategy is not None:
+            if self.exit_code != EXIT_OK:
+                self.log.critical("stopping: %s", reason)
+            # Snapshot before the strategy stops: fills that arrive during shutdown are then replayed to
+            # it at the next start (a stopped strategy no longer sees them).
+            self._save_snapshots()
+            kernel.stop()
+            sent = kernel.cancel_all_orders(actor=f"live:shutdown ({reason[:80]})")
+            self.log.info("shutdown: %d cancels sent", sent)
+            await self._await_cancels()
+            if kernel.store_failure is None:
+                self.sink.flush()
+                with contextlib.suppress(StoreError):
+                    self.store.end_run(self.run_id, ended_ns=self.clock.now_ns(), exit_status=self._status())
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.venue is not None:
+            with contextlib.suppress(Exception):
+                await self.venue.close()
+
+    async def _await_cancels(self) -> None:
+        assert self.venue is not None
+        deadline = time.monotonic() + self.config.node.shutdown_timeout_s
+        await self.venue.execution.drain(self.config.node.shutdown_timeout_s)
+        if self.kernel.store_failure is not None:
+            return  # nothing more is applied: the venue's answers cannot be recorded
+        while self.kernel.orders.open_orders() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        left = self.kernel.orders.open_orders()
+        if left:
+            self.log.warning(
+                "shutdown: %d orders not confirmed cancelled in %.0f s: %s (the next start reconciles them)",
+                len(left),
+                self.config.node.shutdown_timeout_s,
+                ", ".join(o.client_order_id for o in left[:10]),
+            )
+
+    def _status(self) -> str:
+        if self.exit_code == EXIT_OK:
+            return "ok"
+        return f"error: {self.stop_reason[:200]}"
+
+    # --- venue callbacks --------------------------------------------------------------------
+    def _on_venue_event(self, event: OrderEvent) -> None:
+        if type(event) is OrderFilled:
+            self.hooks.reached("fill_received")
+        self.kernel.on_venue_event(event)
+        self._wake.set()
+
+    def _after_send(self, order: Order) -> None:
+        self.hooks.reached("after_send")
+
+    def _on_book(self, bids: BookLevels, asks: BookLevels) -> None:
+        book = self.book
+        assert book is not None
+        levels = {(1, tick): lots for tick, lots in bids}
+        levels.update({(-1, tick): lots for tick, lots in asks})
+        previous = self._levels
+        for side, tick in previous.keys() - levels.keys():
+            book.set_level(side, tick, 0)
+        for (side, tick), lots in levels.items():
+            if previous.get((side, tick)) != lots:
+                book.set_level(side, tick, lots)
+        self._levels = levels
+        if self.trading and self._top_changed(book):
+            self.kernel.on_book(book.instrument.id)
+            self._wake.set()
+
+    def _on_trade(self, trade: TradeTick) -> None:
+        if self.trading:
+            self.kernel.on_trade(trade)
+
+    def _top_changed(self, book: OrderBook) -> bool:
+        top = (book.best_bid_tick, book.best_ask_tick, book.best_bid_lots, book.best_ask_lots)
+        if self._trigger is BookTrigger.EVERY:
+            changed = True
+        elif self._trigger is BookTrigger.TOP_PRICE:
+            changed = top[:2] != self._top[:2]
+        else:
+            changed = top != self._top
+        self._top = top
+        return changed
+
+    # --- housekeeping -----------------------------------------------------------------------
+    async def _timers(self) -> None:
+        kernel = self.kernel
+        while True:
+            kernel.run_due(self.clock.now_ns())
+            due = kernel.next_due_ns()
+            wait_s = 0.05 if due >= INF else min(0.05, max(0.0, (due - self.clock.now_ns()) / 1e9))
+            await asyncio.sleep(max(wait_s, 0.001))
+
+    def _save_snapshots(self) -> None:
+        if self.kernel.store_failure is not None:
+            return
+        now = self.clock.now_ns()
+        for strategy in self.kernel.strategies:
+            if self.kernel.is_stopped(strategy):
+                continue  # it no longer sees fills: its state must not claim the ones after now
+            try:
+                self.store.save_strategy_snapshot(
+                    strategy.id, _STATE_VERSION, strategy.snapshot_state(), ts_ns=now
+                )
+            except StoreError as exc:
+                self._sink_failed(exc)
+                return
+
+    def _sink_failed(self, exc: StoreError) -> None:
+        self.kernel.halt(f"the state store failed: {exc}")
+        if self._fatal is None:
+            self._fatal = f"the state store failed: {exc}"
+
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(work, name=name)
+        task.add_done_callback(self._task_done)
+        self._tasks.append(task)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is None:
+            if task.get_name() == "trades":
+                return
+            message = f"task {task.get_name()!r} ended unexpectedly"
+        else:
+            message = f"task {task.get_name()!r} failed: {exc!r}"
+            self.log.error("%s", message, exc_info=exc)
+        if self._fatal is None:
+            self._fatal = message
+        self._wake.set()
+
+    @property
+    def instrument_id(self) -> InstrumentId | None:
+        return None if self.venue is None else self.venue.instrument.id
