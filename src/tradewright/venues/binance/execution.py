@@ -67,6 +67,7 @@ _REASONS = {
     -4164: "min_notional",
 }
 _TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK"}
+_STREAM_BACKOFF_S = (0.1, 0.5, 1.0, 2.0, 5.0)
 # Re-query an order whose request ended without an answer: wait, then ask again (seconds).
 _UNKNOWN_RETRIES_S = (0.25, 0.5, 1.0, 2.0, 4.0)
 
@@ -327,10 +328,30 @@ class BinanceExecutionClient:
         """Called by the exchange object for every ORDER_TRADE_UPDATE, in order (never blocks)."""
         self._updates.put_nowait(message)
 
-    async def run_user_stream(self) -> None:
-        """Keep the user-data subscription alive (the messages arrive through `on_raw_update`)."""
+    async def run_user_stream(self, on_reconnect: Callable[[], None] | None = None) -> None:
+        """Keep the user-data subscription alive (the messages arrive through `on_raw_update`).
+
+        A dropped connection is re-opened with backoff; `on_reconnect` is then called, because updates
+        sent while it was down are lost and only a reconciliation recovers them.
+        """
+        failures = 0
         while True:
-            await self._ex.watch_orders(self._symbol)
+            try:
+                await self._ex.watch_orders(self._symbol)
+            except ccxt.NetworkError as exc:
+                failures += 1
+                pause = _STREAM_BACKOFF_S[min(failures, len(_STREAM_BACKOFF_S)) - 1]
+                self._log.warning("user stream: %s; reconnecting in %.1f s", exc, pause)
+                await asyncio.sleep(pause)
+                if on_reconnect is not None:
+                    self._spawn(self._when_connected(on_reconnect), "user stream resync")
+                continue
+            failures = 0
+
+    async def _when_connected(self, then: Callable[[], None]) -> None:
+        if await self.wait_user_stream(timeout_s=30.0):
+            self._log.info("user stream connected again")
+            then()
 
     async def wait_user_stream(self, timeout_s: float) -> bool:
         """Wait until the user-data WebSocket is connected (True), or `timeout_s` passes (False)."""
