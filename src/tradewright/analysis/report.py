@@ -126,6 +126,16 @@ def headline_sections(a: RunAnalysis) -> list[Section]:
                 ),
                 Row("fees paid", fmt_money(eq.fees[-1]), eq.fees[-1], "money"),
                 Row("fills", fmt_count(len(a.run.fills)), len(a.run.fills), "count"),
+                *(
+                    [
+                        Row(
+                            "contract multiplier (from equity.csv)",
+                            f"{a.multiplier:f}" + (" (inverse)" if a.inverse else ""),
+                        )
+                    ]
+                    if a.multiplier != 1 or a.inverse
+                    else []
+                ),
                 Row("orders", fmt_count(len(a.run.orders)), len(a.run.orders), "count"),
             ),
             "Net PnL = final − starting equity = realised + unrealised − fees; equity marks the position at the mid.",
@@ -392,7 +402,12 @@ def _section_card(section: Section) -> str:
 
 
 def _problems(a: RunAnalysis) -> str:
-    names = {"performance": "Return metrics", "journal": "Round trips", "market_making": "Market making"}
+    names = {
+        "performance": "Return metrics",
+        "journal": "Round trips",
+        "market_making": "Market making",
+        "contract": "Contract terms",
+    }
     return "".join(
         f'<div class="problem">{esc(names.get(k, k))} not shown: {esc(v)}</div>'
         for k, v in a.problems.items()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation, localcontext
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,7 @@ from tradewright.analysis.returns import (
 )
 from tradewright.analysis.run_outputs import RunOutputs
 from tradewright.core.errors import DataError
+from tradewright.model.instrument import Instrument, InstrumentKind
 
 __all__ = [
     "CALENDARS",
@@ -42,6 +43,7 @@ __all__ = [
     "analyse_run",
     "auto_sampling",
     "calendar_named",
+    "contract_terms",
     "headline_metrics",
     "parse_duration_ns",
     "sampling_label",
@@ -82,16 +84,23 @@ METRIC_NAMES = (
     "max_abs_inventory",
 )
 
-_UNITS = {"ms": 1_000_000, "s": NS_PER_SECOND, "m": NS_PER_MINUTE, "h": NS_PER_HOUR, "d": NS_PER_DAY}
+_UNITS = {
+    "ms": 1_000_000,
+    "s": NS_PER_SECOND,
+    "m": NS_PER_MINUTE,
+    "h": NS_PER_HOUR,
+    "d": NS_PER_DAY,
+    "w": 7 * NS_PER_DAY,
+}
 
 
 def parse_duration_ns(text: str) -> int:
-    """Parse a duration such as ``90s``, ``5m``, ``1h30m``, ``2d`` or ``500ms`` into nanoseconds (> 0)."""
+    """Parse a duration such as ``90s``, ``5m``, ``1h30m``, ``2d``, ``4w`` or ``500ms`` into nanoseconds (> 0)."""
     import re
 
-    parts = re.findall(r"(\d+)(ms|s|m|h|d)", text.strip())
+    parts = re.findall(r"(\d+)(ms|s|m|h|d|w)", text.strip())
     if not parts or "".join(n + u for n, u in parts) != text.strip():
-        raise ValueError(f"cannot read duration {text!r}: use e.g. 500ms, 90s, 5m, 1h30m or 2d")
+        raise ValueError(f"cannot read duration {text!r}: use e.g. 500ms, 90s, 5m, 1h30m, 2d or 4w")
     total = sum(int(n) * _UNITS[u] for n, u in parts)
     if total <= 0:
         raise ValueError(f"a duration must be > 0, got {text!r}")
@@ -144,6 +153,8 @@ class RunAnalysis:
     regimes: dict[str | None, TradeStats]
     market_making: MarketMakingReport | None
     inventory_limit: Decimal | None
+    multiplier: Decimal = Decimal(1)
+    inverse: bool = False
     problems: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -185,11 +196,14 @@ def analyse_run(
     except (DataError, ValueError) as exc:
         problems["performance"] = str(exc)
 
+    terms, terms_problem = contract_terms(run)
+    if terms_problem is not None:
+        problems["contract"] = terms_problem
     journal: Journal | None = None
     trades: TradeStats | None = None
     regimes: dict[str | None, TradeStats] = {}
     try:
-        journal = build_journal(run.fills)
+        journal = build_journal(run.fills, instruments=None if terms is None else {terms.id: terms})
         trades = journal.stats()
         regimes = stats_by_regime(journal)
     except (DataError, ValueError) as exc:
@@ -197,7 +211,7 @@ def analyse_run(
 
     mm: MarketMakingReport | None = None
     try:
-        mm = analyse_market_making(run.fills, equity, run.orders, inventory_limit=limit)
+        mm = analyse_market_making(run.fills, equity, run.orders, instrument=terms, inventory_limit=limit)
     except (DataError, ValueError) as exc:
         problems["market_making"] = str(exc)
 
@@ -216,7 +230,58 @@ def analyse_run(
         regimes=regimes,
         market_making=mm,
         inventory_limit=limit,
+        multiplier=Decimal(1) if terms is None else terms.multiplier,
+        inverse=False if terms is None else terms.inverse,
         problems=problems,
+    )
+
+
+def contract_terms(run: RunOutputs) -> tuple[Instrument | None, str | None]:
+    """Read the traded contract's multiplier off equity.csv; return (terms, problem).
+
+    Every equity row satisfies equity = cash + position × mid × m for a linear contract, or
+    equity = cash − position × m / mid for an inverse one (docs/architecture.md), so the rows that hold
+    a position give m. The result carries only the id and these terms (the journal and the
+    market-making analytics read nothing else); it is None for a multiplier of 1 (the analytics'
+    default). When the rows fit neither form, the problem says so and a multiplier of 1 is assumed.
+    """
+    if not run.fills:
+        return None, None
+    eq = run.equity
+    linear: list[Decimal] = []
+    inverse: list[Decimal] = []
+    with localcontext(Context(prec=60)):
+        for position, mid, equity, cash in zip(eq.position, eq.mid, eq.equity, eq.cash, strict=True):
+            if position == 0 or mid is None or mid == 0:
+                continue
+            value = equity - cash
+            linear.append(value / (position * mid))
+            inverse.append(-value * mid / position)
+    if not linear:
+        return None, None
+    for values, is_inverse in ((linear, False), (inverse, True)):
+        first = values[0]
+        # Inverse values are quotients the recorder rounded to 28 digits: agree to 1e-20, not exactly.
+        tolerance = abs(first) * Decimal("1e-20") if is_inverse else Decimal(0)
+        if first > 0 and all(abs(v - first) <= tolerance for v in values):
+            multiplier = first.quantize(Decimal("1e-12")).normalize() if is_inverse else first.normalize()
+            if multiplier == 1 and not is_inverse:
+                return None, None
+            terms = Instrument(
+                id=run.fills[0].instrument_id,
+                kind=InstrumentKind.FUTURE,
+                base="",
+                quote="",
+                settle=_settle_currency(run),
+                tick_size=Decimal(1),  # unknown and unused: only the contract terms matter here
+                lot_size=Decimal(1),
+                multiplier=multiplier,
+                inverse=is_inverse,
+            )
+            return terms, None
+    return None, (
+        "equity.csv does not fit equity = cash + position × mid × m for one multiplier m; "
+        "PnL per round trip and the attribution assume m = 1"
     )
 
 

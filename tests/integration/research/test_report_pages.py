@@ -13,6 +13,8 @@ import pytest
 from tests.unit.analysis.run_folder import RunFolderBuilder
 from tradewright.analysis.charts import DEFAULT_MAX_POINTS
 from tradewright.analysis.returns import Calendar, Sampling
+from tradewright.analysis.run_analysis import analyse_run, contract_terms
+from tradewright.analysis.run_outputs import load_run
 from tradewright.analysis.run_summary import build_report_html
 from tradewright.core.errors import DataError
 
@@ -85,9 +87,10 @@ def test_a_damaged_folder_raises_naming_the_file(tmp_path: Path) -> None:
         build_report_html(RunFolderBuilder().truncated("equity.csv", 3).write(tmp_path / "cut"))
 
 
-def _long_run(folder: Path, rows: int, fills_every: int) -> int:
+def _long_run(folder: Path, rows: int, fills_every: int, multiplier: int = 1) -> int:
     """A consistent synthetic run: mid random walk on a 0.01 grid, position flips between 0 and 1 with a
-    maker fill at the mid every `fills_every` rows, fee 0. Returns the number of fills."""
+    maker fill at the mid every `fills_every` rows, fee 0, contract multiplier `multiplier`. Returns the
+    number of fills."""
     builder = RunFolderBuilder()
     rng = np.random.default_rng(1)
     mid_cents = 10_000_00 + np.cumsum(rng.integers(-3, 4, size=rows))
@@ -101,11 +104,11 @@ def _long_run(folder: Path, rows: int, fills_every: int) -> int:
         if k % fills_every == fills_every - 1:
             side = "BUY" if position == 0 else "SELL"
             position = 1 - position
-            cash_cents += -m if side == "BUY" else m
+            cash_cents += (-m if side == "BUY" else m) * multiplier
             fill_lines.append(
                 f"{ts},x,O{k},{k},T{k},BTCUSDT-PERP.BINANCE,{side},{m / 100:.2f},1,MAKER,0,USDT,{position},0"
             )
-        equity = cash_cents + position * m
+        equity = cash_cents + position * m * multiplier
         mid = f"{m / 100:.2f}"
         eq_lines.append(
             f"{ts},x,{mid},{(m - 1) / 100:.2f},{(m + 1) / 100:.2f},,,{position},{cash_cents / 100:.2f},"
@@ -131,3 +134,18 @@ def test_a_long_run_is_drawn_reduced_but_keeps_every_fill(tmp_path: Path) -> Non
     assert sum(len(m["x"]) for m in markers) == fills == 10_000
     assert len(page) < 8_000_000
     assert seconds < 60, f"building the page took {seconds:.1f} s"
+
+
+def test_the_contract_multiplier_is_read_off_the_equity_rows(tmp_path: Path) -> None:
+    fills = _long_run(tmp_path / "es", rows=2_000, fills_every=8, multiplier=50)
+    assert fills % 2 == 0  # ends flat
+    run = load_run(tmp_path / "es")
+    terms, problem = contract_terms(run)
+    assert problem is None and terms is not None and terms.multiplier == 50 and not terms.inverse
+    analysis = analyse_run(run)
+    assert analysis.market_making is not None and analysis.journal is not None
+    # With m = 50 the attribution closes exactly (with m = 1 "other" would hold 49/50 of the PnL), and
+    # the round trips' PnL is the whole change of equity (no fees, flat at the end).
+    assert analysis.market_making.attribution.other == 0
+    assert analysis.journal.pnl == run.equity.equity[-1] - run.equity.equity[0] != 0
+    assert contract_terms(load_run(RunFolderBuilder().write(tmp_path / "tiny"))) == (None, None)
