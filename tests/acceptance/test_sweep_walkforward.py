@@ -1,9 +1,9 @@
-"""`tradewright walkforward` on the demo recording: rolling in-sample sweeps, out-of-sample runs of the
-winners, and one out-of-sample report that opens in a browser.
+"""`tradewright walkforward`: rolling in-sample sweeps, out-of-sample runs of the winners, and one
+out-of-sample report that opens in a browser — over a shared bar series (a month of CME Euro FX futures
+minute bars) and over the bundled L2 recording.
 
-The bundled L2 recording is six minutes long, so the windows are 90 s of training and 60 s of testing
-(four windows). Bar-data backtests are not in `tradewright backtest` yet, so the walk-forward runs over
-the L2 recording; each window opens with a book snapshot (research.data_slices).
+The L2 recording is six minutes long, so its windows are 90 s of training and 60 s of testing (four
+windows); each L2 window opens with a book snapshot (research.data_slices).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
-from tests.integration.research.builders import tradewright
+from tests.conftest import REPO, shared_data
+from tests.integration.research.builders import BAR_SERIES, tradewright, write_bar_config
 from tests.integration.research.chromium import open_page
 from tradewright.cli.main import main
 
@@ -31,6 +31,38 @@ def walkforward(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     result = tradewright("walkforward", str(DEMO), *ARGS, "--out", str(out), cwd=base)
     assert result.returncode == 0, result.stderr
     return out, result.stdout
+
+
+def test_a_walk_forward_over_a_shared_bar_series_reports_out_of_sample(tmp_path: Path) -> None:
+    config = write_bar_config(tmp_path, shared_data(BAR_SERIES))
+    out = tmp_path / "wf"
+    args = ("--grid", "strategy.params.fast=5,10", "--train", "10d", "--test", "10d", "--workers", "2")
+    result = tradewright("walkforward", str(config), *args, "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    windows = sorted((out / "windows").iterdir())
+    assert [w.name for w in windows] == ["w00", "w01"]
+    spans = json.loads((out / "walkforward.json").read_text())["windows"]
+    net = Decimal(0)
+    for i, window in enumerate(windows):
+        with (window / "train" / "results.csv").open() as fh:
+            best = next(csv.DictReader(fh))
+        test_config = (window / "test" / "config.toml").read_text()
+        assert f"fast = {best['strategy.params.fast']}" in test_config
+        assert 'bar_format = "freqtrade_feather"' in test_config and f"w{i:02d}-test.feather" in test_config
+        with (window / "test" / "fills.csv").open() as fh:
+            fills = [int(r["ts_event_ns"]) for r in csv.DictReader(fh)]
+        assert fills and spans[i][2] <= fills[0] and fills[-1] <= spans[i][3] + 60_000_000_000
+        net += Decimal(json.loads((window / "test" / "summary.json").read_text())["net_pnl"])
+    page = (out / "report.html").read_text()
+    assert f">{net:,f}<" in page, f"the stitched net PnL {net} is the sum of the windows' net PnL"
+    # 6E is 125,000 USD a point: the round trips and the attribution use that multiplier.
+    assert (
+        'contract multiplier (from equity.csv)</th><td class="num">125000<'
+        in (windows[0] / "test" / "report.html").read_text()
+    )
+    with open_page(out / "report.html") as browser:
+        assert browser.wait_for("document.body.dataset.chartsRendered") == "6"
+        assert browser.log.errors() == []
 
 
 def test_each_window_trades_its_in_sample_winner_out_of_sample(walkforward: tuple[Path, str]) -> None:

@@ -238,6 +238,13 @@ def _headline(
 def _windows_table(
     folder: Path, windows: list[WindowSummary], analyses: dict[int, RunAnalysis], metric: str, direction: str
 ) -> str:
+    span = windows[-1].test_end_ns - min(w.train_start_ns for w in windows)
+
+    def when(ns: int) -> str:
+        """Times of day for a walk-forward inside one day; dates and minutes beyond."""
+        iso = ns_to_iso(ns)
+        return iso[11:19] if span < 86_400 * 10**9 else f"{iso[:10]} {iso[11:16]}"
+
     rows = []
     for w in windows:
         a = analyses.get(w.index)
@@ -253,8 +260,8 @@ def _windows_table(
         rows.append(
             (
                 esc(w.index),
-                esc(f"{ns_to_iso(w.train_start_ns)[11:19]} → {ns_to_iso(w.train_end_ns)[11:19]}"),
-                esc(f"{ns_to_iso(w.test_start_ns)[11:19]} → {ns_to_iso(w.test_end_ns)[11:19]}"),
+                esc(f"{when(w.train_start_ns)} → {when(w.train_end_ns)}"),
+                esc(f"{when(w.test_start_ns)} → {when(w.test_end_ns)}"),
                 esc(", ".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in w.params.items()) or "–"),
                 esc(fmt_float(w.in_sample_value)),
                 esc(fmt_count(w.trials)),

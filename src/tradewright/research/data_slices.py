@@ -1,38 +1,57 @@
 """Market data for research runs: one Parquet copy of a config's recording, and time windows of it.
 
-Every run of a sweep reads the same data, so the sweep loads the recording once and writes it as a
+Every run of a sweep reads the same data, so the sweep loads an L2 recording once and writes it as a
 Parquet cache (`tradewright.data.cache`), which each run then reads in a fraction of the time; a
-recording that already is a cache is used as it is. Walk-forward windows are cut from that stream.
+recording that already is a cache is used as it is. Bar files (`data.format = "bars"`) load fast and
+are used as they are. Walk-forward windows are cut from the loaded data.
 
 An L2 window cannot just start at some row: the book at that moment is the result of everything
 before it. `window_stream` therefore starts each window with a snapshot: a KIND_CLEAR row and one
 KIND_DELTA row per price level of the book as it stands when the window opens (rebuilt from the last
 snapshot before it), stamped at the window's start, followed by the window's own rows. Cuts are moved
 to message boundaries so a window never starts or ends in the middle of a venue message.
+
+A bar window is the bars that open inside it, written as a freqtrade-style feather file (open time,
+OHLCV as float64: the same doubles the original file gave, so every price is still on the tick grid).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.feather as feather
 
 from tradewright.config.run import RunConfig
 from tradewright.core.errors import DataError
+from tradewright.data.bars import BarSeries
 from tradewright.data.cache import read_stream, read_summary, write_stream
-from tradewright.data.loading import detect_format, load_stream
+from tradewright.data.loading import detect_format, load_bar_series, load_stream
 from tradewright.model.columnar import COLUMNS, F_LAST, KIND_CLEAR, KIND_DELTA, MarketStream
 from tradewright.model.instrument import Instrument
 
-__all__ = ["PreparedData", "data_fingerprint", "prepare_data", "window_stream"]
+__all__ = [
+    "PreparedData",
+    "data_fingerprint",
+    "load_bars_of",
+    "load_prepared",
+    "prepare_data",
+    "window_stream",
+    "write_bar_window",
+]
 
 
 @dataclass(frozen=True, slots=True)
 class PreparedData:
-    """A Parquet stream the runs read (`overrides` point a config at it)."""
+    """The data the runs read: `overrides` point a run config at it (none: the config's own files).
+
+    `kind` is "l2" (a Parquet stream at `path`) or "bars"; `start_ns`/`end_ns` bound its time (for bars,
+    the first bar's open and the last bar's close).
+    """
 
     path: Path
     instrument: Instrument
@@ -40,10 +59,11 @@ class PreparedData:
     start_ns: int
     end_ns: int
     fingerprint: str
-
-    @property
-    def overrides(self) -> dict[str, object]:
-        return {"data.paths": [str(self.path)], "data.format": "parquet"}
+    kind: str = "l2"
+    overrides: dict[str, object] = field(default_factory=dict)
+    bars: BarSeries | None = field(
+        default=None, repr=False
+    )  # the loaded bars (kind "bars", coordinator only)
 
 
 def data_fingerprint(config: RunConfig) -> str:
@@ -66,9 +86,23 @@ def data_fingerprint(config: RunConfig) -> str:
 
 
 def prepare_data(config: RunConfig, cache_dir: Path) -> PreparedData:
-    """Return a Parquet copy of the config's data in `cache_dir` (written once; a Parquet input is used directly)."""
+    """Return the data every run of a sweep reads: for L2, a Parquet copy in `cache_dir` (written once; a
+    Parquet input is used directly); bar files as they are."""
     fingerprint = data_fingerprint(config)
     paths = [config.resolve(p).resolve() for p in config.data.paths]
+    if config.data.format == "bars":
+        series = load_bars_of(config)
+        assert series.instrument is not None
+        return PreparedData(
+            path=paths[0],
+            instrument=series.instrument,
+            rows=len(series),
+            start_ns=int(series.ts_open_ns[0]),
+            end_ns=int(series.ts_close_ns[-1]),
+            fingerprint=fingerprint,
+            kind="bars",
+            bars=series,
+        )
     fmt = config.data.format if config.data.format != "auto" else detect_format(paths[0])
     if fmt == "parquet" and len(paths) == 1:
         return _prepared(paths[0], fingerprint)
@@ -92,11 +126,51 @@ def _prepared(path: Path, fingerprint: str) -> PreparedData:
         start_ns=summary.ts_recv_start,
         end_ns=summary.ts_recv_end,
         fingerprint=fingerprint,
+        overrides={"data.paths": [str(path)], "data.format": "parquet"},
     )
 
 
 def load_prepared(data: PreparedData) -> MarketStream:
+    """Read a prepared L2 stream."""
     return read_stream(data.path)
+
+
+def load_bars_of(config: RunConfig) -> BarSeries:
+    """Load a bar config's series as a bar backtest does."""
+    series = load_bar_series([config.resolve(p) for p in config.data.paths], config.data)
+    if len(series) == 0:
+        raise DataError("the bar file has no bars", source=str(config.data.paths[0]))
+    return series
+
+
+def write_bar_window(series: BarSeries, start_ns: int, end_ns: int, target: Path) -> dict[str, object]:
+    """Write the bars that open in [start_ns, end_ns) as a feather file; return the config overrides
+    that make a bar run read it."""
+    first = int(np.searchsorted(series.ts_open_ns, start_ns, side="left"))
+    stop = int(np.searchsorted(series.ts_open_ns, end_ns, side="left"))
+    if stop - first < 2:
+        raise DataError(
+            f"fewer than two bars between {start_ns} and {end_ns} ns", source=series.source or "bars"
+        )
+    table = pa.table(
+        {
+            "date": pa.array(series.ts_open_ns[first:stop], type=pa.timestamp("ns", tz="UTC")),
+            "open": series.open[first:stop],
+            "high": series.high[first:stop],
+            "low": series.low[first:stop],
+            "close": series.close[first:stop],
+            "volume": series.volume[first:stop],
+        }
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    feather.write_feather(table, tmp)
+    tmp.replace(target)
+    return {
+        "data.paths": [str(target.resolve())],
+        "data.bar_format": "freqtrade_feather",
+        "data.stamped_at": "",
+    }
 
 
 def window_stream(stream: MarketStream, start_ns: int, end_ns: int) -> MarketStream:

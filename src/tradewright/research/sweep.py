@@ -32,10 +32,11 @@ from typing import Any, Final, Protocol
 
 from tradewright.analysis.returns import Sampling
 from tradewright.analysis.run_analysis import METRIC_NAMES, calendar_named
-from tradewright.config.run import load_run_config
+from tradewright.config.run import RunConfig, load_run_config
 from tradewright.core.errors import ConfigError, DataError
+from tradewright.data.bars import BarSeries
 from tradewright.model.columnar import MarketStream
-from tradewright.research.data_slices import PreparedData, load_prepared, prepare_data
+from tradewright.research.data_slices import PreparedData, load_bars_of, load_prepared, prepare_data
 from tradewright.research.effective_config import effective_data, toml_value
 from tradewright.research.executors import Executor, run_tasks
 from tradewright.research.grid import GridAxis, expand_grid, trial_id
@@ -181,10 +182,9 @@ def plan_sweep(
     created = not folder.exists()
     try:
         if data is None:
-            config = load_run_config(config_path, base)
-            data = prepare_data(config, folder / "data")
+            data = prepare_data(load_run_config(config_path, base), folder / "data")
         if check:
-            head = _head(load_prepared(data))
+            head = _head(data, load_run_config(config_path, base))
             for point in _points_to_check(spec, points):
                 check_point(config_path, {**base, **point, **data.overrides}, head, _point_label(point))
     except BaseException:
@@ -353,7 +353,7 @@ def _task(plan: SweepPlan, point: dict[str, Any]) -> TrialTask:
             f"  {spec.config_path.resolve()}",
             "with these overrides:",
             *lines,
-            f"  data.paths = [{toml_value(str(plan.data.path))}]  (the sweep's Parquet copy of the data)",
+            *data_lines(plan.data),
             "Paths are absolute; comments of the original file are not repeated.",
         ]
     )
@@ -366,6 +366,14 @@ def _task(plan: SweepPlan, point: dict[str, Any]) -> TrialTask:
         header=header,
         calendar=spec.calendar,
         sampling_ns=spec.sampling_ns,
+    )
+
+
+def data_lines(data: PreparedData) -> list[str]:
+    """Header lines naming the data overrides of a research run."""
+    note = "(the sweep's Parquet copy of the data)" if data.kind == "l2" else "(this window's bars)"
+    return [f"  {k} = {toml_value(v)}" for k, v in data.overrides.items()] + (
+        [f"  {note}"] if data.overrides else []
     )
 
 
@@ -382,7 +390,12 @@ def _points_to_check(spec: SweepSpec, points: tuple[dict[str, Any], ...] | None)
     return [low, high]
 
 
-def _head(stream: MarketStream) -> MarketStream:
+def _head(data: PreparedData, config: RunConfig) -> MarketStream | BarSeries:
+    """The first rows of the data: enough to build and start a strategy on."""
+    if data.kind == "bars":
+        bars = data.bars if data.bars is not None else load_bars_of(config)
+        return bars.slice(0, min(len(bars), 100))
+    stream = load_prepared(data)
     return stream.slice(0, min(len(stream), 1000))
 
 

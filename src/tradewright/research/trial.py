@@ -22,9 +22,11 @@ import msgspec
 from tradewright.analysis.returns import Sampling
 from tradewright.analysis.run_analysis import analyse_run, calendar_named, headline_metrics
 from tradewright.analysis.run_outputs import load_run
+from tradewright.backtest.bar_runner import build_bar_engine
 from tradewright.backtest.runner import build_engine, run_backtest
 from tradewright.config.run import load_run_config
 from tradewright.core.errors import ConfigError, TradewrightError
+from tradewright.data.bars import BarSeries
 from tradewright.model.columnar import MarketStream
 from tradewright.research.effective_config import effective_config_text
 
@@ -96,7 +98,9 @@ def run_trial(task: TrialTask) -> TrialResult:
     )
 
 
-def check_point(config_path: Path, overrides: dict[str, Any], head: MarketStream | None, label: str) -> None:
+def check_point(
+    config_path: Path, overrides: dict[str, Any], head: MarketStream | BarSeries | None, label: str
+) -> None:
     """Raise `ConfigError` starting with `label` when this point cannot run.
 
     Without `head` only the schema and the strategy's `Config` are checked (no data needed); with it
@@ -107,8 +111,10 @@ def check_point(config_path: Path, overrides: dict[str, Any], head: MarketStream
         if head is None:
             _check_strategy_params(config)
             return
-        engine = build_engine(config, head)
-        engine.kernel.start()
+        if isinstance(head, BarSeries):
+            build_bar_engine(config, head, record=False).kernel.start()
+        else:
+            build_engine(config, head).kernel.start()
     except TradewrightError as exc:
         raise ConfigError(f"{label}: {exc}") from None
     except (ValueError, TypeError) as exc:

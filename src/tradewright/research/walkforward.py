@@ -24,16 +24,33 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tradewright.analysis.report_html import fmt_duration_ns
 from tradewright.analysis.returns import Sampling
 from tradewright.analysis.run_analysis import calendar_named
 from tradewright.analysis.walkforward import WindowSummary, write_walkforward_report
+from tradewright.config.run import RunConfig, load_run_config
 from tradewright.core.errors import ConfigError
+from tradewright.data.bars import BarSeries
 from tradewright.data.cache import write_stream
-from tradewright.research.data_slices import PreparedData, load_prepared, window_stream
+from tradewright.model.columnar import MarketStream
+from tradewright.research.data_slices import (
+    PreparedData,
+    load_bars_of,
+    load_prepared,
+    window_stream,
+    write_bar_window,
+)
 from tradewright.research.effective_config import toml_value
 from tradewright.research.executors import Executor, run_tasks
 from tradewright.research.state import ResultsFile, locked_folder
-from tradewright.research.sweep import NullProgress, SweepProgress, SweepSpec, execute_sweep, plan_sweep
+from tradewright.research.sweep import (
+    NullProgress,
+    SweepProgress,
+    SweepSpec,
+    data_lines,
+    execute_sweep,
+    plan_sweep,
+)
 from tradewright.research.trial import TrialResult, TrialTask
 
 __all__ = ["WalkForwardOutcome", "WalkForwardSpec", "Window", "plan_windows", "run_walkforward"]
@@ -131,7 +148,9 @@ def run_walkforward(
         raise
     with locked_folder(folder):
         _pin(spec, folder, base.data, windows)
-        slices = _write_slices(base.data, windows, folder / "data")
+        slices = _write_slices(
+            base.data, windows, folder / "data", load_run_config(sweep.config_path, sweep.set_overrides)
+        )
         executor = executor_factory()
         try:
             best: dict[int, TrialResult | None] = {}
@@ -181,30 +200,46 @@ def _window_dir(folder: Path, window: Window) -> Path:
 
 
 def _write_slices(
-    data: PreparedData, windows: list[Window], target: Path
+    data: PreparedData, windows: list[Window], target: Path, config: RunConfig
 ) -> dict[int, tuple[PreparedData, PreparedData]]:
     """Write each window's train and test data (once; a resumed run reuses the files)."""
     out: dict[int, tuple[PreparedData, PreparedData]] = {}
-    stream = None
+    stream: MarketStream | None = None
+    bars: BarSeries | None = None
+    suffix = "feather" if data.kind == "bars" else "parquet"
     for w in windows:
         pair = []
         for part, start, end in (
             ("train", w.train_start_ns, w.train_end_ns),
             ("test", w.test_start_ns, w.test_end_ns),
         ):
-            path = target / f"w{w.index:02d}-{part}.parquet"
-            if not path.exists():
-                if stream is None:
-                    stream = load_prepared(data)
-                write_stream(window_stream(stream, start, end), path)
+            path = (target / f"w{w.index:02d}-{part}.{suffix}").resolve()
+            overrides: dict[str, object]
+            if data.kind == "bars":
+                overrides = {
+                    "data.paths": [str(path)],
+                    "data.bar_format": "freqtrade_feather",
+                    "data.stamped_at": "",
+                }
+                if not path.exists():
+                    if bars is None:
+                        bars = data.bars if data.bars is not None else load_bars_of(config)
+                    overrides = write_bar_window(bars, start, end, path)
+            else:
+                overrides = {"data.paths": [str(path)], "data.format": "parquet"}
+                if not path.exists():
+                    stream = load_prepared(data) if stream is None else stream
+                    write_stream(window_stream(stream, start, end), path)
             pair.append(
                 PreparedData(
-                    path=path.resolve(),
+                    path=path,
                     instrument=data.instrument,
                     rows=0,
                     start_ns=start,
                     end_ns=end,
                     fingerprint=f"{data.fingerprint}:{start}-{end}",
+                    kind=data.kind,
+                    overrides=overrides,
                 )
             )
         out[w.index] = (pair[0], pair[1])
@@ -237,7 +272,7 @@ def _run_tests(
                 f"`tradewright walkforward` from {sweep.config_path.resolve()}",
                 f"with the in-sample winner (trial {winner.trial_id}) and these overrides:",
                 *lines,
-                f"  data.paths = [{toml_value(str(test.path))}]  (the window's data, opened by a book snapshot)",
+                *data_lines(test),
                 "Paths are absolute; comments of the original file are not repeated.",
             ]
         )
@@ -299,7 +334,7 @@ def _settings(spec: WalkForwardSpec, windows: list[Window]) -> list[tuple[str, s
         ("windows", f"{len(windows)} ({'anchored' if spec.anchored else 'rolling'})"),
         (
             "train / test / step",
-            f"{spec.train_ns / 1e9:g} s / {spec.test_ns / 1e9:g} s / {spec.step / 1e9:g} s",
+            " / ".join(fmt_duration_ns(ns) for ns in (spec.train_ns, spec.test_ns, spec.step)),
         ),
         ("search", f"{search} over " + "; ".join(a.text for a in sweep.axes)),
         ("chosen by", f"{sweep.direction} {sweep.metric} in sample"),

@@ -74,3 +74,84 @@ def tradewright(*args: str, cwd: Path, timeout: float = 600) -> subprocess.Compl
 
 def grid_args(grid: tuple[str, ...] = GRID_12) -> list[str]:
     return [arg for g in grid for arg in ("--grid", g)]
+
+
+BAR_SERIES = "bars/nautilus/6EH4.XCME_1min_bars_20240101_20240131.csv.gz"
+
+# A small bar strategy of the test's own: long one contract while SMA(fast) is above SMA(slow), short
+# while it is below (market orders at the next open).
+CROSS_STRATEGY = """
+from decimal import Decimal
+from typing import Annotated, Any
+
+import msgspec
+
+from tradewright.indicators import SMA
+from tradewright.model.enums import OrderSide
+from tradewright.strategy.base import Strategy
+
+
+class CrossConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    fast: Annotated[int, msgspec.Meta(ge=1)] = 10
+    slow: Annotated[int, msgspec.Meta(ge=2)] = 30
+    size: Decimal = Decimal(1)
+
+
+class Cross(Strategy):
+    Config = CrossConfig
+
+    def __init__(self, strategy_id, instruments, config):
+        super().__init__(strategy_id, instruments, config)
+        if config.fast >= config.slow:
+            raise ValueError(f"strategy.params.fast ({config.fast}) must be below slow ({config.slow})")
+        self.cfg = config
+        self.iid = instruments[0]
+        self.fast = SMA(config.fast)
+        self.slow = SMA(config.slow)
+
+    def on_bar(self, bar, **kw: Any) -> None:
+        self.fast.update(bar.close)
+        self.slow.update(bar.close)
+        if self.slow.value != self.slow.value:
+            return
+        want = self.cfg.size if self.fast.value > self.slow.value else -self.cfg.size
+        have = self.ctx.position(self.iid).quantity
+        if want != have and not self.ctx.open_orders(self.iid):
+            side = OrderSide.BUY if want > have else OrderSide.SELL
+            self.ctx.submit(self.iid, side, abs(want - have))
+"""
+
+
+def write_bar_config(folder: Path, bars: Path, *, name: str = "cross") -> Path:
+    """A bar run config (6E futures minute bars) of the test's own SMA cross strategy."""
+    strategy = folder / "cross.py"
+    strategy.write_text(CROSS_STRATEGY)
+    config = folder / f"{name}.toml"
+    config.write_text(
+        f"""[run]
+name = "{name}"
+equity_sample_ms = 60_000
+
+[data]
+format = "bars"
+paths = ["{bars}"]
+stamped_at = "close"
+instrument = "6EH4.XCME"
+
+[venue]
+slippage_ticks = 1
+
+[account]
+starting_balance = "100000"
+
+[strategy]
+path = "{strategy}"
+class = "Cross"
+id = "X"
+
+[strategy.params]
+fast = 10
+slow = 30
+"""
+    )
+    return config

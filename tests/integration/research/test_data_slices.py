@@ -99,3 +99,23 @@ def test_prepared_data_is_written_once_and_a_parquet_input_is_used_as_it_is(tmp_
     assert prepared.path == parquet.resolve() and not (tmp_path / "cache").exists()
     assert prepared.overrides == {"data.paths": [str(parquet.resolve())], "data.format": "parquet"}
     assert prepared.rows > 0 and prepared.end_ns > prepared.start_ns
+
+
+def test_a_bar_window_reads_back_as_the_same_bars(tmp_path: Path) -> None:
+    from tests.conftest import shared_data
+    from tests.integration.research.builders import BAR_SERIES, write_bar_config
+    from tradewright.config.run import load_run_config
+    from tradewright.research.data_slices import load_bars_of, write_bar_window
+
+    config = load_run_config(write_bar_config(tmp_path, shared_data(BAR_SERIES)))
+    series = load_bars_of(config)
+    start = int(series.ts_open_ns[1000]) + 1  # inside a bar: that bar opened before the window
+    end = int(series.ts_open_ns[3000])
+    overrides = write_bar_window(series, start, end, tmp_path / "w.feather")
+    window = load_bars_of(load_run_config(tmp_path / "cross.toml", overrides))
+    assert len(window) == 1999 and window.interval_ns == series.interval_ns
+    np.testing.assert_array_equal(window.ts_open_ns, series.ts_open_ns[1001:3000])
+    assert window.close_ticks is not None and series.close_ticks is not None
+    np.testing.assert_array_equal(window.close_ticks, series.close_ticks[1001:3000])
+    np.testing.assert_array_equal(window.low_ticks, series.low_ticks[1001:3000])
+    assert window.instrument == series.instrument
