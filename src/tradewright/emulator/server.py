@@ -162,10 +162,10 @@ class EmulatorServer:
 
     # --- the replay ----------------------------------------------------------------------------------
     def catch_up(self) -> None:
-        """Replay everything due by now (before a request looks at the book or trades)."""
-        now = self.pacing.now_ns()
-        while not self.exchange.advance(now):
-            pass
+        """Replay what is due by now before a request looks at the book (one bounded step: when the
+        machine cannot keep up with --speed, the venue's clock falls behind rather than stalling requests;
+        `lagMs` in the status shows by how much)."""
+        self.exchange.advance(self.pacing.now_ns())
 
     async def _replay_loop(self) -> None:
         try:
@@ -188,12 +188,14 @@ class EmulatorServer:
             raise
 
     def set_paused(self, paused: bool) -> None:
-        """Freeze or restart the replay clock (the market stands still while paused)."""
+        """Freeze or restart the replay clock (the market stands still while paused). Pausing replays
+        everything due first, so what a paused venue shows does not change until it resumes."""
         if paused == self.paused:
             return
-        self.catch_up()
         if paused:
             self.pacing.freeze()
+            while not self.exchange.advance(self.pacing.now_ns()):
+                pass
         else:
             self.pacing = ScaledClock(self.pacing.now_ns(), self.config.speed)
         self.paused = paused

@@ -61,7 +61,7 @@ def run(coro: Coroutine[Any, Any, T], timeout: float = 60.0) -> T:
 
 @contextlib.asynccontextmanager
 async def emulator(
-    stream: MarketStream, state: Path, venue: str, *, speed: float = 20.0, **settings: Any
+    stream: MarketStream, state: Path, venue: str, *, speed: float = 10.0, **settings: Any
 ) -> AsyncIterator[EmulatorServer]:
     """An emulator serving `stream` on 127.0.0.1 for the duration of the block."""
     config = EmulatorConfig(venue=venue, data=[stream.source], state=str(state), speed=speed, **settings)  # type: ignore[arg-type]
