@@ -25,6 +25,7 @@ _COMMAND_MODULES = (
     "tradewright.cli.report_cmd",
     "tradewright.cli.journal_cmd",
     "tradewright.cli.sweep_cmd",
+    "tradewright.cli.walkforward_cmd",
     "tradewright.cli.data_cmd",
     "tradewright.cli.emulator_cmd",
     "tradewright.cli.db_cmd",
