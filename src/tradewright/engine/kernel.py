@@ -408,7 +408,11 @@ class Kernel:
         if self.orders.refusal(event) is not None:
             return True  # let the order manager ignore it (and count it) in `_apply`
         if self.store_failure is not None:
-            self.log.error("not applied, the state store failed earlier: %r", event)
+            self.log.warning(
+                "%s of %s not applied: the state store failed earlier",
+                type(event).__name__,
+                event.client_order_id,
+            )
             return False
         try:
             if type(event) is OrderFilled:
