@@ -29,13 +29,15 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tradewright.analysis.journal import build_journal
-    from tradewright.analysis.run_outputs import read_fills
-    from tradewright.core.errors import DataError
+    from tradewright.analysis.run_analysis import contract_terms
+    from tradewright.analysis.run_outputs import load_run
 
-    folder = Path(args.run_dir)
-    if not folder.is_dir():
-        raise DataError("run folder does not exist or is not a directory", source=str(folder))
-    journal = build_journal(read_fills(folder / "fills.csv"))
+    run = load_run(args.run_dir)
+    # The contract multiplier (e.g. 125,000 for 6E futures) is read off equity.csv, as the report does.
+    terms, problem = contract_terms(run)
+    if problem is not None:
+        Console(stderr=True).print(f"[yellow]warning[/]: {problem}", highlight=False)
+    journal = build_journal(run.fills, instruments=None if terms is None else {terms.id: terms})
     data = journal.to_csv().encode("utf-8") if args.format == "csv" else journal.to_json() + b"\n"
     if args.out is None:
         sys.stdout.buffer.write(data)

@@ -149,3 +149,13 @@ def test_the_contract_multiplier_is_read_off_the_equity_rows(tmp_path: Path) -> 
     assert analysis.market_making.attribution.other == 0
     assert analysis.journal.pnl == run.equity.equity[-1] - run.equity.equity[0] != 0
     assert contract_terms(load_run(RunFolderBuilder().write(tmp_path / "tiny"))) == (None, None)
+
+
+def test_the_journal_command_applies_the_contract_multiplier(tmp_path: Path) -> None:
+    from tradewright.cli.main import main
+
+    _long_run(tmp_path / "es", rows=400, fills_every=8, multiplier=50)
+    assert main(["journal", str(tmp_path / "es"), "--format", "json", "--out", str(tmp_path / "j.json")]) == 0
+    trips = json.loads((tmp_path / "j.json").read_text())["round_trips"]
+    run = load_run(tmp_path / "es")
+    assert sum(Decimal(t["pnl"]) for t in trips) == run.equity.equity[-1] - run.equity.equity[0] != 0
