@@ -24,7 +24,7 @@ from tradewright.model.instrument import Instrument, InstrumentKind
 from tradewright.risk.exposure import ValueFn, Working, order_value, working_for
 from tradewright.risk.host import TradingHost
 
-__all__ = ["Denial", "Proposal", "grid", "guards", "limits", "portfolio_caps"]
+__all__ = ["Denial", "InstrumentRules", "Proposal", "grid", "guards", "limits", "portfolio_caps"]
 
 _ZERO = Decimal(0)
 _BPS = Decimal(10_000)
@@ -61,6 +61,32 @@ def _notional(inst: Instrument, quantity: Decimal, price: Decimal) -> Decimal:
     if inst.inverse:
         return quantity * inst.multiplier
     return quantity * price * inst.multiplier
+
+
+class InstrumentRules:
+    """One instrument's limits, and which of the costlier inputs they need (`needs_working`: its position
+    and working orders; `per_order_limits`: the reference price) — so an instrument without limits is
+    checked in a few lookups."""
+
+    __slots__ = ("has_guards", "limits", "needs_working", "per_order_limits")
+
+    def __init__(self, limits: InstrumentLimits) -> None:
+        self.limits = limits
+        self.has_guards = limits.max_spread_ticks is not None or limits.max_slippage_bps is not None
+        self.needs_working = (
+            self.has_guards or limits.max_position_base is not None or limits.max_position_quote is not None
+        )
+        self.per_order_limits = any(
+            v is not None
+            for v in (
+                limits.min_order_notional_quote,
+                limits.max_order_notional_quote,
+                limits.price_band_bps,
+                limits.min_order_size_base,
+                limits.max_order_size_base,
+                limits.max_slippage_bps,
+            )
+        )
 
 
 def grid(p: Proposal) -> Denial | None:

@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any
 
 from tradewright.config.run import InstrumentLimits, RiskConfig
-from tradewright.core.clock import ns_to_iso
 from tradewright.core.errors import TradewrightError
 from tradewright.core.ids import ClientOrderId, InstrumentId
 from tradewright.model.commands import CancelOrder, Command, ModifyOrder, SubmitOrder
@@ -24,8 +23,6 @@ from tradewright.model.events import (
     BreakerReset,
     BreakerTripped,
     Event,
-    FlattenFinished,
-    FlattenStarted,
     OrderAccepted,
     OrderCanceled,
     OrderDenied,
@@ -42,12 +39,13 @@ from tradewright.risk import breakers as brk
 from tradewright.risk import checks
 from tradewright.risk.breakers import Breakers, Trip
 from tradewright.risk.buckets import RateLimiter
-from tradewright.risk.checks import Denial, Proposal
+from tradewright.risk.checks import Denial, InstrumentRules, Proposal
 from tradewright.risk.daily import DAILY_LOSS, MAX_TRADES, DailyControls
 from tradewright.risk.exposure import ValueFn, Working, reference_price, working_for, working_set
 from tradewright.risk.host import TradingHost
 from tradewright.risk.kill_switch import KillSwitch
-from tradewright.risk.state import NODE, Scope, TradingStates, covers, stricter
+from tradewright.risk.state import NODE, Scope, TradingStates, covers, stricter, where
+from tradewright.risk.summary import run_summary
 
 __all__ = ["OPERATOR", "RiskEngine"]
 
@@ -74,7 +72,7 @@ class RiskEngine:
         self.journal: list[RiskEvent] = []
         self._host: TradingHost | None = None
         self._value: ValueFn | None = None
-        self._rules: dict[InstrumentId, _Rules] = {}
+        self._rules: dict[InstrumentId, InstrumentRules] = {}
         self._on_grid: set[tuple[InstrumentId, Decimal | None, Decimal]] = set()
         self._cooldowns: dict[tuple[str, Scope], int] = {}
         self._monitoring = False
@@ -121,10 +119,10 @@ class RiskEngine:
     def limits_for(self, instrument_id: InstrumentId) -> InstrumentLimits:
         return self._rules_for(instrument_id).limits
 
-    def _rules_for(self, instrument_id: InstrumentId) -> _Rules:
+    def _rules_for(self, instrument_id: InstrumentId) -> InstrumentRules:
         rules = self._rules.get(instrument_id)
         if rules is None:
-            rules = self._rules[instrument_id] = _Rules(self.cfg.limits_for(str(instrument_id)))
+            rules = self._rules[instrument_id] = InstrumentRules(self.cfg.limits_for(str(instrument_id)))
         return rules
 
     # --- RiskGate ---------------------------------------------------------------------------
@@ -209,7 +207,7 @@ class RiskEngine:
             return  # already holding at least this strictly: nothing new to say
         now = self.host.clock.now_ns()
         kind, target = scope
-        self.log.warning("breaker %s tripped on %s -> %s: %s", breaker, _where(scope), action, reason)
+        self.log.warning("breaker %s tripped on %s -> %s: %s", breaker, where(scope), action, reason)
         self.emit(
             BreakerTripped(
                 breaker=breaker,
@@ -255,9 +253,7 @@ class RiskEngine:
     ) -> None:
         now = self.host.clock.now_ns()
         kind, target = scope
-        self.log.warning(
-            "trading state of %s: %s -> %s (%s: %s)", _where(scope), before, after, cause, reason
-        )
+        self.log.warning("trading state of %s: %s -> %s (%s: %s)", where(scope), before, after, cause, reason)
         self.emit(
             TradingStateChanged(
                 scope=kind,
@@ -461,7 +457,7 @@ class RiskEngine:
         if state is TradingState.ACTIVE or (state is TradingState.REDUCING and reduces):
             return None
         why = "; ".join(
-            f"{_where((kind, target))} {held}: {cause} ({reason})"
+            f"{where((kind, target))} {held}: {cause} ({reason})"
             for (kind, target), cause, held, reason in self.states.all_holds()
             if covers((kind, target), p.instrument.id)
         )
@@ -513,49 +509,7 @@ class RiskEngine:
     # --- reporting --------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
         """Risk fields for a run's summary: the state in force, what holds it, what fired, what was denied."""
-        lines = [_describe(e) for e in self.journal]
-        if len(lines) > _SUMMARY_EVENTS:
-            lines = [*lines[:_SUMMARY_EVENTS], f"... and {len(lines) - _SUMMARY_EVENTS} more in events.jsonl"]
-        return {
-            "trading_state": self.states.most_restrictive().value,
-            "risk_holds": [
-                f"{_where((kind, target))}: {state} ({cause}: {reason})"
-                for (kind, target), cause, state, reason in self.states.all_holds()
-            ],
-            "risk_events": lines,
-            "orders_denied_by_reason": dict(sorted(self.denials.items())),
-        }
-
-
-class _Rules:
-    """One instrument's limits, and which of the costlier inputs they need (`needs_working`: its position
-    and working orders; `per_order_limits`: the reference price) — so an instrument without limits is
-    checked in a few lookups."""
-
-    __slots__ = ("has_guards", "limits", "needs_working", "per_order_limits")
-
-    def __init__(self, limits: InstrumentLimits) -> None:
-        self.limits = limits
-        self.has_guards = limits.max_spread_ticks is not None or limits.max_slippage_bps is not None
-        self.needs_working = (
-            self.has_guards or limits.max_position_base is not None or limits.max_position_quote is not None
-        )
-        self.per_order_limits = any(
-            v is not None
-            for v in (
-                limits.min_order_notional_quote,
-                limits.max_order_notional_quote,
-                limits.price_band_bps,
-                limits.min_order_size_base,
-                limits.max_order_size_base,
-                limits.max_slippage_bps,
-            )
-        )
-
-
-def _where(scope: Scope) -> str:
-    kind, target = scope
-    return f"{kind} {target}" if target else kind
+        return run_summary(self.states, self.journal, self.denials)
 
 
 def _limiter(limit: int | None, period_ns: int) -> RateLimiter | None:
@@ -564,25 +518,3 @@ def _limiter(limit: int | None, period_ns: int) -> RateLimiter | None:
 
 def _band_only(lim: InstrumentLimits) -> InstrumentLimits:
     return InstrumentLimits(price_band_bps=lim.price_band_bps)
-
-
-def _describe(event: RiskEvent) -> str:
-    at = ns_to_iso(event.ts_event)
-    if isinstance(event, BreakerTripped):
-        where = _where((event.scope, event.target))
-        return f"{at} {event.breaker} tripped: {where} -> {event.action} ({event.reason})"
-    if isinstance(event, BreakerReset):
-        where = _where((event.scope, event.target))
-        return f"{at} {event.breaker} reset on {where} ({event.reason})"
-    if isinstance(event, TradingStateChanged):
-        where = _where((event.scope, event.target))
-        return f"{at} {where}: {event.previous} -> {event.state} ({event.cause})"
-    if isinstance(event, FlattenStarted):
-        return (
-            f"{at} flatten all ({event.actor}): {event.reason}; {event.orders_canceled} orders to cancel, "
-            f"positions {', '.join(f'{k} {v}' for k, v in event.positions.items()) or 'none'}"
-        )
-    if isinstance(event, FlattenFinished):
-        state = "flat" if event.complete else f"INCOMPLETE, left {event.residual}"
-        return f"{at} flatten finished after {event.attempts} attempt(s): {state}, {event.open_orders} open orders"
-    return f"{at} {type(event).__name__}"

@@ -148,9 +148,8 @@ class KillSwitch:
             if pos.quantity == 0 or inst.id not in host.instruments:
                 continue
             price = self.closing_price(inst, OrderSide.SELL if pos.quantity > 0 else OrderSide.BUY)
-            if price is None:
-                host_log = self._engine.log
-                host_log.warning("kill switch: %s has no reference price; retrying later", inst.id)
+            if price is None:  # an empty book: nothing to price against; the next attempt looks again
+                self._engine.log.warning("kill switch: %s has no reference price; retrying later", inst.id)
                 continue
             side = OrderSide.SELL if pos.quantity > 0 else OrderSide.BUY
             for size in self._chunks(inst, abs(pos.quantity)):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from tradewright.core.ids import InstrumentId, Venue
 from tradewright.model.events import RiskScope, TradingState
 
-__all__ = ["NODE", "Scope", "TradingStates", "instrument_scope", "venue_scope"]
+__all__ = ["NODE", "Scope", "TradingStates", "covers", "instrument_scope", "stricter", "venue_scope", "where"]
 
 Scope = tuple[RiskScope, str]
 NODE: Scope = ("node", "")
@@ -25,6 +25,12 @@ def venue_scope(venue: Venue) -> Scope:
 
 def instrument_scope(instrument_id: InstrumentId) -> Scope:
     return ("instrument", str(instrument_id))
+
+
+def where(scope: Scope) -> str:
+    """ "node", "venue BINANCE", "instrument BTCUSDT-PERP.BINANCE"."""
+    kind, target = scope
+    return f"{kind} {target}" if target else kind
 
 
 def stricter(a: TradingState, b: TradingState) -> TradingState:
