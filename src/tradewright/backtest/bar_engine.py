@@ -30,7 +30,6 @@ from tradewright.engine.ports import RiskGate
 from tradewright.model.bar_view import BarView
 from tradewright.model.book import OrderBook
 from tradewright.model.commands import Command, SubmitOrder
-from tradewright.model.enums import OrderSide
 from tradewright.model.events import OrderFilled
 from tradewright.model.instrument import Instrument
 from tradewright.portfolio.portfolio import Portfolio
@@ -337,38 +336,11 @@ class BarRecorder(RunRecorder):
         return [row + tags for row, tags in zip(self.fills, self.fill_tags, strict=True)]
 
     def sample(self, ts_ns: int) -> None:
-        """One equity sample at `ts_ns`, marked at the last bar price (see the module docstring)."""
-        kernel = self._kernel
-        inst = self._instrument
+        """One equity sample at `ts_ns`, marked at the last bar price (see the module docstring).
+
+        A sample is (time, bid tick, ask tick, account-state snapshot); the bar's price stands in for both
+        sides, so the row's mid is the mark.
+        """
         mark = self._mark()
-        pos = kernel.portfolio.position(inst)
-        qty = pos.quantity
-        if mark is None and qty != 0:
-            return
-        unreal = (
-            pos.unrealized_pnl(inst.ticks_to_price(mark)) if qty != 0 and mark is not None else Decimal(0)
-        )
-        own_bid: Decimal | None = None
-        own_ask: Decimal | None = None
-        for order in kernel.orders.open_orders(self._iid):
-            if order.price is None:
-                continue
-            if order.side is OrderSide.BUY:
-                own_bid = order.price if own_bid is None else max(own_bid, order.price)
-            else:
-                own_ask = order.price if own_ask is None else min(own_ask, order.price)
-        self._samples.append(
-            (
-                ts_ns,
-                mark,
-                mark,
-                own_bid,
-                own_ask,
-                qty,
-                kernel.portfolio.balance(inst.settle),
-                pos.realized_pnl,
-                unreal,
-                pos.fees,
-            )
-        )
+        self._samples.append((ts_ns, mark, mark, self.snapshot_index()))
         self._formatted = None
