@@ -174,3 +174,24 @@ def test_a_missing_recording_fails_before_anything_is_written(tmp_path: Path) ->
     assert result.returncode == 2
     assert "data file not found" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_run_with_set_overrides_keeps_a_config_that_repeats_it(tmp_path: Path) -> None:
+    first = tradewright(
+        "backtest",
+        str(DEMO),
+        "--set",
+        "strategy.params.offset_ticks=1",
+        "--json",
+        "--out",
+        str(tmp_path / "a"),
+        cwd=tmp_path,
+    )
+    assert first.returncode == 0, first.stderr
+    saved = (tmp_path / "a" / "config.toml").read_text()
+    assert "offset_ticks = 1" in saved and "strategy.params.offset_ticks=1" in saved.splitlines()[0]
+    again = tradewright(
+        "backtest", str(tmp_path / "a" / "config.toml"), "--json", "--out", str(tmp_path / "b"), cwd=tmp_path
+    )
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "a" / "fills.csv").read_bytes() == (tmp_path / "b" / "fills.csv").read_bytes()

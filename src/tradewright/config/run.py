@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from tradewright.config.effective import apply_overrides, effective_config_text
 from tradewright.config.loader import apply_env_overrides, load_toml, to_struct
 from tradewright.core.errors import ConfigError
 
@@ -294,19 +295,24 @@ class RunConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 def load_run_config(path: str | Path, overrides: dict[str, Any] | None = None) -> RunConfig:
     """Load and validate a run config; paths inside it are resolved relative to the file."""
     path = Path(path)
-    data = apply_env_overrides(load_toml(path))
+    raw = load_toml(path)
+    data = apply_env_overrides(raw)
     for key in ("base_dir", "source_text"):
         if key in data:
             raise ConfigError(f"unknown config key `{key}`")
+    changed = bool(overrides) or data != raw
     if overrides:
-        for dotted, value in overrides.items():
-            node = data
-            *parents, last = dotted.split(".")
-            for p in parents:
-                node = node.setdefault(p, {})
-            node[last] = value
+        apply_overrides(data, overrides)
     data["base_dir"] = str(path.resolve().parent)
-    data["source_text"] = path.read_text(encoding="utf-8")
+    if changed:
+        # What ran is not the file as written: keep the effective config (overrides applied, paths
+        # absolute), so the run folder's config.toml repeats the run.
+        names = ", ".join(f"{k}={v!r}" for k, v in (overrides or {}).items()) or "environment variables"
+        data["source_text"] = effective_config_text(
+            path, overrides or {}, header=f"effective config: {path} with overrides {names}"
+        )
+    else:
+        data["source_text"] = path.read_text(encoding="utf-8")
     config = to_struct(RunConfig, data, "")
     if not config.data.paths:
         raise ConfigError("`data.paths` must name at least one recording")

@@ -37,7 +37,7 @@ from tradewright.core.errors import ConfigError, DataError
 from tradewright.data.bars import BarSeries
 from tradewright.model.columnar import MarketStream
 from tradewright.research.data_slices import PreparedData, load_bars_of, load_prepared, prepare_data
-from tradewright.research.effective_config import effective_data, toml_value
+from tradewright.config.effective import effective_data, toml_value
 from tradewright.research.executors import Executor, run_tasks
 from tradewright.research.grid import GridAxis, expand_grid, trial_id
 from tradewright.research.state import ResultsFile, locked_folder

@@ -28,7 +28,7 @@ from tradewright.config.run import load_run_config
 from tradewright.core.errors import ConfigError, TradewrightError
 from tradewright.data.bars import BarSeries
 from tradewright.model.columnar import MarketStream
-from tradewright.research.effective_config import effective_config_text
+from tradewright.config.effective import effective_config_text
 
 __all__ = ["TrialResult", "TrialTask", "check_point", "decode_metric", "encode_metric", "run_trial"]
 

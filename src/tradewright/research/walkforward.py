@@ -40,7 +40,7 @@ from tradewright.research.data_slices import (
     window_stream,
     write_bar_window,
 )
-from tradewright.research.effective_config import toml_value
+from tradewright.config.effective import toml_value
 from tradewright.research.executors import Executor, run_tasks
 from tradewright.research.state import ResultsFile, locked_folder
 from tradewright.research.sweep import (
