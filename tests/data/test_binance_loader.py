@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -163,16 +162,6 @@ def test_instruments_of_the_recordings() -> None:
     assert coinm.notional(Decimal(50_000), Decimal(5)) == Decimal("0.01")  # 5 x 100 USD at 50,000
     with pytest.raises(DataError, match="no built-in instrument for Binance spot DOGEUSDT"):
         binance_instrument(BinanceMarket.SPOT, "dogeusdt")
-
-
-def test_usdm_file_loads_in_well_under_two_seconds() -> None:
-    path = shared_data(USDM)
-    load_binance(path)  # compiled kernels loaded from numba's cache
-    start = time.perf_counter()
-    stream = load_binance(path)
-    elapsed = time.perf_counter() - start
-    print(f"USD-M BTCUSDT: {stream.stats['messages']:,} messages, {len(stream):,} rows in {elapsed:.2f} s")
-    assert elapsed < 2.0
 
 
 # --- malformed lines ----------------------------------------------------------------------------------

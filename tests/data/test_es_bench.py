@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 
 import numpy as np
@@ -40,16 +39,6 @@ def test_base_hour_rows_prices_and_messages() -> None:
     assert far == 0
     assert ES_INSTRUMENT.ticks_to_price(int(tops[0, 1])) == Decimal("4800")
     assert ES_INSTRUMENT.ticks_to_price(int(tops[0, 3])) == Decimal("4800.25")
-
-
-def test_bench_loads_in_well_under_three_seconds() -> None:
-    path = shared_data("bench/es_l2_bench.csv.gz")
-    load_es_l2(path)
-    start = time.perf_counter()
-    stream = load_es_l2(path)
-    elapsed = time.perf_counter() - start
-    print(f"ES bench: {len(stream):,} rows in {elapsed:.2f} s")
-    assert elapsed < 3.0
 
 
 def test_instrument() -> None:
