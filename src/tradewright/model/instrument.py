@@ -106,6 +106,13 @@ class TradingSession(msgspec.Struct, frozen=True, kw_only=True):
         day = opened.date() + timedelta(days=1 if closes <= opens else 0)
         return int(datetime.combine(day, closes, tzinfo=zone).timestamp()) * _NS
 
+    def next_start_ns(self, start_ns: int) -> int:
+        """The open of the next calendar day's session after the one that opened at `start_ns`."""
+        zone = ZoneInfo(self.tz)
+        opened = datetime.fromtimestamp(start_ns // _NS, zone)
+        day = opened.date() + timedelta(days=1)
+        return int(datetime.combine(day, _clock_time(self.open, "open"), tzinfo=zone).timestamp()) * _NS
+
     def contains(self, ts_ns: int) -> bool:
         """True when `ts_ns` falls inside a session (between an open and its close)."""
         return ts_ns < self.end_ns(self.start_ns(ts_ns))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
+import msgspec
 import numpy as np
 
 from tradewright.backtest.bar_engine import BarBacktestEngine
@@ -20,6 +21,7 @@ from tradewright.sim.fees import FeeModel
 from tradewright.sim.latency import ConstantLatency
 from tradewright.strategy.base import Strategy
 from tradewright.strategy.context import StrategyContext
+from tradewright.strategy.tags import parse_tag
 
 MNQ = futures_instrument("MNQH4.XCME")  # tick 0.25, 2 USD a point: 0.50 USD a tick
 MINUTE = 60_000_000_000
@@ -98,6 +100,7 @@ def run_bars(
     fees: FeeModel | None = None,
     balance: Decimal = Decimal(100_000),
     record: bool = True,
+    events: IO[bytes] | None = None,
 ) -> BarBacktestEngine:
     engine = BarBacktestEngine(
         series,
@@ -106,7 +109,19 @@ def run_bars(
         fees=fees,
         fill_config=fill,
         record=record,
+        events_file=events,
     )
     engine.add_strategy(strategy)
     engine.run()
     return engine
+
+
+def order_tags(events: bytes) -> dict[str, dict[str, str]]:
+    """Client order id -> the tags its SubmitOrder carried (from an events.jsonl stream)."""
+    out: dict[str, dict[str, str]] = {}
+    for line in events.splitlines():
+        record = msgspec.json.decode(line)
+        if record["type"] == "SubmitOrder":
+            _, _, tag = record["actor"].partition(":")
+            out[record["client_order_id"]] = parse_tag(tag)
+    return out

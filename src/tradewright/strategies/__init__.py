@@ -1,0 +1,46 @@
+"""Built-in strategies, one small file each. Each has a frozen `Config` (unknown keys and out-of-range
+values are refused, naming the field) and an example config under examples/; docs/strategies.md
+describes them.
+
+Market making on L2 data: `AvellanedaStoikov` (B1) and `SpreadQuoter` (B2), both on the quote manager.
+Bars: `Grid` (B3); `SmaCross`, `VwapPullback`, `OpeningRangeRetest`, `MeanReversion` (B6) on
+`BracketStrategy` (ATR sizing in R, a stop and a target, trade tags), with the `RegimeDetector`.
+"""
+
+from tradewright.strategies.avellaneda_stoikov import AvellanedaStoikov, AvellanedaStoikovConfig, as_quotes
+from tradewright.strategies.bracket import BracketConfig, BracketStrategy
+from tradewright.strategies.grid import Grid, GridConfig, GridSlots
+from tradewright.strategies.mean_reversion import MeanReversion, MeanReversionConfig
+from tradewright.strategies.orb import OpeningRangeRetest, OpeningRangeRetestConfig
+from tradewright.strategies.regime import Regime, RegimeConfig, RegimeDetector
+from tradewright.strategies.sizing import atr_position_size, stop_distance_ticks
+from tradewright.strategies.sma_cross import SmaCross, SmaCrossConfig
+from tradewright.strategies.spread_quoter import SpreadQuoter, SpreadQuoterConfig, ladder_quotes
+from tradewright.strategies.vwap_pullback import VwapPullback, VwapPullbackConfig
+
+__all__ = [
+    "AvellanedaStoikov",
+    "AvellanedaStoikovConfig",
+    "BracketConfig",
+    "BracketStrategy",
+    "Grid",
+    "GridConfig",
+    "GridSlots",
+    "MeanReversion",
+    "MeanReversionConfig",
+    "OpeningRangeRetest",
+    "OpeningRangeRetestConfig",
+    "Regime",
+    "RegimeConfig",
+    "RegimeDetector",
+    "SmaCross",
+    "SmaCrossConfig",
+    "SpreadQuoter",
+    "SpreadQuoterConfig",
+    "VwapPullback",
+    "VwapPullbackConfig",
+    "as_quotes",
+    "atr_position_size",
+    "ladder_quotes",
+    "stop_distance_ticks",
+]
