@@ -5,7 +5,15 @@ For each backend, three workloads, each timed per commit (the time the caller wa
   * fill        — `record_fill`: fill, order event, order update, position and balance (5 rows);
   * group/50    — `with store.batch():` of 50 intents: one transaction, 100 rows.
 Prints p50/p99 commit latency and writes/s (store calls per second). SQLite runs with its default
-synchronous=FULL (an fsync per commit) and with NORMAL for comparison. Runs in well under a minute.
+synchronous=FULL (an fsync per commit) and with NORMAL for comparison.
+
+And at the order manager's level — a kernel with the store as its journal (`tradewright.live.store_sink`),
+timed from the kernel call until the order may leave (or memory has moved):
+  * submit      — a strategy's order: its audit record and intent in one commit, then handed to the client;
+  * ack+fill    — the venue's ack and a fill of that order: two commits (the fill with position and cash);
+  * cancel x20  — 20 working orders cancelled one by one: 20 commits;
+  * cancel-all  — the same 20 with `cancel_all_orders`: one group commit, then the 20 cancels are sent.
+Runs in about a minute.
 
     python bench/store.py [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test] [--seconds 3]
 """
@@ -23,12 +31,17 @@ from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
+from tradewright.core.clock import LiveClock
 from tradewright.core.ids import ClientOrderId, InstrumentId, StrategyId, TradeId, VenueOrderId
+from tradewright.engine.kernel import Kernel
+from tradewright.live.store_sink import StoreSink
 from tradewright.model import (
     Instrument,
     InstrumentKind,
     LiquiditySide,
     Order,
+    OrderAccepted,
+    OrderCanceled,
     OrderFilled,
     OrderSide,
     OrderSubmitted,
@@ -36,7 +49,9 @@ from tradewright.model import (
     Position,
     SubmitOrder,
 )
+from tradewright.portfolio.portfolio import Portfolio
 from tradewright.store import SqliteSync, SqlStateStore, StoreConfig
+from tradewright.strategy.base import Strategy
 
 BTC = InstrumentId.parse("BTCUSDT.BINANCE")
 INSTRUMENT = Instrument(
@@ -50,6 +65,7 @@ INSTRUMENT = Instrument(
 )
 STRATEGY = StrategyId("bench")
 GROUP = 50
+GROUP_CANCELS = 20
 
 
 class Workload:
@@ -159,6 +175,140 @@ def run_backend(
     return rows
 
 
+class _Client:
+    """An execution client that sends nothing (the venue is not under test)."""
+
+    venue = BTC.venue
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    def submit(self, order: Order) -> None:
+        self.sent += 1
+
+    def cancel(self, order: Order) -> None:
+        self.sent += 1
+
+    def modify(self, order: Order, price: Decimal | None, quantity: Decimal | None) -> None:
+        self.sent += 1
+
+
+def run_kernel(
+    name: str, config: StoreConfig, seconds: float
+) -> list[tuple[str, str, list[float], int, float]]:
+    """The kernel's commit-first paths over the store (see the module docstring)."""
+    rows = []
+    with SqlStateStore(config) as store:
+        sink = StoreSink(store)
+        kernel = Kernel(
+            LiveClock(), portfolio=Portfolio({"USDT": Decimal(10**9)}), sinks=[sink], journal=sink
+        )
+        kernel.add_instrument(INSTRUMENT)
+        kernel.add_execution_client(_Client())
+        strategy = Strategy("bench", [BTC])
+        kernel.add_strategy(strategy)
+        store.save_instrument(INSTRUMENT, ts_ns=0)
+        seq = [0]
+
+        def submit() -> str:
+            seq[0] += 1
+            return strategy.ctx.submit(BTC, OrderSide.BUY, Decimal("0.01"), Decimal("60000.01"))
+
+        def ack_fill(cid: str) -> None:
+            now = time.time_ns()
+            kernel.on_venue_event(
+                OrderAccepted(
+                    client_order_id=ClientOrderId(cid),
+                    instrument_id=BTC,
+                    venue_order_id=VenueOrderId(cid),
+                    ts_event=now,
+                    ts_init=now,
+                )
+            )
+            kernel.on_venue_event(
+                OrderFilled(
+                    client_order_id=ClientOrderId(cid),
+                    instrument_id=BTC,
+                    venue_order_id=VenueOrderId(cid),
+                    trade_id=TradeId(f"t{seq[0]}"),
+                    side=OrderSide.BUY,
+                    last_px=Decimal("60000.01"),
+                    last_qty=Decimal("0.01"),
+                    liquidity=LiquiditySide.MAKER,
+                    fee=Decimal("0.12"),
+                    fee_currency="USDT",
+                    ts_event=now,
+                    ts_init=now,
+                )
+            )
+
+        pending: list[str] = []
+
+        def submit_step() -> int:
+            pending.append(submit())
+            return 1
+
+        def ack_fill_step() -> int:
+            ack_fill(pending.pop() if pending else submit())
+            return 2
+
+        def confirm_cancels() -> None:
+            for order in kernel.orders.open_orders():
+                kernel.on_venue_event(
+                    OrderCanceled(
+                        client_order_id=order.client_order_id, instrument_id=BTC, ts_event=0, ts_init=0
+                    )
+                )
+
+        def working(n: int) -> list[str]:
+            cids = [submit() for _ in range(n)]
+            for cid in cids:
+                kernel.on_venue_event(
+                    OrderAccepted(
+                        client_order_id=ClientOrderId(cid),
+                        instrument_id=BTC,
+                        venue_order_id=VenueOrderId(cid),
+                        ts_event=0,
+                        ts_init=0,
+                    )
+                )
+            return cids
+
+        measure(submit_step, 0.3, 50)  # warm up
+        pending.clear()
+        lat, calls, elapsed = measure(submit_step, seconds, 5_000)
+        rows.append((name, "submit", lat, calls, elapsed))
+        lat, calls, elapsed = measure(ack_fill_step, seconds, 5_000)
+        rows.append((name, "ack+fill", lat, calls, elapsed))
+        confirm_cancels()  # the orders the submit workload left working
+        one_by_one: list[float] = []
+        grouped: list[float] = []
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline and len(grouped) < 200:
+            for cid in working(GROUP_CANCELS):
+                t0 = time.perf_counter_ns()
+                strategy.ctx.cancel(ClientOrderId(cid))
+                one_by_one.append((time.perf_counter_ns() - t0) / 1e6)
+            confirm_cancels()
+            working(GROUP_CANCELS)
+            t0 = time.perf_counter_ns()
+            kernel.cancel_all_orders(actor="bench")
+            grouped.append((time.perf_counter_ns() - t0) / 1e6)
+            confirm_cancels()
+        n = len(grouped)
+        rows.append(
+            (
+                name,
+                f"cancel x{GROUP_CANCELS}",
+                [sum(one_by_one[i::n]) for i in range(n)],
+                n * GROUP_CANCELS,
+                sum(one_by_one) / 1000,
+            )
+        )
+        rows.append((name, "cancel-all", grouped, n * GROUP_CANCELS, sum(grouped) / 1000))
+    return rows
+
+
 def pct(values: list[float], q: float) -> float:
     if len(values) < 2:
         return values[0] if values else float("nan")
@@ -201,13 +351,20 @@ def main() -> int:
             sqlite_url = f"sqlite:///{Path(tmp) / f'bench-{sync.value}.sqlite'}"
             config = StoreConfig(url=sqlite_url, sqlite_synchronous=sync)
             rows += run_backend(f"sqlite {sync.value}", config, args.seconds)
+            kernel_url = f"sqlite:///{Path(tmp) / f'kernel-{sync.value}.sqlite'}"
+            rows += run_kernel(
+                f"sqlite {sync.value}", StoreConfig(url=kernel_url, sqlite_synchronous=sync), args.seconds
+            )
     with pg_schema(args.pg_url) as pg_url:
         if pg_url is not None:
             rows += run_backend("postgresql", StoreConfig(url=pg_url), args.seconds)
-    print(f"{'backend':<16}{'workload':<10}{'commits':>8}{'p50 ms':>9}{'p99 ms':>9}{'writes/s':>11}")
+    with pg_schema(args.pg_url) as pg_url:
+        if pg_url is not None:
+            rows += run_kernel("postgresql", StoreConfig(url=pg_url), args.seconds)
+    print(f"{'backend':<16}{'workload':<12}{'samples':>8}{'p50 ms':>9}{'p99 ms':>9}{'writes/s':>11}")
     for backend, workload, lat, calls, elapsed in rows:
         print(
-            f"{backend:<16}{workload:<10}{len(lat):>8}{pct(lat, 50):>9.3f}{pct(lat, 99):>9.3f}"
+            f"{backend:<16}{workload:<12}{len(lat):>8}{pct(lat, 50):>9.3f}{pct(lat, 99):>9.3f}"
             f"{calls / elapsed:>11,.0f}"
         )
     return 0

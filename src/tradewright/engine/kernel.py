@@ -28,6 +28,7 @@ from tradewright.model.bar_view import BarView
 from tradewright.model.book import OrderBook
 from tradewright.model.commands import CancelOrder, Command, ModifyOrder, SubmitOrder
 from tradewright.model.data import TradeTick
+from tradewright.model.enums import OrderStatus
 from tradewright.model.events import (
     CommandDenied,
     Event,
@@ -91,6 +92,7 @@ class Kernel:
         # venue disagrees): instrument -> reason, None = the whole node. New orders are denied; cancels pass.
         self.halts: dict[InstrumentId | None, str] = {}
         self.store_failure: str | None = None
+        self._grouped: list[tuple[OrderPendingCancel, Order]] | None = None  # cancels awaiting a group commit
         if risk is not None:
             risk.bind(self)  # last: the risk engine reads the kernel it guards
 
@@ -289,6 +291,16 @@ class Kernel:
             ts_event=now,
             ts_init=now,
         )
+        if self._grouped is not None:
+            # Group commit (`cancel_all_orders`): staged in the open batch now; applied and sent once the
+            # batch has committed.
+            if self.journal is not None and self.store_failure is None:
+                try:
+                    self.journal.record_order_event(pending)
+                except StoreError as exc:
+                    self._journal_failed(exc, f"the cancel of order {order.client_order_id}")
+            self._grouped.append((pending, order))
+            return True
         if not self._apply(pending) and self.store_failure is None:
             return False
         # Sent even when the journal could not record it: a cancel only ever reduces what is at risk.
@@ -318,18 +330,36 @@ class Kernel:
         return True
 
     def cancel_all_orders(self, actor: str, instrument_id: InstrumentId | None = None) -> int:
-        """Request a cancel of every open order (kill switch, shutdown); return how many were sent."""
-        sent = 0
+        """Request a cancel of every open order (kill switch, shutdown); return how many were sent.
+
+        With a journal the cancel requests are recorded in one transaction (group commit) and sent once
+        it has committed; if it fails they are sent all the same (a cancel only reduces what is at risk).
+        """
         now = self.clock.now_ns()
-        for order in self.orders.open_orders(instrument_id):
-            command = CancelOrder(
-                client_order_id=order.client_order_id,
-                instrument_id=order.instrument_id,
-                ts_init=now,
-                actor=actor,
+        commands = [
+            CancelOrder(
+                client_order_id=o.client_order_id, instrument_id=o.instrument_id, ts_init=now, actor=actor
             )
-            sent += self.cancel(command)
-        return sent
+            for o in self.orders.open_orders(instrument_id)
+            if o.status is not OrderStatus.PENDING_CANCEL  # asked already
+        ]
+        if self.journal is None or len(commands) < 2 or self._grouped is not None:
+            return sum(self.cancel(command) for command in commands)
+        self._grouped = []
+        try:
+            with self.journal.batch():
+                for command in commands:
+                    self.cancel(command)
+        except StoreError as exc:
+            self._journal_failed(exc, f"a group of {len(commands)} cancels")
+        finally:
+            grouped, self._grouped = self._grouped, None
+        for pending, order in grouped:
+            if self.store_failure is None:
+                self._apply(pending, committed=True)
+            self._count("cancels_sent")
+            self._client_for(order.instrument_id).cancel(order)
+        return len(grouped)
 
     def flatten_all(self, reason: str, actor: str = "operator") -> None:
         """Kill switch: cancel every open order, close every position, then halt (the risk engine does it;
@@ -496,8 +526,8 @@ class Kernel:
 
     def _fire_timer(self, arg: tuple[Strategy, str, int, int, int | None]) -> None:
         strategy, name, gen, interval_ns, stop_ns = arg
-        if self._timers.get((strategy.id, name)) != gen or strategy.id in self._stopped:
-            return  # cancelled or replaced, or the strategy has stopped (a repeating timer would never end)
+        if self._timers.get((strategy.id, name)) != gen:
+            return  # cancelled or replaced
         now = self.clock.now_ns()
         if interval_ns > 0 and (stop_ns is None or now + interval_ns <= stop_ns):
             self.schedule(now + interval_ns, self._fire_timer, arg)

@@ -10,8 +10,8 @@ carries the command out, so a command costs no commit of its own (group commit).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from decimal import Decimal
 
 from tradewright.core.errors import InvalidOrderError, InvalidStateTransition, StoreError
@@ -54,6 +54,7 @@ class StoreSink:
         self._on_failure = on_failure
         self._log = log or logging.getLogger("tradewright.live.store")
         self._commands: list[Command] = []
+        self._group: list[OrderEvent] | None = None  # cancels staged in the kernel's group commit
         self.writes = 0
 
     # --- Journal ------------------------------------------------------------------------------
@@ -82,7 +83,10 @@ class StoreSink:
                 raise StoreError(f"the store cannot take {type(event).__name__}: {exc}") from exc
         self.writes += 1
         if type(event) is OrderPendingCancel:
-            self._hooks.reached("after_cancel_commit")
+            if self._group is not None:
+                self._group.append(event)  # durable only when the group commits
+            else:
+                self._hooks.reached("after_cancel_commit")
         return stored
 
     def record_fill(
@@ -99,8 +103,22 @@ class StoreSink:
             self._hooks.reached("after_fill_commit")
         return stored
 
-    def batch(self) -> AbstractContextManager[None]:
-        return self.store.batch()
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """One transaction for every journal write inside (the kernel sends nothing until it exits)."""
+        if self._group is not None:  # nested: part of the outer group
+            with self.store.batch():
+                yield
+            return
+        staged: list[OrderEvent] = []
+        self._group = staged
+        try:
+            with self.store.batch():
+                yield
+        finally:
+            self._group = None
+        for _ in staged:
+            self._hooks.reached("after_cancel_commit")
 
     # --- EventSink ----------------------------------------------------------------------------
     def on_command(self, command: Command) -> None:

@@ -304,3 +304,40 @@ def test_without_a_journal_events_apply_at_once_as_in_a_backtest() -> None:
     held = kernel.portfolio.find_position(INST.id)
     assert held is not None and held.quantity == Decimal("0.010")
     assert client.sent == [("submit", cid)]
+
+
+def working_orders(kernel: Kernel, strategy: Watcher, n: int) -> list[ClientOrderId]:
+    cids = [buy(strategy, price=f"{100 - i}.0") for i in range(n)]
+    for i, cid in enumerate(cids):
+        kernel.on_venue_event(ack(cid, str(i)))
+    return cids
+
+
+def test_cancel_all_records_every_cancel_in_one_commit_and_sends_them_only_after_it() -> None:
+    journal = InMemoryJournal()
+    kernel, client, strategy = make_kernel(journal)
+    cids = working_orders(kernel, strategy, 3)
+    batches_before = journal.batches
+    sent_while_staging: list[int] = []
+    journal.on_write = lambda record: sent_while_staging.append(len(client.sent))
+
+    sent = kernel.cancel_all_orders(actor="shutdown")
+
+    assert sent == 3 and journal.batches == batches_before + 1
+    assert sent_while_staging == [3, 3, 3]  # only the three submits had gone out while staging
+    assert client.sent[3:] == [("cancel", cid) for cid in cids]
+    assert journal.kinds()[-3:] == ["event", "event", "event"]
+    assert all(kernel.orders.get(c).status is OrderStatus.PENDING_CANCEL for c in cids)  # type: ignore[union-attr]
+
+
+def test_cancel_all_sends_every_cancel_even_when_its_group_commit_fails() -> None:
+    journal = InMemoryJournal()
+    kernel, client, strategy = make_kernel(journal)
+    cids = working_orders(kernel, strategy, 3)
+    journal.fail = "disk full"
+
+    sent = kernel.cancel_all_orders(actor="shutdown")
+
+    assert sent == 3 and client.sent[3:] == [("cancel", cid) for cid in cids]
+    assert all(kernel.orders.get(c).status is OrderStatus.ACCEPTED for c in cids)  # type: ignore[union-attr]
+    assert kernel.store_failure is not None and "disk full" in kernel.store_failure
