@@ -313,10 +313,11 @@ class Reconciler:
         """Commit the corrected position with its audit record, then change memory the same way."""
         kernel = self.kernel
         inst = kernel.instruments[action.instrument_id]
-        live = kernel.portfolio.position(inst)
+        held = kernel.portfolio.find_position(inst.id)
         corrected = Position(inst)
-        copy_position(corrected, live)
-        price = action.price if action.price > 0 else (kernel.mark(inst.id) or live.avg_px)
+        if held is not None:
+            copy_position(corrected, held)
+        price = action.price if action.price > 0 else (kernel.mark(inst.id) or corrected.avg_px)
         _adjust(corrected, action.quantity, price)
         if kernel.store_failure is not None:
             return
@@ -346,7 +347,7 @@ class Reconciler:
         except StoreError as exc:
             self._store_failed(exc)
             return
-        _adjust(live, action.quantity, price)
+        _adjust(kernel.portfolio.position(inst), action.quantity, price)
         report.actions.append(action.reason)
 
     def _correct_balance(self, action: CorrectBalance, report: ReconcileReport) -> None:
