@@ -108,6 +108,7 @@ class LiveNode:
         self._trigger = BookTrigger.TOP
         self._tasks: list[asyncio.Task[None]] = []
         self._fatal: str | None = None
+        self._store_problem: str | None = None
         self._resync_due = False
         self._wake = asyncio.Event()
 
@@ -147,6 +148,10 @@ class LiveNode:
         )
         state = self.store.load_state()
         self.restored = restore(kernel, state, venue.execution.track, self.log)
+        if any(s.id not in state.snapshots for s in kernel.strategies):
+            # A strategy's state is its last snapshot plus the fills after it: give a new strategy its
+            # first (empty) snapshot before it can have a fill, so every later fill is replayed to it.
+            self._save_snapshots(only_new=set(state.snapshots))
         self.log.info(
             "restored from the store: %d open orders, %d positions, %d balances, %d strategy snapshots "
             "(+%d fills replayed)",
@@ -206,8 +211,9 @@ class LiveNode:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=0.1)
             self._wake.clear()
-            if self.kernel.store_failure is not None:
-                self.stop_reason = self.kernel.store_failure
+            store_failure = self.kernel.store_failure or self._store_problem
+            if store_failure is not None:
+                self.stop_reason = store_failure
                 self.exit_code = EXIT_STORE_FAILED
                 return
             if self._fatal is not None:
@@ -340,11 +346,14 @@ class LiveNode:
             wait_s = 0.05 if due >= INF else min(0.05, max(0.0, (due - self.clock.now_ns()) / 1e9))
             await asyncio.sleep(max(wait_s, 0.001))
 
-    def _save_snapshots(self) -> None:
+    def _save_snapshots(self, only_new: set[str] | None = None) -> None:
+        """Snapshot every running strategy (with `only_new`: those whose id is not in it)."""
         if self.kernel.store_failure is not None:
             return
         now = self.clock.now_ns()
         for strategy in self.kernel.strategies:
+            if only_new is not None and strategy.id in only_new:
+                continue
             if self.kernel.is_stopped(strategy):
                 continue  # it no longer sees fills: its state must not claim the ones after now
             try:
@@ -356,9 +365,12 @@ class LiveNode:
                 return
 
     def _sink_failed(self, exc: StoreError) -> None:
-        self.kernel.halt(f"the state store failed: {exc}")
-        if self._fatal is None:
-            self._fatal = f"the state store failed: {exc}"
+        """A write outside the journal (a risk event, a snapshot) failed: stop as for a journal failure."""
+        message = f"the state store failed: {exc}"
+        self.kernel.halt(message)
+        if self._store_problem is None:
+            self._store_problem = message
+        self._wake.set()
 
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(work, name=name)

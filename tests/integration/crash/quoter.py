@@ -16,7 +16,7 @@ import msgspec
 from tradewright.core.ids import ClientOrderId, InstrumentId
 from tradewright.model.book import OrderBook
 from tradewright.model.enums import OrderSide
-from tradewright.model.events import OrderEvent, OrderFilled
+from tradewright.model.events import OrderCanceled, OrderEvent, OrderExpired, OrderFilled
 from tradewright.strategy.base import BookTrigger, Strategy
 
 
@@ -78,9 +78,12 @@ class CrashQuoter(Strategy):
         self.fills += 1
 
     def on_order(self, event: OrderEvent, **kw: Any) -> None:
-        order = self.ctx.order(event.client_order_id)
-        if order is not None and order.is_closed:
-            self.on_book(self.ctx.book(self.iid))
+        # A quote filled or was cancelled: quote again now. After a rejection or a denial wait for the
+        # book to move (re-quoting at once would loop while the node refuses orders).
+        if isinstance(event, OrderFilled | OrderCanceled | OrderExpired):
+            order = self.ctx.order(event.client_order_id)
+            if order is not None and order.is_closed:
+                self.on_book(self.ctx.book(self.iid))
 
     def on_book(self, book: OrderBook, **kw: Any) -> None:
         bid, ask = book.best_bid_tick, book.best_ask_tick
