@@ -16,6 +16,7 @@ price the venue saw (the open during the open phase, else the bar's close); in e
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -158,10 +159,21 @@ class BarBacktestEngine:
         kernel = self.kernel
         kernel.start()
         n = self.n
-        for start in range(0, n, _CHUNK):
-            self._run_bars(start, min(start + _CHUNK, n))
-            if progress is not None:
-                progress(min(start + _CHUNK, n), n)
+        # What exists before the replay (modules, the loaded bars) is moved out of the garbage
+        # collector's sight for the run: otherwise each full collection walks all of it again while
+        # the run's own long-lived objects (orders, fills) pile up. The run's cycles are still
+        # collected; nothing changes if the caller has frozen objects already.
+        freeze = gc.get_freeze_count() == 0
+        if freeze:
+            gc.freeze()
+        try:
+            for start in range(0, n, _CHUNK):
+                self._run_bars(start, min(start + _CHUNK, n))
+                if progress is not None:
+                    progress(min(start + _CHUNK, n), n)
+        finally:
+            if freeze:
+                gc.unfreeze()
         self._finish()
         return BarBacktestResult(
             kernel=kernel,
@@ -192,14 +204,21 @@ class BarBacktestEngine:
         for i in range(start, stop):
             o = ts_open[i]
             c = o + interval
-            if queue and queue[0][0] <= o:
-                run_due(o)
-            if working:
+            if queue and queue[0][0] <= c:  # something is due by this bar's close
+                if queue[0][0] <= o:
+                    run_due(o)
+                if working:
+                    self._match(i, o, c)
+                else:
+                    view._i = i
+                if queue and queue[0][0] <= c:
+                    run_due(c)
+            elif working:
                 self._match(i, o, c)
+                if queue and queue[0][0] <= c:
+                    run_due(c)
             else:
-                view._i = i
-            if queue and queue[0][0] <= c:
-                run_due(c)
+                view._i = i  # the common bar: nothing due, nothing working
             clock.now = c
             on_bar(view)
             if c >= next_sample:

@@ -80,10 +80,14 @@ class BracketStrategy(Strategy):
         self._exit_reason: str | None = None
         self._closing: list[ClientOrderId] = []  # bracket legs whose cancel is on its way
         self.trades = 0
+        self._inst: Instrument | None = None
 
     @property
     def inst(self) -> Instrument:
-        return self.ctx.instrument(self.iid)
+        inst = self._inst
+        if inst is None:
+            inst = self._inst = self.ctx.instrument(self.iid)
+        return inst
 
     def update_common(self, bar: BarView) -> None:
         """Feed the ATR and the regime detector (call once per bar, before deciding)."""
@@ -205,8 +209,10 @@ class BracketStrategy(Strategy):
         when the stop fills (and the venue drops a reduce-only stop once the target has closed the
         position)."""
         cfg = self.bracket
+        if self._entry_stop_ticks == 0:
+            return  # no stop: no bracket (sizing "fixed" or "all_in" with stop_atr = 0)
         qty = self.position
-        if qty == 0 or self._entry_stop_ticks == 0:
+        if qty == 0:
             return
         inst = self.inst
         side = OrderSide.SELL if qty > 0 else OrderSide.BUY
