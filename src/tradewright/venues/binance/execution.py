@@ -53,7 +53,7 @@ from tradewright.venues.binance.parsing import (
 )
 from tradewright.venues.binance.schemas import AccountInfo, RestOrder, UserTrade
 
-__all__ = ["BinanceExecutionClient", "reject_reason"]
+__all__ = ["BinanceExecutionClient", "outcome_unknown", "reject_reason"]
 
 NOT_FOUND = "not_found_at_venue"
 _CODE = re.compile(r'"code"\s*:\s*(-?\d+)')
@@ -72,12 +72,26 @@ _STREAM_BACKOFF_S = (0.1, 0.5, 1.0, 2.0, 5.0)
 _UNKNOWN_RETRIES_S = (0.25, 0.5, 1.0, 2.0, 4.0)
 
 
+# Binance: "the request may or may not have been executed" — internal error, disconnected, unexpected
+# response, backend timeout ("execution status unknown"), server busy; sent with an HTTP 5xx.
+_OUTCOME_UNKNOWN_CODES = frozenset({-1000, -1001, -1006, -1007, -1008})
+
+
+def _code(exc: BaseException) -> int | None:
+    match = _CODE.search(str(exc))
+    return int(match.group(1)) if match else None
+
+
 def reject_reason(exc: BaseException) -> tuple[str, str]:
     """(machine reason, message) for an error the venue answered with."""
-    match = _CODE.search(str(exc))
-    code = int(match.group(1)) if match else None
+    code = _code(exc)
     reason = _REASONS.get(code, f"binance_{code}") if code is not None else type(exc).__name__
     return reason, str(exc)[:300]
+
+
+def outcome_unknown(exc: BaseException) -> bool:
+    """True when a failed request may still have been carried out (no answer, or a 5xx saying so)."""
+    return isinstance(exc, ccxt.NetworkError) or _code(exc) in _OUTCOME_UNKNOWN_CODES
 
 
 class BinanceExecutionClient:
@@ -181,12 +195,14 @@ class BinanceExecutionClient:
             answer = await self._ex.create_order(
                 self._symbol, kind, order.side.value.lower(), str(order.quantity), price, params
             )
-        except ccxt.NetworkError as exc:
-            # The request may or may not have reached the venue: never send it again, ask about it.
-            self._log.warning("order %s: no answer (%s); asking the venue what became of it", cid, exc)
-            await self._settle_unknown(order, f"the request failed without an answer ({type(exc).__name__})")
-            return
         except ccxt.BaseError as exc:
+            if outcome_unknown(exc):
+                # It may or may not have been carried out: never send it again, ask what became of it.
+                self._log.warning("order %s: no answer (%s); asking the venue what became of it", cid, exc)
+                await self._settle_unknown(
+                    order, f"the request failed without a clear answer ({type(exc).__name__})"
+                )
+                return
             reason, message = reject_reason(exc)
             self._reject(order, reason, message)
             return
@@ -211,15 +227,17 @@ class BinanceExecutionClient:
                 answer = await self._ex.cancel_order(
                     order.venue_order_id, self._symbol, {"origClientOrderId": cid}
                 )
-            except (ccxt.OrderNotFound, ccxt.OperationRejected, ccxt.InvalidOrder) as exc:
-                # -2011 "Unknown order sent": not working (any more, or yet): look it up.
-                self._log.info("cancel of %s refused (%s); looking the order up", cid, reject_reason(exc)[0])
-                await self._settle_by_query(order, cancel_refused=reject_reason(exc)[1])
-                return
-            except ccxt.NetworkError as exc:
-                self._log.warning("cancel of %s: no answer (%s), attempt %d", cid, exc, attempt + 1)
-                continue
             except ccxt.BaseError as exc:
+                if outcome_unknown(exc):
+                    self._log.warning("cancel of %s: no answer (%s), attempt %d", cid, exc, attempt + 1)
+                    continue
+                if isinstance(exc, ccxt.OrderNotFound | ccxt.OperationRejected | ccxt.InvalidOrder):
+                    # -2011 "Unknown order sent": not working (any more, or yet): look it up.
+                    self._log.info(
+                        "cancel of %s refused (%s); looking the order up", cid, reject_reason(exc)[0]
+                    )
+                    await self._settle_by_query(order, cancel_refused=reject_reason(exc)[1])
+                    return
                 reason, message = reject_reason(exc)
                 self._emit_now(OrderCancelRejected, order, reason=f"{reason}: {message}")
                 return
@@ -239,7 +257,9 @@ class BinanceExecutionClient:
             await asyncio.sleep(pause_s)
             try:
                 view = await self.query_order(order.instrument_id, cid)
-            except ccxt.NetworkError as exc:
+            except ccxt.BaseError as exc:
+                if not outcome_unknown(exc):
+                    raise
                 self._log.warning("order %s: query failed (%s)", cid, exc)
                 not_found_in_a_row = 0
                 continue
@@ -260,7 +280,9 @@ class BinanceExecutionClient:
         cid = order.client_order_id
         try:
             view = await self.query_order(order.instrument_id, cid)
-        except ccxt.NetworkError as exc:
+        except ccxt.BaseError as exc:
+            if not outcome_unknown(exc):
+                raise
             self._log.warning("order %s: query failed (%s); reconciliation will resolve it", cid, exc)
             return
         if view is None:
