@@ -72,13 +72,18 @@ class BarView:
     @classmethod
     def of(cls, bar: Bar, instrument: Instrument) -> BarView:
         """A one-bar view of a `Bar` struct (live feeds and tests); prices must be on the tick grid."""
-        prices = (bar.open, bar.high, bar.low, bar.close)
+        o, h, lo, c = bar.open, bar.high, bar.low, bar.close
         return cls(
             instrument,
             bar.interval_ns,
             [bar.ts_event - bar.interval_ns],
-            tuple([float(p)] for p in prices),  # type: ignore[arg-type]
-            tuple([instrument.price_to_ticks(p)] for p in prices),  # type: ignore[arg-type]
+            ([float(o)], [float(h)], [float(lo)], [float(c)]),
+            (
+                [instrument.price_to_ticks(o)],
+                [instrument.price_to_ticks(h)],
+                [instrument.price_to_ticks(lo)],
+                [instrument.price_to_ticks(c)],
+            ),
             [float(bar.volume)],
         )
 

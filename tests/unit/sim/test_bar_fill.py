@@ -9,6 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit.strategies.kit import MINUTE, MNQ, T0, BarScript, make_bars, run_bars
+from tradewright.model.bar_view import BarView
+from tradewright.model.data import Bar
 from tradewright.model.enums import LiquiditySide, OrderSide, OrderType, TimeInForce
 from tradewright.model.events import OrderCanceled, OrderFilled
 from tradewright.sim.bar_fill import BarFillConfig
@@ -227,3 +229,20 @@ def test_fills_lie_inside_the_bar_they_happen_in_unless_a_resting_limit_was_gapp
         inside = any(ohlc[i][2] <= tick <= ohlc[i][1] for i in candidates)
         order = next(o for o in s.events if o.client_order_id == fill.client_order_id)
         assert inside or fill.liquidity is LiquiditySide.MAKER, (fill, ohlc, k, order)
+
+
+def test_a_view_of_one_bar_struct_reads_back_the_same_bar() -> None:
+    bar = Bar(
+        instrument_id=MNQ.id,
+        interval_ns=MINUTE,
+        open=px(1000),
+        high=px(1004),
+        low=px(998),
+        close=px(1001),
+        volume=D("12.5"),
+        ts_event=T0 + MINUTE,
+        ts_init=T0 + MINUTE,
+    )
+    view = BarView.of(bar, MNQ)
+    assert (view.open, view.close_ticks, view.low_px, view.ts_open_ns) == (250.0, 1001, px(998), T0)
+    assert view.copy() == bar
