@@ -526,8 +526,8 @@ class Kernel:
 
     def _fire_timer(self, arg: tuple[Strategy, str, int, int, int | None]) -> None:
         strategy, name, gen, interval_ns, stop_ns = arg
-        if self._timers.get((strategy.id, name)) != gen:
-            return  # cancelled or replaced
+        if self._timers.get((strategy.id, name)) != gen or strategy.id in self._stopped:
+            return  # cancelled or replaced, or the strategy has stopped (a repeating timer would never end)
         now = self.clock.now_ns()
         if interval_ns > 0 and (stop_ns is None or now + interval_ns <= stop_ns):
             self.schedule(now + interval_ns, self._fire_timer, arg)

@@ -246,3 +246,19 @@ def test_a_view_of_one_bar_struct_reads_back_the_same_bar() -> None:
     view = BarView.of(bar, MNQ)
     assert (view.open, view.close_ticks, view.low_px, view.ts_open_ns) == (250.0, 1001, px(998), T0)
     assert view.copy() == bar
+
+
+def test_a_strategy_with_a_repeating_timer_stops_hearing_it_when_the_run_ends() -> None:
+    # The end-of-run drain runs until nothing is scheduled: a stopped strategy's timer must not re-arm.
+    fired: list[int] = []
+
+    class Ticking(BarScript):
+        def on_start(self, **kw: object) -> None:
+            self.ctx.set_timer("tick", MINUTE // 2)
+
+        def on_timer(self, event: object, **kw: object) -> None:
+            fired.append(self.ctx.now_ns())
+
+    engine = run_bars(make_bars(MNQ, [(1000, 1001, 999, 1000)] * 3), Ticking(MNQ.id))
+    assert fired and max(fired) <= T0 + 3 * MINUTE + 1_000_000_000
+    assert engine.kernel.next_due_ns() >= 1 << 62
