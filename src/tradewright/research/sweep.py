@@ -32,12 +32,12 @@ from typing import Any, Final, Protocol
 
 from tradewright.analysis.returns import Sampling
 from tradewright.analysis.run_analysis import METRIC_NAMES, calendar_named
+from tradewright.config.effective import effective_data, toml_value
 from tradewright.config.run import RunConfig, load_run_config
 from tradewright.core.errors import ConfigError, DataError
 from tradewright.data.bars import BarSeries
 from tradewright.model.columnar import MarketStream
 from tradewright.research.data_slices import PreparedData, load_bars_of, load_prepared, prepare_data
-from tradewright.config.effective import effective_data, toml_value
 from tradewright.research.executors import Executor, run_tasks
 from tradewright.research.grid import GridAxis, expand_grid, trial_id
 from tradewright.research.state import ResultsFile, locked_folder

@@ -24,11 +24,11 @@ from tradewright.analysis.run_analysis import analyse_run, calendar_named, headl
 from tradewright.analysis.run_outputs import load_run
 from tradewright.backtest.bar_runner import build_bar_engine
 from tradewright.backtest.runner import build_engine, run_backtest
+from tradewright.config.effective import effective_config_text
 from tradewright.config.run import load_run_config
 from tradewright.core.errors import ConfigError, TradewrightError
 from tradewright.data.bars import BarSeries
 from tradewright.model.columnar import MarketStream
-from tradewright.config.effective import effective_config_text
 
 __all__ = ["TrialResult", "TrialTask", "check_point", "decode_metric", "encode_metric", "run_trial"]
 

@@ -28,6 +28,7 @@ from tradewright.analysis.report_html import fmt_duration_ns
 from tradewright.analysis.returns import Sampling
 from tradewright.analysis.run_analysis import calendar_named
 from tradewright.analysis.walkforward import WindowSummary, write_walkforward_report
+from tradewright.config.effective import toml_value
 from tradewright.config.run import RunConfig, load_run_config
 from tradewright.core.errors import ConfigError
 from tradewright.data.bars import BarSeries
@@ -40,7 +41,6 @@ from tradewright.research.data_slices import (
     window_stream,
     write_bar_window,
 )
-from tradewright.config.effective import toml_value
 from tradewright.research.executors import Executor, run_tasks
 from tradewright.research.state import ResultsFile, locked_folder
 from tradewright.research.sweep import (

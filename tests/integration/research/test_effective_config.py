@@ -9,9 +9,9 @@ import msgspec
 import pytest
 
 from tests.conftest import REPO
+from tradewright.config.effective import dump_toml, effective_config_text
 from tradewright.config.run import load_run_config
 from tradewright.core.errors import ConfigError
-from tradewright.config.effective import dump_toml, effective_config_text
 
 DEMO = REPO / "examples" / "demo_mm.toml"
 
