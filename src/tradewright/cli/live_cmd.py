@@ -31,6 +31,12 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        import ccxt  # noqa: F401  (the live venue clients are built on it)
+    except ModuleNotFoundError:
+        from tradewright.core.errors import ConfigError
+
+        raise ConfigError("live trading needs ccxt: install it with  pip install -e '.[live]'") from None
     from tradewright.live.config import load_live_config
     from tradewright.live.crash import CrashHooks
     from tradewright.live.node import LiveNode

@@ -189,8 +189,8 @@ class Kernel:
                 continue
             try:
                 strategy.on_bar(bar)
-            except TradewrightError:
-                raise
+            except TradewrightError as exc:
+                self._strategy_raised_tradewright(strategy, "on_bar", exc)
             except Exception as exc:
                 self._strategy_raised(strategy, "on_bar", exc)
 
@@ -567,10 +567,17 @@ class Kernel:
                 method()
             else:
                 method(arg)
-        except TradewrightError:
-            raise
+        except TradewrightError as exc:
+            self._strategy_raised_tradewright(strategy, hook, exc)
         except Exception as exc:
             self._strategy_raised(strategy, hook, exc)
+
+    def _strategy_raised_tradewright(self, strategy: Strategy, hook: str, exc: TradewrightError) -> None:
+        """A hook raised one of our own errors (e.g. a price off the grid). A backtest stops with it as it
+        is; a fenced node (live, paper) stops only that strategy. A store failure always propagates."""
+        if not self.fence_strategy_errors or isinstance(exc, StoreError):
+            raise exc
+        self._strategy_raised(strategy, hook, exc)
 
     def _strategy_raised(self, strategy: Strategy, hook: str, exc: Exception) -> None:
         """A hook raised: re-raise as `StrategyError`, or (fencing) log it and stop the strategy."""

@@ -38,20 +38,26 @@ class SubmitOrder(Command, frozen=True, kw_only=True):
 
     def __post_init__(self) -> None:
         if self.quantity <= 0:
-            raise InvalidOrderError(f"order {self.client_order_id}: quantity must be > 0, got {self.quantity}")
+            raise InvalidOrderError(
+                f"order {self.client_order_id}: quantity must be > 0, got {self.quantity}"
+            )
         needs_price = self.order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT)
         if needs_price and self.price is None:
             raise InvalidOrderError(f"order {self.client_order_id}: a {self.order_type} order needs a price")
         if self.order_type is OrderType.MARKET and self.price is not None:
             raise InvalidOrderError(f"order {self.client_order_id}: a MARKET order takes no price")
         if self.order_type in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT) and self.trigger_price is None:
-            raise InvalidOrderError(f"order {self.client_order_id}: a {self.order_type} order needs a trigger_price")
+            raise InvalidOrderError(
+                f"order {self.client_order_id}: a {self.order_type} order needs a trigger_price"
+            )
         if self.post_only and self.order_type is not OrderType.LIMIT:
             raise InvalidOrderError(f"order {self.client_order_id}: post-only applies to LIMIT orders only")
         if self.post_only and self.time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
             raise InvalidOrderError(f"order {self.client_order_id}: post-only cannot be {self.time_in_force}")
         if (self.time_in_force is TimeInForce.GTD) != (self.expire_ns is not None):
-            raise InvalidOrderError(f"order {self.client_order_id}: expire_ns is required for GTD and only for GTD")
+            raise InvalidOrderError(
+                f"order {self.client_order_id}: expire_ns is required for GTD and only for GTD"
+            )
 
 
 class CancelOrder(Command, frozen=True, kw_only=True):
@@ -71,7 +77,9 @@ class ModifyOrder(Command, frozen=True, kw_only=True):
         if self.quantity is None and self.price is None:
             raise InvalidOrderError(f"modify {self.client_order_id}: give a new quantity or price")
         if self.quantity is not None and self.quantity <= 0:
-            raise InvalidOrderError(f"modify {self.client_order_id}: quantity must be > 0, got {self.quantity}")
+            raise InvalidOrderError(
+                f"modify {self.client_order_id}: quantity must be > 0, got {self.quantity}"
+            )
 
 
 class CancelAllOrders(Command, frozen=True, kw_only=True):

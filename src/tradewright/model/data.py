@@ -1,6 +1,6 @@
 """Market-data records as typed structs (the live path and the schema).
 
-The backtest path does not build these per event: it reads columnar arrays (see `tradewright.data.columnar`).
+The backtest path does not build these per event: it reads columnar arrays (see `tradewright.model.columnar`).
 """
 
 from __future__ import annotations

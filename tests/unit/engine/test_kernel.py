@@ -171,3 +171,18 @@ def test_cancel_all_sends_one_cancel_per_open_order_and_none_twice() -> None:
     assert kernel.cancel_all_orders(actor="test") == 3
     assert kernel.cancel_all_orders(actor="test") == 0  # already pending cancel
     assert [kind for kind, _ in client.sent].count("cancel") == 3
+
+
+class OffGrid(Strategy):
+    def on_book(self, book: Any, **kw: Any) -> None:
+        self.ctx.submit(INST.id, OrderSide.BUY, Decimal("0.001"), Decimal("100.05"))
+
+
+def test_an_off_grid_order_stops_a_backtest_but_only_its_strategy_in_a_fenced_node() -> None:
+    kernel, _, _ = kernel_with(OffGrid("G", [INST.id]))
+    with pytest.raises(GridError, match="not on the tick grid"):
+        kernel.on_book(INST.id)
+    fenced, _, client = kernel_with(OffGrid("G", [INST.id]), fence_strategy_errors=True)
+    fenced.on_book(INST.id)
+    fenced.on_book(INST.id)
+    assert fenced.strategy_errors == 1 and client.sent == []

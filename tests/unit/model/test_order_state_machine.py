@@ -35,16 +35,32 @@ from tradewright.testkit import btc_perp
 INST = btc_perp()
 CID = ClientOrderId("C-1")
 EVENT_TYPES: list[type[OrderEvent]] = [
-    OrderDenied, OrderSubmitted, OrderAccepted, OrderRejected, OrderPendingCancel, OrderPendingUpdate,
-    OrderCanceled, OrderCancelRejected, OrderUpdated, OrderModifyRejected, OrderExpired, OrderFilled,
+    OrderDenied,
+    OrderSubmitted,
+    OrderAccepted,
+    OrderRejected,
+    OrderPendingCancel,
+    OrderPendingUpdate,
+    OrderCanceled,
+    OrderCancelRejected,
+    OrderUpdated,
+    OrderModifyRejected,
+    OrderExpired,
+    OrderFilled,
 ]
 
 
 def new_order(qty: str = "0.004") -> Order:
     return Order(
         SubmitOrder(
-            client_order_id=CID, strategy_id=StrategyId("S"), instrument_id=INST.id, side=OrderSide.BUY,
-            order_type=OrderType.LIMIT, quantity=Decimal(qty), price=Decimal("100.0"), ts_init=1,
+            client_order_id=CID,
+            strategy_id=StrategyId("S"),
+            instrument_id=INST.id,
+            side=OrderSide.BUY,
+            order_type=OrderType.LIMIT,
+            quantity=Decimal(qty),
+            price=Decimal("100.0"),
+            ts_init=1,
         )
     )
 
@@ -57,8 +73,11 @@ def make(cls: type[OrderEvent], qty: str = "0.001", price: str = "100.0") -> Ord
     extra: dict[str, object] = {
         OrderDenied: {"reason": "r", "message": "m"},
         OrderSubmitted: {
-            "strategy_id": StrategyId("S"), "side": OrderSide.BUY, "order_type": OrderType.LIMIT,
-            "quantity": Decimal("0.004"), "price": Decimal("100.0"),
+            "strategy_id": StrategyId("S"),
+            "side": OrderSide.BUY,
+            "order_type": OrderType.LIMIT,
+            "quantity": Decimal("0.004"),
+            "price": Decimal("100.0"),
         },
         OrderAccepted: {"venue_order_id": VenueOrderId("V1")},
         OrderRejected: {"reason": "r"},
@@ -66,9 +85,14 @@ def make(cls: type[OrderEvent], qty: str = "0.001", price: str = "100.0") -> Ord
         OrderModifyRejected: {"reason": "r"},
         OrderUpdated: {"quantity": Decimal("0.004"), "price": Decimal("99.9")},
         OrderFilled: {
-            "venue_order_id": VenueOrderId("V1"), "trade_id": TradeId(f"T{next(_fill_seq)}"), "side": OrderSide.BUY,
-            "last_px": Decimal(price), "last_qty": Decimal(qty), "liquidity": LiquiditySide.MAKER,
-            "fee": Decimal("0.00002"), "fee_currency": "USDT",
+            "venue_order_id": VenueOrderId("V1"),
+            "trade_id": TradeId(f"T{next(_fill_seq)}"),
+            "side": OrderSide.BUY,
+            "last_px": Decimal(price),
+            "last_qty": Decimal(qty),
+            "liquidity": LiquiditySide.MAKER,
+            "fee": Decimal("0.00002"),
+            "fee_currency": "USDT",
         },
     }.get(cls, {})  # type: ignore[assignment]
     return cls(**common, **extra)  # type: ignore[arg-type]
@@ -116,8 +140,12 @@ def test_legal_transition_is_applied(status: OrderStatus, event_type: type[Order
     if isinstance(target, OrderStatus):
         assert order.status is target
     elif event_type is OrderFilled:
-        assert order.status in (OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_UPDATE,
-                                OrderStatus.FILLED)
+        assert order.status in (
+            OrderStatus.PARTIALLY_FILLED,
+            OrderStatus.PENDING_CANCEL,
+            OrderStatus.PENDING_UPDATE,
+            OrderStatus.FILLED,
+        )
         assert order.filled_qty == Decimal("0.001") * (PATHS[status].count(OrderFilled) + 1)
     else:  # back to the status before the pending request
         assert order.status in (OrderStatus.ACCEPTED, OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED)
@@ -130,7 +158,9 @@ def test_illegal_transition_is_refused_and_leaves_the_order_unchanged(
 ) -> None:
     order = order_in(status)
     before = (order.status, order.filled_qty, len(order.events))
-    with pytest.raises(InvalidStateTransition, match=rf"{event_type.__name__} is not allowed in status {status}"):
+    with pytest.raises(
+        InvalidStateTransition, match=rf"{event_type.__name__} is not allowed in status {status}"
+    ):
         order.apply(make(event_type))
     assert (order.status, order.filled_qty, len(order.events)) == before
 
