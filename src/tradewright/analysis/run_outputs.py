@@ -26,6 +26,9 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
+from tradewright.analysis.recorder import EQUITY_COLUMNS as RECORDED_EQUITY_COLUMNS
+from tradewright.analysis.recorder import FILL_COLUMNS
+from tradewright.analysis.run_folder import ORDER_COLUMNS
 from tradewright.core.errors import DataError
 from tradewright.core.ids import InstrumentId
 from tradewright.model.enums import LiquiditySide, OrderSide, OrderStatus, OrderType, TimeInForce
@@ -45,57 +48,12 @@ __all__ = [
     "read_orders",
 ]
 
-ORDERS_COLUMNS = (
-    "client_order_id",
-    "instrument_id",
-    "side",
-    "order_type",
-    "time_in_force",
-    "post_only",
-    "reduce_only",
-    "price",
-    "quantity",
-    "status",
-    "filled_qty",
-    "avg_px",
-    "fees",
-    "ts_init_ns",
-    "ts_last_ns",
-    "reason",
-)
-FILLS_COLUMNS = (
-    "ts_event_ns",
-    "ts_iso",
-    "client_order_id",
-    "venue_order_id",
-    "trade_id",
-    "instrument_id",
-    "side",
-    "price",
-    "quantity",
-    "liquidity",
-    "fee",
-    "fee_currency",
-    "position_after",
-    "realized_pnl_after",
-)
+# The loader reads exactly what the writers write: one definition of each header.
+ORDERS_COLUMNS = ORDER_COLUMNS
+FILLS_COLUMNS = FILL_COLUMNS
 #: Journal tags a strategy may add to its fills; each may be absent, and an empty cell means "untagged".
 FILLS_OPTIONAL_COLUMNS = ("tag_regime", "tag_reason", "risk_r")
-EQUITY_COLUMNS = (
-    "ts_ns",
-    "ts_iso",
-    "mid",
-    "best_bid",
-    "best_ask",
-    "own_bid",
-    "own_ask",
-    "position",
-    "cash",
-    "equity",
-    "realized_pnl",
-    "unrealized_pnl",
-    "fees",
-)
+EQUITY_COLUMNS = RECORDED_EQUITY_COLUMNS
 
 _E = TypeVar("_E", bound=enum.Enum)
 # What the writers emit: plain integers, and decimals as str(Decimal) prints them ("-1.50", "1E+2").
