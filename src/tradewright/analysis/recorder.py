@@ -88,7 +88,7 @@ class RunRecorder:
         if self._events_file is not None:
             self._events_file.write(self._encoder.encode(event))
             self._events_file.write(b"\n")
-        if isinstance(event, OrderFilled):
+        if type(event) is OrderFilled:  # exact type: cheaper than isinstance on every event
             self._record_fill(event)
 
     def on_command(self, command: Command) -> None:
