@@ -68,7 +68,6 @@ class BacktestEngine:
         fees: FeeModel | None = None,
         risk: RiskGate | None = None,
         mark_price: MarkPrice = MarkPrice.MID,
-        seed: int = 0,
         equity_sample_ns: int = 1_000_000_000,
         events_file: IO[bytes] | None = None,
         id_prefix: str = "BT",
@@ -100,7 +99,6 @@ class BacktestEngine:
             latency=latency or ConstantLatency(0, 0),
             fees=fees,
             queue_model=queue_model or ConservativeQueue(),
-            seed=seed,
         )
         self.own = self.venue.add_instrument(inst, self.venue_book)
         self.kernel.add_execution_client(self.venue)

@@ -41,7 +41,6 @@ def build_engine(config: RunConfig, stream: MarketStream, events_file: Any = Non
         fees=build_fees(config),
         risk=RiskEngine(config.risk),
         mark_price=MarkPrice(config.account.mark_price),
-        seed=config.run.seed,
         equity_sample_ns=config.run.equity_sample_ms * 1_000_000,
         events_file=events_file,
     )

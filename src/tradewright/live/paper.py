@@ -91,7 +91,6 @@ class PaperNode:
             latency=build_latency(config),
             fees=build_fees(config),
             queue_model=build_queue_model(config),
-            seed=config.run.seed,
         )
         self.venue.add_instrument(inst, self.book)
         self.kernel.add_execution_client(self.venue)

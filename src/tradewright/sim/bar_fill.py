@@ -36,13 +36,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
 
 from tradewright.core.clock import Clock
-from tradewright.core.ids import ClientOrderId, InstrumentId, TradeId, Venue, VenueOrderId
+from tradewright.core.ids import ClientOrderId, InstrumentId, Venue, VenueOrderId
 from tradewright.model.enums import LiquiditySide, OrderSide, OrderType, TimeInForce
 from tradewright.model.events import (
     OrderAccepted,
@@ -50,19 +49,17 @@ from tradewright.model.events import (
     OrderCancelRejected,
     OrderEvent,
     OrderExpired,
-    OrderFilled,
     OrderModifyRejected,
-    OrderRejected,
     OrderUpdated,
 )
 from tradewright.model.instrument import Instrument
 from tradewright.model.orders import Order
+from tradewright.sim._base import Scheduler, SimVenueBase
 from tradewright.sim.fees import FeeModel
-from tradewright.sim.latency import ConstantLatency, LatencyModel
+from tradewright.sim.latency import LatencyModel
 
 __all__ = ["BarFillConfig", "BarVenue"]
 
-Scheduler = Callable[[int, Callable[[Any], None], Any], None]
 _STOPS = (OrderType.STOP_MARKET, OrderType.STOP_LIMIT)
 
 
@@ -96,7 +93,7 @@ class _Working:
     done: bool = False
 
 
-class BarVenue:
+class BarVenue(SimVenueBase):
     """Implements the kernel's `ExecutionClient` port for one venue trading on bars."""
 
     def __init__(
@@ -111,28 +108,15 @@ class BarVenue:
         config: BarFillConfig | None = None,
         drain: Callable[[], object] | None = None,
     ) -> None:
-        self._venue = venue
-        self._clock = clock
-        self._schedule = schedule
-        self._deliver = deliver
+        super().__init__(venue, clock, schedule, deliver, latency=latency, fees=fees)
         self._drain = drain
-        self.latency = latency or ConstantLatency(0, 0)
-        self.fees = fees or FeeModel()
         self.config = config or BarFillConfig()
-        self._instruments: dict[InstrumentId, Instrument] = {}
         #: Our working orders in arrival order; the engine looks at this only to skip empty bars.
         self.working: dict[ClientOrderId, _Working] = {}
         self._known: set[ClientOrderId] = set()
-        self._position_lots: dict[InstrumentId, int] = {}
         self._seq = 0
         self._open_seq = 0
         self._order_seq = 0
-        self._trade_seq = 0
-        self.stats: dict[str, int] = {}
-
-    @property
-    def venue(self) -> Venue:
-        return self._venue
 
     def add_instrument(self, instrument: Instrument) -> None:
         self._instruments[instrument.id] = instrument
@@ -162,21 +146,6 @@ class BarVenue:
             arrived_seq=0,
         )
         self._schedule(self._clock.now_ns() + self.latency.entry_ns(), self._on_submit_arrival, (work, order))
-
-    def cancel(self, order: Order) -> None:
-        self._schedule(
-            self._clock.now_ns() + self.latency.cancel_ns(), self._on_cancel_arrival, order.client_order_id
-        )
-
-    def modify(self, order: Order, price: Decimal | None, quantity: Decimal | None) -> None:
-        inst = self._instruments[order.instrument_id]
-        tick = None if price is None else inst.price_to_ticks(price)
-        lots = None if quantity is None else inst.size_to_lots(quantity)
-        self._schedule(
-            self._clock.now_ns() + self.latency.entry_ns(),
-            self._on_modify_arrival,
-            (order.client_order_id, tick, lots),
-        )
 
     # --- arrivals ---------------------------------------------------------------------------
     def _on_submit_arrival(self, arg: tuple[_Working, Order]) -> None:
@@ -367,61 +336,18 @@ class BarVenue:
             self._drain()
 
     def _fill(self, work: _Working, tick: int, lots: int, liquidity: LiquiditySide) -> None:
-        inst = self._instruments[work.iid]
-        price = inst.ticks_to_price(tick)
-        size = inst.lots_to_size(lots)
-        fee = self.fees.fee(inst, price, size, liquidity)
-        work.filled += lots
+        self._book_fill(work, tick, lots, liquidity)
         if work.filled >= work.qty:
             self._retire(work)
-        self._position_lots[work.iid] = self._position_lots.get(work.iid, 0) + work.side * lots
-        self._trade_seq += 1
-        key = "maker_fills" if liquidity is LiquiditySide.MAKER else "taker_fills"
-        self.stats[key] = self.stats.get(key, 0) + 1
-        now = self._clock.now_ns()
-        self._deliver_later(
-            OrderFilled(
-                client_order_id=work.cid,
-                instrument_id=work.iid,
-                venue_order_id=work.venue_order_id,
-                trade_id=TradeId(f"{self._venue}-{self._trade_seq}"),
-                side=OrderSide.BUY if work.side > 0 else OrderSide.SELL,
-                last_px=price,
-                last_qty=size,
-                liquidity=liquidity,
-                fee=fee,
-                fee_currency=inst.settle,
-                ts_event=now,
-                ts_init=now,
-            )
-        )
 
     def _retire(self, work: _Working) -> None:
         work.done = True
         self.working.pop(work.cid, None)
 
     # --- replies ----------------------------------------------------------------------------
-    def _event(
-        self,
-        cls: type[OrderEvent],
-        cid: ClientOrderId,
-        work: _Working | None,
-        fields: tuple[tuple[str, Any], ...],
-    ) -> OrderEvent:
-        now = self._clock.now_ns()
-        iid = work.iid if work is not None else next(iter(self._instruments))
-        return cls(client_order_id=cid, instrument_id=iid, ts_event=now, ts_init=now, **dict(fields))
-
-    def _reply(self, cls: type[OrderEvent], work: _Working, fields: tuple[tuple[str, Any], ...]) -> None:
-        self._deliver_later(self._event(cls, work.cid, work, fields))
-
     def _reject(self, work: _Working, reason: str, message: str) -> None:
         work.done = True
-        self.stats["rejects"] = self.stats.get("rejects", 0) + 1
-        self._reply(OrderRejected, work, (("reason", reason), ("message", message)))
-
-    def _deliver_later(self, event: OrderEvent) -> None:
-        self._schedule(self._clock.now_ns() + self.latency.response_ns(), self._deliver, event)
+        self._reply_reject(work, reason, message)
 
 
 def _slipped(tick: int, side: int, slip: int, high: int, low: int) -> int:

@@ -21,16 +21,13 @@ trade with each other: an incoming order that would cross one of our resting ord
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any
 
 import numpy as np
 
 from tradewright.core.clock import Clock
-from tradewright.core.ids import ClientOrderId, InstrumentId, TradeId, Venue, VenueOrderId
+from tradewright.core.ids import ClientOrderId, InstrumentId, Venue, VenueOrderId
 from tradewright.model.book import OrderBook
 from tradewright.model.columnar import MarketStream
 from tradewright.model.enums import LiquiditySide, OrderSide, OrderType, TimeInForce
@@ -40,13 +37,12 @@ from tradewright.model.events import (
     OrderCancelRejected,
     OrderEvent,
     OrderExpired,
-    OrderFilled,
     OrderModifyRejected,
-    OrderRejected,
     OrderUpdated,
 )
 from tradewright.model.instrument import Instrument
 from tradewright.model.orders import Order
+from tradewright.sim._base import Scheduler, SimVenueBase
 from tradewright.sim._kernels import (
     ROW_CLEAR,
     ROW_CUSTOM_QUEUE,
@@ -55,13 +51,12 @@ from tradewright.sim._kernels import (
 )
 from tradewright.sim._kernels import venue_row as _venue_row
 from tradewright.sim.fees import FeeModel
-from tradewright.sim.latency import ConstantLatency, LatencyModel
+from tradewright.sim.latency import LatencyModel
 from tradewright.sim.own_orders import OwnOrders
 from tradewright.sim.queue import ConservativeQueue, QueueModel
 
 __all__ = ["SimVenue"]
 
-Scheduler = Callable[[int, Callable[[Any], None], Any], None]
 venue_row: Callable[..., int] = _venue_row  # compiled; typed loosely for mypy
 
 
@@ -85,7 +80,7 @@ class _Working:
     done: bool = False
 
 
-class SimVenue:
+class SimVenue(SimVenueBase):
     """Implements the kernel's `ExecutionClient` port for one venue, plus market-data intake."""
 
     def __init__(
@@ -98,33 +93,18 @@ class SimVenue:
         latency: LatencyModel | None = None,
         fees: FeeModel | None = None,
         queue_model: QueueModel | None = None,
-        seed: int = 0,
     ) -> None:
-        self._venue = venue
-        self._clock = clock
-        self._schedule = schedule
-        self._deliver = deliver
-        self.latency = latency or ConstantLatency(0, 0)
-        self.fees = fees or FeeModel()
+        super().__init__(venue, clock, schedule, deliver, latency=latency, fees=fees)
         self.queue_model = queue_model or ConservativeQueue()
-        self._rng = random.Random(seed)
-        self._instruments: dict[InstrumentId, Instrument] = {}
         self._books: dict[InstrumentId, OrderBook] = {}
         self._own: dict[InstrumentId, OwnOrders] = {}
         self._orders: dict[ClientOrderId, _Working] = {}
         self._by_slot: dict[InstrumentId, dict[int, _Working]] = {}
-        self._position_lots: dict[InstrumentId, int] = {}
         self._seq = 0
-        self._trade_seq = 0
-        self.stats: dict[str, int] = {}
         self._pending_clamp: set[InstrumentId] = set()
         self._scratch = np.zeros(1, dtype=np.int64)
 
     # --- wiring -----------------------------------------------------------------------------
-    @property
-    def venue(self) -> Venue:
-        return self._venue
-
     def add_instrument(self, instrument: Instrument, book: OrderBook) -> OwnOrders:
         """Register an instrument and the book the venue matches against (its own view of the market)."""
         self._instruments[instrument.id] = instrument
@@ -155,21 +135,6 @@ class SimVenue:
             expire_ns=order.expire_ns,
         )
         self._schedule(self._clock.now_ns() + self.latency.entry_ns(), self._on_submit_arrival, work)
-
-    def cancel(self, order: Order) -> None:
-        self._schedule(
-            self._clock.now_ns() + self.latency.cancel_ns(), self._on_cancel_arrival, order.client_order_id
-        )
-
-    def modify(self, order: Order, price: Decimal | None, quantity: Decimal | None) -> None:
-        inst = self._instruments[order.instrument_id]
-        tick = None if price is None else inst.price_to_ticks(price)
-        lots = None if quantity is None else inst.size_to_lots(quantity)
-        self._schedule(
-            self._clock.now_ns() + self.latency.entry_ns(),
-            self._on_modify_arrival,
-            (order.client_order_id, tick, lots),
-        )
 
     # --- market data ------------------------------------------------------------------------
     def on_row(self, stream: MarketStream, k: int) -> None:
@@ -416,30 +381,7 @@ class SimVenue:
         return pos != 0 and (pos > 0) != (side > 0) and lots <= abs(pos)
 
     def _fill(self, work: _Working, tick: int, lots: int, liquidity: LiquiditySide) -> None:
-        inst = self._instruments[work.iid]
-        price = inst.ticks_to_price(tick)
-        size = inst.lots_to_size(lots)
-        fee = self.fees.fee(inst, price, size, liquidity)
-        work.filled += lots
-        self._position_lots[work.iid] = self._position_lots.get(work.iid, 0) + work.side * lots
-        self._trade_seq += 1
-        self.stats["maker_fills" if liquidity is LiquiditySide.MAKER else "taker_fills"] = (
-            self.stats.get("maker_fills" if liquidity is LiquiditySide.MAKER else "taker_fills", 0) + 1
-        )
-        self._reply(
-            OrderFilled,
-            work,
-            (
-                ("venue_order_id", work.venue_order_id),
-                ("trade_id", TradeId(f"{self._venue}-{self._trade_seq}")),
-                ("side", OrderSide.BUY if work.side > 0 else OrderSide.SELL),
-                ("last_px", price),
-                ("last_qty", size),
-                ("liquidity", liquidity),
-                ("fee", fee),
-                ("fee_currency", inst.settle),
-            ),
-        )
+        self._book_fill(work, tick, lots, liquidity)
         if work.filled >= work.qty:
             work.done = True
 
@@ -449,34 +391,6 @@ class SimVenue:
             self._own[work.iid].remove(work.slot)
             self._by_slot[work.iid].pop(work.slot, None)
             work.slot = -1
-
-    # --- replies ----------------------------------------------------------------------------
-    def _event(
-        self,
-        cls: type[OrderEvent],
-        cid: ClientOrderId,
-        work: _Working | None,
-        fields: tuple[tuple[str, Any], ...],
-    ) -> OrderEvent:
-        now = self._clock.now_ns()
-        iid = work.iid if work is not None else self._guess_iid()
-        return cls(client_order_id=cid, instrument_id=iid, ts_event=now, ts_init=now, **dict(fields))
-
-    def _guess_iid(self) -> InstrumentId:
-        return next(iter(self._instruments))
-
-    def _reply(self, cls: type[OrderEvent], work: _Working, fields: tuple[tuple[str, Any], ...]) -> None:
-        self._deliver_later(self._event(cls, work.cid, work, fields))
-
-    def _reply_reject(self, work: _Working, reason: str, message: str) -> None:
-        self.stats["rejects"] = self.stats.get("rejects", 0) + 1
-        self._reply(OrderRejected, work, (("reason", reason), ("message", message)))
-
-    def _deliver_later(self, event: OrderEvent) -> None:
-        self._schedule(self._clock.now_ns() + self.latency.response_ns(), self._deliver_event, event)
-
-    def _deliver_event(self, event: OrderEvent) -> None:
-        self._deliver(event)
 
     # --- inspection -------------------------------------------------------------------------
     def queue_ahead(self, client_order_id: ClientOrderId) -> float | None:
