@@ -278,7 +278,7 @@ class Kernel:
     def cancel(self, command: CancelOrder) -> bool:
         """Request a cancel; return False if the order is not open (nothing to do)."""
         order = self.orders.get(command.client_order_id)
-        if order is None or not order.is_open or order.status.name == "PENDING_CANCEL":
+        if order is None or not order.is_open or order.status is OrderStatus.PENDING_CANCEL:
             return False
         self._emit_command(command)
         if self.risk is not None and (denial := self.risk.check(command, order)) is not None:
@@ -310,7 +310,7 @@ class Kernel:
 
     def modify(self, command: ModifyOrder) -> bool:
         order = self.orders.get(command.client_order_id)
-        if order is None or not order.is_open or order.status.name in ("PENDING_CANCEL", "PENDING_UPDATE"):
+        if order is None or not order.is_open or order.status in (OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_UPDATE):
             return False
         self._emit_command(command)
         if self.risk is not None and (denial := self.risk.check(command, order)) is not None:
