@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from tradewright.core.ids import Venue
-from tradewright.model.commands import Command, SubmitOrder
+from tradewright.model.commands import Command
 from tradewright.model.events import Event
 from tradewright.model.orders import Order
 from tradewright.risk.host import TradingHost
@@ -72,6 +72,3 @@ class EventSink(Protocol):
 
     def on_command(self, command: Command) -> None: ...
 
-
-def is_submit(command: Command) -> bool:
-    return isinstance(command, SubmitOrder)
