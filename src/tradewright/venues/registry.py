@@ -1,0 +1,62 @@
+"""Venue kinds and the packages that implement them, imported only when a config names them (so a node
+trading one venue never imports another venue's client library).
+
+A venue package exposes:
+
+- `CONFIG_TYPES`: the msgspec config structs it accepts, each tagged by its `kind` (the `[venues.<name>]`
+  table of a live config is decoded into the one whose tag matches);
+- `credentials(config, environ=None) -> Credentials`: read the keys the config names from the
+  environment, refusing with a message that names the venue and the missing variables;
+- `async connect(config, credentials, hooks) -> LiveVenue` (`tradewright.venues._common.ports`);
+- `async list_markets(config, search: str | None = None) -> list[MarketInfo]`: the public market list
+  (no credentials needed).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from types import ModuleType
+from typing import Any, Protocol, cast
+
+from tradewright.core.errors import ConfigError
+from tradewright.venues._common.credentials import Credentials
+from tradewright.venues._common.markets import MarketInfo
+from tradewright.venues._common.ports import LiveVenue, VenueHooks
+
+__all__ = ["VenuePackage", "venue_kinds", "venue_package"]
+
+# kind -> implementing package. Add a line when a venue package lands.
+_PACKAGES: dict[str, str] = {}
+
+
+class VenuePackage(Protocol):
+    CONFIG_TYPES: tuple[type[Any], ...]
+
+    def credentials(self, config: Any, environ: Mapping[str, str] | None = None) -> Credentials: ...
+
+    async def connect(self, config: Any, credentials: Credentials, hooks: VenueHooks) -> LiveVenue: ...
+
+    async def list_markets(self, config: Any, search: str | None = None) -> list[MarketInfo]: ...
+
+
+def venue_kinds() -> list[str]:
+    """Every venue kind a config may name, sorted."""
+    return sorted(_PACKAGES)
+
+
+def venue_package(kind: str) -> VenuePackage:
+    """Import the package implementing `kind`; a ConfigError lists the valid kinds when it is unknown."""
+    name = _PACKAGES.get(kind)
+    if name is None:
+        raise ConfigError(f"unknown venue kind {kind!r}; valid kinds: {', '.join(venue_kinds())}")
+    try:
+        module: ModuleType = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and not exc.name.startswith("tradewright"):
+            raise ConfigError(
+                f"venue kind {kind!r} needs the Python package {exc.name!r}: "
+                "install the live extra (pip install -e '.[live]')"
+            ) from None
+        raise
+    return cast(VenuePackage, module)
