@@ -19,11 +19,13 @@ from tradewright import __version__
 from tradewright.analysis.charts import Chart, encode_payload
 
 __all__ = [
+    "currency_decimals",
     "esc",
     "fmt_count",
     "fmt_duration_ns",
     "fmt_float",
     "fmt_money",
+    "fmt_money_rounded",
     "fmt_pct",
     "kpi",
     "kv_table",
@@ -70,6 +72,34 @@ def fmt_money(value: Decimal | None, currency: str = "") -> str:
         return "–"
     text = f"{value:,f}" if abs(value) >= 1000 else f"{value:f}"
     return f"{text} {currency}".strip()
+
+
+# Decimals a currency is shown with: cents for fiat money and the dollar stablecoins, none for the yen
+# and the won, satoshis (8) for every other (crypto) currency.
+_TWO = frozenset({"USD", "USDT", "USDC", "BUSD", "FDUSD", "TUSD", "DAI", "USDE", "EUR", "GBP", "CHF", "CAD",
+                  "AUD", "NZD", "SGD", "HKD", "CNY", "CNH", "TRY", "BRL", "MXN", "ZAR", "INR"})  # fmt: skip
+_NONE = frozenset({"JPY", "KRW"})
+
+
+def currency_decimals(currency: str) -> int:
+    """How many decimals `currency` is shown with in summaries (exact amounts stay in the files)."""
+    code = currency.upper()
+    if code in _TWO:
+        return 2
+    if code in _NONE:
+        return 0
+    return 8
+
+
+def fmt_money_rounded(value: Decimal | None, currency: str = "", *, sign: bool = False) -> str:
+    """Money rounded half-even to the currency's decimals, with thousands separators: −28.28 USDT."""
+    if value is None:
+        return "–"
+    rounded = value.quantize(Decimal(1).scaleb(-currency_decimals(currency)))
+    if rounded == 0:
+        rounded = abs(rounded)  # no "-0.00"
+    text = f"{rounded:+,f}" if sign else f"{rounded:,f}"
+    return f"{text.replace('-', '−')} {currency}".strip()
 
 
 def fmt_count(value: int | None) -> str:
