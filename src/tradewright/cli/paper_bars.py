@@ -79,7 +79,7 @@ def run_bar_paper(args: argparse.Namespace, config: object, out: Path, err: Cons
                     control.install(loop, requests.append)
                     plain(
                         err,
-                        f"paper: {series.instrument} bars at {args.speed:g}x real time, pid {os.getpid()} — "
+                        f"paper: {series.instrument.id} bars at {args.speed:g}x real time, pid {os.getpid()} — "
                         f"Ctrl-C to stop; `tradewright flatten --pid {os.getpid()}` to flatten",
                     )
                     try:
@@ -115,7 +115,7 @@ def run_bar_paper(args: argparse.Namespace, config: object, out: Path, err: Cons
                 "stop_reason": stop_reason,
                 "open_orders_at_end": len(kernel.orders.open_orders()),
                 "bars": tracker.events,
-                "bars_per_second": 0,
+                "bars_per_second": round(tracker.events / max(time.perf_counter() - started, 1e-9)),
             },
         )
         write_outputs(
