@@ -63,8 +63,9 @@ def run_bar_paper(args: argparse.Namespace, config: object, out: Path, err: Cons
             engine = build_bar_engine(config, series, events)
             kernel = engine.kernel
             assert series.instrument is not None
+            iid = series.instrument.id
             tracker = StatusTracker(
-                kernel, series.instrument.id, "paper", status, start_equity=config.account.starting_balance
+                kernel, iid, "paper", status, start_equity=config.account.starting_balance
             )
             kernel.sinks.append(tracker)
             requests: list[str] = []
@@ -79,7 +80,7 @@ def run_bar_paper(args: argparse.Namespace, config: object, out: Path, err: Cons
                     control.install(loop, requests.append)
                     plain(
                         err,
-                        f"paper: {series.instrument.id} bars at {args.speed:g}x real time, pid {os.getpid()} — "
+                        f"paper: {iid} bars at {args.speed:g}x real time, pid {os.getpid()} — "
                         f"Ctrl-C to stop; `tradewright flatten --pid {os.getpid()}` to flatten",
                     )
                     try:
