@@ -124,7 +124,9 @@ def error_location(exc: BaseException) -> str | None:
         for frame in traceback.extract_tb(current.__traceback__):
             path = Path(frame.filename)
             if path.is_absolute() and _is_strategy_code(path.resolve()):
-                found = f"{_short(path)}:{frame.lineno} in {frame.name}"
+                found = f"{_short(path)}:{frame.lineno} in {frame.name}" + (
+                    f": {frame.line.strip()}" if frame.line else ""
+                )
         if found is not None:
             return found
         current = current.__cause__ or current.__context__

@@ -15,5 +15,5 @@ def test_missing_shared_data_skips_outside_ci(monkeypatch: pytest.MonkeyPatch) -
 
 def test_missing_shared_data_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CI", "true")
-    with pytest.raises(pytest.fail.Exception, match="CI=true: needs ../shared/data/no/such/file.csv"):
+    with pytest.raises(pytest.fail.Exception, match=r"CI=true: needs \.\./shared/data/no/such/file\.csv"):
         shared_data("no/such/file.csv")
