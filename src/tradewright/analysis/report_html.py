@@ -70,6 +70,8 @@ def fmt_money(value: Decimal | None, currency: str = "") -> str:
     """Show money exactly as recorded (no rounding), with the currency."""
     if value is None:
         return "–"
+    # Exact, but without the trailing zeros Decimal arithmetic leaves (10327.2705625000 -> 10,327.2705625).
+    value = value.normalize() if value != 0 else Decimal(0)
     text = f"{value:,f}" if abs(value) >= 1000 else f"{value:f}"
     return f"{text} {currency}".strip()
 
@@ -171,11 +173,29 @@ def kpi(label: str, value: str, sign: float | None = None) -> str:
     return f'<div class="kpi"><div class="label">{esc(label)}</div><div class="value{cls}">{esc(value)}</div></div>'
 
 
+_UPLOT = "web/vendor/uplot"
+
+
 @cache
 def _assets() -> tuple[str, str]:
+    """The page's stylesheet and scripts: uPlot (vendored, with its licence) and the chart script."""
+    package = resources.files("tradewright")
     text = resources.files("tradewright.analysis").joinpath("report_assets.html").read_text(encoding="utf-8")
     style, _, script = text.partition("<script>")
-    return style.strip(), "<script>" + script.strip()
+    vendor = package.joinpath(_UPLOT)
+    licence = vendor.joinpath("LICENSE").read_text(encoding="utf-8").strip()
+    uplot_css = vendor.joinpath("uPlot.min.css").read_text(encoding="utf-8").strip()
+    uplot_js = vendor.joinpath("uPlot.iife.min.js").read_text(encoding="utf-8").strip()
+    vendored = (
+        f"<style>{uplot_css}</style>"
+        f"<script>/* uPlot {UPLOT_VERSION}, https://github.com/leeoniya/uPlot, vendored in "
+        f"tradewright/{_UPLOT}.\n{licence}\n*/\n{uplot_js}</script>"
+    )
+    return vendored + style.strip(), "<script>" + script.strip()
+
+
+#: The version of the vendored uPlot (tradewright/web/vendor/uplot/VENDORED.md).
+UPLOT_VERSION = "1.6.32"
 
 
 def page(
@@ -200,6 +220,7 @@ def page(
         f"<title>{esc(title)}</title>{style}</head><body><main>"
         f'<h1>{esc(title)}</h1><div class="sub">{esc(subtitle)}</div>{body}'
         f"<footer>tradewright {esc(__version__)} · a self-contained page: it needs no network. "
-        "Charts: scroll to zoom, drag to pan, shift-drag to zoom to a range, double-click to reset.</footer>"
+        "Charts: scroll to zoom, drag to zoom to a range, double-click to reset. Charts drawn with "
+        f"uPlot {UPLOT_VERSION} (MIT licence, © Leon Sorokin), inlined in this page.</footer>"
         f'</main><script type="application/json" id="tw-data">{payload}</script>{script}</body></html>\n'
     )

@@ -158,6 +158,7 @@ def build_report_html(
     title: str | None = None,
     calendar: Calendar | None = None,
     sampling: Sampling | None = None,
+    min_annualised_span_ns: int | None = None,
 ) -> str:
     """Load a run folder (strictly: a missing or cut-off file raises `DataError` naming it) and return
     its report page. `title` defaults to `default_title`; see `analyse_run` for the other options."""
@@ -165,4 +166,7 @@ def build_report_html(
     title = default_title(run) if title is None else title
     if len(run.equity) == 0:
         return render_empty_report(run, title=title)
-    return render_run_report(analyse_run(run, calendar=calendar, sampling=sampling), title=title)
+    analysis = analyse_run(
+        run, calendar=calendar, sampling=sampling, min_annualised_span_ns=min_annualised_span_ns
+    )
+    return render_run_report(analysis, title=title)

@@ -255,7 +255,9 @@ def _undetected(path: Path, formats: list[str]) -> ConfigError:
             'directly in a backtest config with `[data] format = "bars"` (see docs/strategies.md)'
         )
     choices = ", ".join(f for f in formats if f != "auto")
-    return ConfigError(f"{path}: cannot tell its format from its name or first line: pass --format ({choices})")
+    return ConfigError(
+        f"{path}: cannot tell its format from its name or first line: pass --format ({choices})"
+    )
 
 
 def _console(stderr: bool = False) -> Console:
