@@ -33,6 +33,13 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument(
+        "--progress-every",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="when stderr is not a terminal, print a progress line this often (default 5)",
+    )
+    p.add_argument(
         "--set",
         action="append",
         default=[],
@@ -76,11 +83,16 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from tradewright.backtest.runner import output_dir, run_backtest
     from tradewright.config.run import load_run_config
+    from tradewright.core.errors import ConfigError
 
     config = load_run_config(args.config, parse_overrides(args.set))
     err = Console(stderr=True)
     unit = "bars" if config.data.format == "bars" else "events"
-    progress = ProgressDisplay(err, "backtest", unit, quiet=args.json or args.quiet)
+    if args.progress_every <= 0:
+        raise ConfigError(f"--progress-every must be > 0, got {args.progress_every}")
+    progress = ProgressDisplay(
+        err, "backtest", unit, quiet=args.json or args.quiet, every_s=args.progress_every
+    )
     try:
         with progress:
             folder, summary = run_backtest(
