@@ -39,7 +39,7 @@ from tests.conftest import REPO
 
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 _FENCE = re.compile(r"^(\s*)```(\w*)\s*$")
-_DIRECTIVE = re.compile(r"<!--\s*doc-test:\s*instead run\s*\n(.*?)-->", re.S)
+_DIRECTIVE = re.compile(r"<!--\s*doc-test:\s*instead run[^\n]*\n(.*?)-->", re.S)
 _COMMAND = re.compile(r"^\s*(tradewright|pip|pytest|python -m tradewright|curl)\b")
 BLOCK_TIMEOUT_S = 600
 
@@ -70,10 +70,12 @@ def blocks(page: Path) -> list[Block]:
         end = next(j for j in range(i + 1, len(lines)) if lines[j].strip() == "```")
         body = "\n".join(line[len(indent) :] if line.startswith(indent) else line for line in lines[i + 1 : end])
         if lang == "bash":
-            before = "\n".join(lines[max(0, i - 12) : i])
-            directive = list(_DIRECTIVE.finditer(before))
+            short = None
             # Only a comment that ends right above the fence belongs to this block.
-            short = directive[-1].group(1).strip() if directive and before.rstrip().endswith("-->") else None
+            if i > 0 and lines[i - 1].strip().endswith("-->"):
+                start = next((j for j in range(i - 1, -1, -1) if "<!--" in lines[j]), i - 1)
+                directive = _DIRECTIVE.search("\n".join(lines[start:i]))
+                short = None if directive is None else directive.group(1).strip()
             found.append(Block(page.relative_to(REPO).as_posix(), i + 1, body, short or body))
         i = end + 1
     return found

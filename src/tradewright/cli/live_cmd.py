@@ -96,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
             code = asyncio.run(main())
     finally:
         store.close()
+    if node.tracker is not None:
+        node.tracker.report(node.events)  # the state it stopped in, for the last status line below
     summary = f"live: {_EXIT_MEANING.get(code, 'stopped')} ({node.stop_reason or 'no reason given'})"
     print(summary, file=sys.stderr)
     for sid, why in node.failures.reasons.items():
