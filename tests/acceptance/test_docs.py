@@ -68,7 +68,9 @@ def blocks(page: Path) -> list[Block]:
             continue
         indent, lang = match.group(1), match.group(2)
         end = next(j for j in range(i + 1, len(lines)) if lines[j].strip() == "```")
-        body = "\n".join(line[len(indent) :] if line.startswith(indent) else line for line in lines[i + 1 : end])
+        body = "\n".join(
+            line[len(indent) :] if line.startswith(indent) else line for line in lines[i + 1 : end]
+        )
         if lang == "bash":
             short = None
             # Only a comment that ends right above the fence belongs to this block.
@@ -186,9 +188,13 @@ def test_every_command_block_of_the_page_runs(page: str, mode: str, clone_root: 
     runner = run_piped if mode == "piped" else run_in_pty
     for block in blocks(REPO / page):
         code, output = runner(block.run, work / "repo")
-        where = f"{block.name} ({mode}):\n{block.run}\n--- output (last 3000 characters) ---\n{output[-3000:]}"
+        where = (
+            f"{block.name} ({mode}):\n{block.run}\n--- output (last 3000 characters) ---\n{output[-3000:]}"
+        )
         assert code == 0, f"exit {code} from {where}"
         assert "Traceback (most recent call last)" not in output, where
+        if mode == "pty" and block.run.startswith("tradewright backtest examples/demo_mm.toml"):
+            assert "━" in output, f"no progress bar was drawn in the terminal: {where}"
 
 
 @pytest.mark.slow
@@ -206,15 +212,17 @@ def test_quickstart_verbatim_in_a_fresh_clone(tmp_path: Path) -> None:
         if target.is_dir():
             shutil.rmtree(target)
         src = REPO / name
-        (shutil.copytree(src, target, ignore=shutil.ignore_patterns("__pycache__")) if src.is_dir() else shutil.copy2(src, target))
+        (
+            shutil.copytree(src, target, ignore=shutil.ignore_patterns("__pycache__"))
+            if src.is_dir()
+            else shutil.copy2(src, target)
+        )
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     command = next(b.text for b in blocks(REPO / "README.md") if "tradewright backtest" in b.text).strip()
     assert command == "pip install -e . && tradewright backtest examples/demo_mm.toml"
     script = f". {venv}/bin/activate && {command}"
-    env_path = os.environ.get("PATH", "")
     for runner in (run_piped, run_in_pty):
-        os.environ["PATH"] = env_path
         code, output = runner(script, clone)
         assert code == 0, output[-3000:]
         assert "Traceback" not in output, output[-3000:]
