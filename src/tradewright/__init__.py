@@ -7,15 +7,14 @@ and scripts; they are imported on first use, so `import tradewright` stays cheap
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 __all__ = ["Backtest", "BacktestRun", "__version__"]
 
 __version__ = "0.1.0"
 
-if TYPE_CHECKING:
-    from tradewright.backtest.session import Backtest, BacktestRun
-
+# No import of them here, not even for type checkers: every module imports this package (for
+# __version__), and the layer contracts would see the analysis layer import the backtest one.
 _LAZY = {"Backtest": "tradewright.backtest.session", "BacktestRun": "tradewright.backtest.session"}
 
 
