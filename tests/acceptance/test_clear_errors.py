@@ -62,13 +62,15 @@ def test_a_tardis_file_without_its_grid_names_the_options_that_give_it(
     assert "infer_grid" not in err and "instrument=" not in err
 
 
-def test_importing_a_bar_file_points_to_bar_backtests(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_importing_a_bar_file_points_to_bar_backtests(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     bars = shared_data("bars/backtrader/2006-min-005.txt")
 
     code, _, err = run(capsys, "data", "import", str(bars), "--out", str(tmp_path))
 
     assert code == 2
-    assert 'looks like a bar (OHLCV) file' in err and '[data] format = "bars"' in err
+    assert "looks like a bar (OHLCV) file" in err and '[data] format = "bars"' in err
 
 
 @pytest.fixture
@@ -89,7 +91,10 @@ def raising_strategy(tmp_path: Path) -> Path:
 
 
 def test_a_strategy_that_raises_is_named_by_its_file_and_line_and_debug_shows_the_traceback(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, raising_strategy: Path, monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    raising_strategy: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(tmp_path)
     code, _, err = run(capsys, "backtest", str(raising_strategy), "--quiet", "--out", str(tmp_path / "out"))

@@ -70,8 +70,6 @@ def fmt_money(value: Decimal | None, currency: str = "") -> str:
     """Show money exactly as recorded (no rounding), with the currency."""
     if value is None:
         return "–"
-    # Exact, but without the trailing zeros Decimal arithmetic leaves (10327.2705625000 -> 10,327.2705625).
-    value = value.normalize() if value != 0 else Decimal(0)
     text = f"{value:,f}" if abs(value) >= 1000 else f"{value:f}"
     return f"{text} {currency}".strip()
 
