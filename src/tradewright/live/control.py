@@ -36,12 +36,16 @@ __all__ = ["ControlFile", "control_dir", "request_flatten"]
 def control_dir() -> Path:
     """The folder of the control files: private to this user."""
     runtime = os.environ.get("XDG_RUNTIME_DIR")
-    base = (
-        Path(runtime) / "tradewright"
-        if runtime
-        else Path(tempfile.gettempdir()) / f"tradewright-{os.getuid()}"
-    )
-    base.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fallback = Path(tempfile.gettempdir()) / f"tradewright-{os.getuid()}"
+    base = Path(runtime) / "tradewright" if runtime else fallback
+    try:
+        base.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        base = fallback  # a runtime folder we cannot write: the per-user temporary folder instead
+        try:
+            base.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise TradewrightError(f"cannot create {base} for node control files: {exc.strerror}") from None
     info = base.stat()
     if info.st_uid != os.getuid() or info.st_mode & 0o077:
         raise TradewrightError(
