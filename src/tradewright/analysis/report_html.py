@@ -184,9 +184,14 @@ def _assets() -> tuple[str, str]:
     licence = vendor.joinpath("LICENSE").read_text(encoding="utf-8").strip()
     uplot_css = vendor.joinpath("uPlot.min.css").read_text(encoding="utf-8").strip()
     uplot_js = vendor.joinpath("uPlot.iife.min.js").read_text(encoding="utf-8").strip()
+    # The file's first line is a banner with the project's web address: a page holds no URL at all
+    # (it opens offline), so the banner is replaced by the same credit without a link.
+    banner, _, body = uplot_js.partition("\n")
+    if banner.startswith("/*!") and "uPlot" in banner:
+        uplot_js = body
     vendored = (
         f"<style>{uplot_css}</style>"
-        f"<script>/* uPlot {UPLOT_VERSION}, https://github.com/leeoniya/uPlot, vendored in "
+        f"<script>/* uPlot {UPLOT_VERSION} (github.com/leeoniya/uPlot), vendored in "
         f"tradewright/{_UPLOT}.\n{licence}\n*/\n{uplot_js}</script>"
     )
     return vendored + style.strip(), "<script>" + script.strip()

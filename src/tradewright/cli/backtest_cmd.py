@@ -124,10 +124,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
     out = summary_console()
     print_summary(summary, out, title=f"backtest {config.run.name}")
-    if folder != output_dir(config, args.out):
+    requested = output_dir(config, args.out)
+    if folder != requested:
         plain(
             out,
-            f"note: {output_dir(config, args.out)} already held a run, kept as it was (use --overwrite to replace it)",
+            f"note: {requested} already holds a run (or another run is writing it): it is kept as it was, "
+            f"and this run went to {folder} (--overwrite replaces it instead)",
         )
     out.print(f"report: [bold]{folder / 'report.html'}[/]", highlight=False, soft_wrap=True)
     return 0

@@ -256,7 +256,7 @@ def _undetected(path: Path, formats: list[str]) -> ConfigError:
         )
     choices = ", ".join(f for f in formats if f != "auto")
     return ConfigError(
-        f"{path}: cannot tell its format from its name or first line: pass --format ({choices})"
+        f"{path}: cannot tell the format from its name or first line: pass --format ({choices})"
     )
 
 
