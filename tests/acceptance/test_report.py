@@ -54,44 +54,53 @@ def _chart_info(page_js: object) -> dict[str, dict[str, float]]:
     return info
 
 
-_HIDE_DATA = "path.series, path.marker, path.area, rect.bar { visibility: hidden; }"
 _CHART_INFO = """JSON.stringify(Object.fromEntries([...document.querySelectorAll('[data-chart]')].map(box => {
-    const svg = box.querySelector('svg'); const r = svg.getBoundingClientRect();
-    return [box.dataset.chart, {points: Number(svg.getAttribute('data-points')), width: r.width, height: r.height,
-            x: r.left + window.scrollX, y: r.top + window.scrollY, paths: svg.querySelectorAll('path').length}];
+    const canvas = box.querySelector('canvas'); const r = canvas.getBoundingClientRect();
+    return [box.dataset.chart, {points: Number(box.dataset.points), width: r.width, height: r.height}];
 })))"""
+_SHOW_DATA = """(show => { for (const u of Object.values(window.twCharts))
+    u.series.forEach((s, i) => { if (i > 0) u.setSeries(i, {show}); }); return true; })(%s)"""
+_OVERFLOW = """[...document.querySelectorAll('.card, .kpi')].filter(el => el.scrollWidth > el.clientWidth + 1)
+    .map(el => el.textContent.slice(0, 60))"""
 
 
 def test_demo_report_opens_offline_in_headless_chromium_without_errors_and_draws_every_chart(
     runs: tuple[Path, Path],
 ) -> None:
     report = runs[0] / "report.html"
+    text = report.read_text()
+    assert "uPlot 1.6.32" in text and "Copyright (c) 2022 Leon Sorokin" in text, (
+        "the vendored library, credited"
+    )
     with open_page(report) as page:
         assert page.wait_for("document.body.dataset.chartsRendered") == str(len(CHARTS))
+        assert page.evaluate("typeof uPlot") == "function"
         charts = _chart_info(page.evaluate(_CHART_INFO))
         assert set(charts) == set(CHARTS)
         for name, chart in charts.items():
             assert chart["points"] > 0, f"{name} drew nothing"
             assert chart["width"] > 300 and chart["height"] > 100, (name, chart)
-        # Screenshots: each chart's pixels with its data marks shown, and again with them hidden (frame,
-        # grid and labels only). The difference is what the data drew.
-        drawn = {name: page.element_ink(f"#chart-{name} svg") for name in charts}
-        page.evaluate(
-            f"(() => {{ const s = document.createElement('style'); s.textContent = {json.dumps(_HIDE_DATA)};"
-            " document.head.appendChild(s); return true; })()"
-        )
-        frame = {name: page.element_ink(f"#chart-{name} svg") for name in charts}
+        # Screenshots: each chart's pixels with its data shown, and again with every data series hidden
+        # (frame, grid and labels only). The difference is what the data drew.
+        drawn = {name: page.element_ink(f"#chart-{name} canvas") for name in charts}
+        page.evaluate(_SHOW_DATA % "false")
+        frame = {name: page.element_ink(f"#chart-{name} canvas") for name in charts}
         for name in charts:
             assert drawn[name] - frame[name] > 300, (
                 f"{name}: the data drew only {drawn[name] - frame[name]} pixels"
             )
+        page.evaluate(_SHOW_DATA % "true")
         fills = page.evaluate(
-            "[...document.querySelectorAll('#chart-price path.marker')].reduce((n, p) => n + Number(p.dataset.points), 0)"
+            "window.twCharts.price.data.slice(-2).reduce((n, col) => n + col.filter(v => v !== null).length, 0)"
         )
+        overflowing = page.evaluate(_OVERFLOW)
+        shot = page.screenshot_full(runs[0].parent / "demo-report.png")
         errors = page.log.errors()
         requests = list(page.log.requests)
     with (runs[0] / "fills.csv").open() as fh:
         assert fills == sum(1 for _ in csv.DictReader(fh)), "every fill is a marker on the price chart"
+    assert overflowing == [], "numbers never overflow their cards"
+    assert shot.stat().st_size > 50_000
     assert errors == []
     assert all(url.startswith(("file://", "data:")) for url in requests), requests
 
@@ -99,20 +108,26 @@ def test_demo_report_opens_offline_in_headless_chromium_without_errors_and_draws
 def test_report_charts_zoom_with_the_wheel_and_time_axes_move_together(runs: tuple[Path, Path]) -> None:
     with open_page(runs[0] / "report.html") as page:
         page.wait_for("document.body.dataset.chartsRendered")
-        labels = "[...document.querySelectorAll('#chart-%s svg text')].map(t => t.textContent).join('|')"
-        before = {c: page.evaluate(labels % c) for c in ("price", "equity")}
+        scale = "JSON.stringify([window.twCharts.%s.scales.x.min, window.twCharts.%s.scales.x.max])"
+        before = {c: json.loads(page.evaluate(scale % (c, c))) for c in ("price", "equity")}
         page.evaluate(
-            """(() => { const svg = document.querySelector('#chart-price svg'); const r = svg.getBoundingClientRect();
-            for (let i = 0; i < 8; i++) svg.dispatchEvent(new WheelEvent('wheel', {deltaY: -100, clientX: r.left + r.width / 2,
-                clientY: r.top + r.height / 2, bubbles: true, cancelable: true})); return true; })()"""
+            """(async () => { const over = document.querySelector('#chart-price .u-over'); const r = over.getBoundingClientRect();
+            for (let i = 0; i < 8; i++) {  // one wheel notch a frame, as a hand turns it
+                over.dispatchEvent(new WheelEvent('wheel', {deltaY: -100, clientX: r.left + r.width / 2,
+                    clientY: r.top + r.height / 2, bubbles: true, cancelable: true}));
+                await new Promise(done => requestAnimationFrame(() => setTimeout(done, 0)));
+            } return true; })()"""
         )
-        after = {c: page.evaluate(labels % c) for c in ("price", "equity")}
-        # Zoomed in 8 steps: finer time ticks (seconds, not minutes) on both charts.
-        assert after["price"] != before["price"] and after["equity"] != before["equity"]
+        after = {c: json.loads(page.evaluate(scale % (c, c))) for c in ("price", "equity")}
+        # Zoomed in 8 steps of 0.75: a tenth of the span, on both charts.
+        span = before["price"][1] - before["price"][0]
+        assert after["price"][1] - after["price"][0] < span / 5
+        assert after["equity"] == after["price"]
         page.evaluate(
-            "document.querySelector('#chart-price svg').dispatchEvent(new MouseEvent('dblclick', {bubbles: true}))"
+            "document.querySelector('#chart-price .u-over').dispatchEvent(new MouseEvent('dblclick', {bubbles: true}))"
         )
-        assert page.evaluate(labels % "price") == before["price"]
+        reset = json.loads(page.evaluate(scale % ("price", "price")))
+        assert reset[1] - reset[0] >= span * 0.99
         assert page.log.errors() == []
 
 
@@ -184,10 +199,8 @@ def test_compare_puts_two_runs_on_one_page_that_renders(runs: tuple[Path, Path],
     with open_page(out) as page:
         assert page.wait_for("document.body.dataset.chartsRendered") == "4"
         charts = _chart_info(page.evaluate(_CHART_INFO))
-        # Both runs are drawn on the PnL chart: two series paths with points.
-        series = page.evaluate(
-            "[...document.querySelectorAll('#chart-pnl path.series')].map(p => p.dataset.name)"
-        )
+        # Both runs are drawn on the PnL chart: two series with points.
+        series = page.evaluate("window.twCharts.pnl.series.slice(1).map(s => s.label)")
         assert series == ["demo", "off1"]
         assert all(c["points"] > 0 for c in charts.values()), charts
         assert page.log.errors() == []

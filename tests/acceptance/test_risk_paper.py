@@ -115,7 +115,7 @@ def test_tradewright_flatten_reaches_a_running_paper_node(tmp_path: Path) -> Non
             timeout=30,
         )
         assert sent.returncode == 0, sent.stderr
-        assert f"flatten requested from pid {proc.pid}" in sent.stdout
+        assert f"flatten requested from the paper node 'demo_mm' (pid {proc.pid})" in sent.stdout
         time.sleep(3)
         proc.send_signal(signal.SIGTERM)
         stdout, stderr = proc.communicate(timeout=60)
@@ -162,4 +162,4 @@ def test_flatten_names_a_missing_process(tmp_path: Path) -> None:
         cli("flatten", "--pid", "999999999"), cwd=tmp_path, capture_output=True, text=True, timeout=30
     )
     assert result.returncode == 2
-    assert "no process with pid 999999999" in result.stderr
+    assert "pid 999999999 is not a running tradewright node" in result.stderr

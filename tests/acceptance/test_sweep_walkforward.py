@@ -103,10 +103,10 @@ def test_out_of_sample_report_adds_up_the_windows_and_renders(walkforward: tuple
     with open_page(out / "report.html") as browser:
         assert browser.wait_for("document.body.dataset.chartsRendered") == "6"
         points = browser.evaluate(
-            "[...document.querySelectorAll('[data-chart] svg')].map(s => Number(s.dataset.points))"
+            "[...document.querySelectorAll('[data-chart]')].map(s => Number(s.dataset.points))"
         )
         assert all(p > 0 for p in points), points
-        lines = browser.evaluate("document.querySelectorAll('#chart-equity line.vline').length")
+        lines = browser.evaluate("Number(document.querySelector('#chart-equity').dataset.vlines)")
         assert lines == 4, "a dashed line where each test window starts"
         assert browser.log.errors() == []
 

@@ -1,11 +1,15 @@
 """Chart data for the HTML reports: series reduced for drawing, encoded as JSON for the inline charts.
 
-The page's script (report_assets.html) draws every chart from one JSON payload. Long series are
-reduced here before they are embedded: a series longer than `max_points` keeps, per bucket of
-consecutive rows, the lowest and the highest point (in time order), so spikes and drawdowns stay
-visible at any zoom. Fills are never reduced: every fill is a marker in the data. Times are seconds
-since the page's `t0_ns`, rounded to the microsecond; values are floats (display only — exact money
-is in the tables and the run's CSV files).
+The page's script (report_assets.html) draws every chart from one JSON payload with uPlot (vendored
+in `tradewright/web/vendor/uplot`, inlined into the page). uPlot draws series that share one x array,
+so a time chart's series and markers are put on the union of their times here: a line takes, at a
+time it has no row of its own, its last value before (equity rows are last-value samples; a real gap
+stays a gap), and a marker series is empty except at its own times. Long series are reduced before
+they are embedded: a series longer than `max_points` keeps, per bucket of consecutive rows, the
+lowest and the highest point (in time order), so spikes and drawdowns stay visible at any zoom.
+Fills are never reduced: every fill is a marker in the data (fills at the same time are spread a
+microsecond apart, so each keeps its marker). Times are seconds since the page's `t0_ns`, rounded to
+the microsecond; values are floats (display only — exact money is in the tables and the CSV files).
 """
 
 from __future__ import annotations
@@ -178,6 +182,8 @@ class _Encoder:
 
     def chart(self, chart: Chart) -> dict[str, Any]:
         if isinstance(chart, TimeChart):
+            x, lines, marks = self.align(chart)
+            self.points[chart.id] = int(x.size)
             return {
                 "kind": "time",
                 "id": chart.id,
@@ -187,8 +193,30 @@ class _Encoder:
                 "note": chart.note,
                 "yFormat": chart.y_format,
                 "vlines": [_num(v) for v in chart.vlines],
-                "series": [self.series(s) for s in chart.series],
-                "markers": [self.markers(m) for m in chart.markers],
+                "x": _list(x),
+                "series": [
+                    {
+                        "name": s.name,
+                        "color": s.color,
+                        "step": s.step,
+                        "area": s.area,
+                        "width": s.width,
+                        "dash": s.dash,
+                        "y": _list(y),
+                    }
+                    for s, y in zip(chart.series, lines, strict=True)
+                ],
+                "markers": [
+                    {
+                        "name": m.name,
+                        "color": m.color,
+                        "shape": m.shape,
+                        "count": int(m.x.size),
+                        "y": _list(y),
+                        "size": None if size is None else _list(size),
+                    }
+                    for m, (y, size) in zip(chart.markers, marks, strict=True)
+                ],
             }
         if isinstance(chart, BarChart):
             return {
@@ -216,28 +244,47 @@ class _Encoder:
             "totalLabel": chart.total_label,
         }
 
-    def series(self, s: Series) -> dict[str, Any]:
-        x, y = downsample_minmax(s.x, s.y, self.max_points)
-        return {
-            "name": s.name,
-            "color": s.color,
-            "step": s.step,
-            "area": s.area,
-            "width": s.width,
-            "dash": s.dash,
-            "x": _list(x),
-            "y": _list(y),
-        }
+    def align(
+        self, chart: TimeChart
+    ) -> tuple[FloatArray, list[FloatArray], list[tuple[FloatArray, FloatArray | None]]]:
+        """Put every series and marker of `chart` on one x array (see the module docstring)."""
+        reduced = [downsample_minmax(s.x, s.y, self.max_points) for s in chart.series]
+        marker_x = [_spread(m.x) for m in chart.markers]
+        parts = [x for x, _ in reduced] + marker_x
+        x = np.unique(np.concatenate(parts)) if parts else np.empty(0)
+        lines = [_carry(x, sx, sy) for sx, sy in reduced]
+        marks: list[tuple[FloatArray, FloatArray | None]] = []
+        for m, mx in zip(chart.markers, marker_x, strict=True):
+            at = np.searchsorted(x, mx)
+            y = np.full(x.size, np.nan)
+            y[at] = m.y
+            size = None
+            if m.size is not None:
+                size = np.full(x.size, np.nan)
+                size[at] = m.size
+            marks.append((y, size))
+        return x, lines, marks
 
-    def markers(self, m: Markers) -> dict[str, Any]:
-        return {
-            "name": m.name,
-            "color": m.color,
-            "shape": m.shape,
-            "x": _list(m.x),
-            "y": _list(m.y),
-            "size": None if m.size is None else _list(m.size),
-        }
+
+def _spread(x: FloatArray) -> FloatArray:
+    """Times with repeats moved a microsecond apart (in order), so that each point keeps its place."""
+    if x.size < 2:
+        return x
+    out = x.copy()
+    for i in range(1, out.size):
+        if out[i] <= out[i - 1]:
+            out[i] = round(out[i - 1] + 1e-6, 6)
+    return out
+
+
+def _carry(x: FloatArray, sx: FloatArray, sy: FloatArray) -> FloatArray:
+    """`sy` (at times `sx`) on the grid `x`: its own value at its own times, else its last value before
+    (a gap, NaN, is carried too, so a line that breaks stays broken); NaN outside its own time span."""
+    if sx.size == 0:
+        return np.full(x.size, np.nan)
+    last = np.searchsorted(sx, x, side="right") - 1
+    y = np.where((last >= 0) & (x <= sx[-1]), sy[np.clip(last, 0, None)], np.nan)
+    return y.astype(np.float64)
 
 
 def encode_payload(

@@ -72,6 +72,10 @@ SHARE_QUANTUM = Decimal("1e-24")
 _DIVIDE = Context(prec=100, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow])
 # Averages and ratios for display are not summed again: the default 28 significant digits suffice.
 _RATIO = Context(prec=28, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow])
+# What a journal shows of quotients that rarely terminate: returns and R multiples to 10 significant
+# digits, average prices to 15 (far below a tick); PnL and fees stay exact sums.
+_SHOWN_RATIO = Context(prec=10, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow])
+_SHOWN_PRICE = Context(prec=15, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow])
 
 
 class TradeSide(enum.StrEnum):
@@ -317,21 +321,20 @@ class _Trip:
     def finish(self, risk_per_trade: Decimal | None) -> RoundTrip:
         net = exact_sum((self.pnl, -self.fees))
         risk = self.risk if self.risk is not None and self.risk > 0 else risk_per_trade
-        ratio = _RATIO
         return RoundTrip(
             instrument_id=self.iid,
             side=TradeSide.LONG if self.direction > 0 else TradeSide.SHORT,
             size=self.size,
             entry_ts_ns=self.entry_ts_ns,
             exit_ts_ns=self.exit_ts_ns,
-            entry_avg_px=ratio.divide(self.entry_value, self.size),
-            exit_avg_px=ratio.divide(self.exit_value, self.size),
+            entry_avg_px=_SHOWN_PRICE.divide(self.entry_value, self.size),
+            exit_avg_px=_SHOWN_PRICE.divide(self.exit_value, self.size),
             pnl=self.pnl,
             fees=self.fees,
             net_pnl=net,
-            net_return=ratio.divide(net, self.entry_notional) if self.entry_notional != 0 else None,
+            net_return=_SHOWN_RATIO.divide(net, self.entry_notional) if self.entry_notional != 0 else None,
             risk=risk,
-            r_multiple=None if risk is None else ratio.divide(net, risk),
+            r_multiple=None if risk is None else _SHOWN_RATIO.divide(net, risk),
             regime=self.regime,
             entry_reason=self.entry_reason,
             exit_reason=self.exit_reason,

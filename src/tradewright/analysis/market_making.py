@@ -17,11 +17,15 @@ row written at each fill, the change of equity from the first row to the last is
 
     total = spread captured − fees + inventory PnL + other
 
-where spread captured and fees are summed over the fills, inventory PnL = Σ_k m × position_k ×
-(mid_(k+1) − mid_k) over consecutive rows (holding the position while the mid moves), and `other` is
-what is left: zero when cash moves only through fills, non-zero for funding, settlement, or rows that
-break the identity. The terms add up exactly because `other` is defined as the rest; reporting it keeps
-the decomposition honest instead of hiding a mismatch in one of the others.
+where spread captured and fees are summed over the fills, and inventory PnL is the mid moving under
+the position held: Σ_k m × position_k × (mid_(k+1) − mid_k) over consecutive rows, plus, for each
+fill, m × s × quantity × (mid_booked − mid_fill). The second part is the fill's own quantity held from
+the fill's time (ts_event) to the equity row that booked it: the run learns of a fill one response
+latency after it happened, and the equity row that shows the new position is stamped then. The
+booking row is the first row whose position is the fill's `position_after` (rows are matched to fills
+in order). `other` is what is left: exactly zero when cash moves only through fills, non-zero for
+funding, settlement, or rows that break the identity; reporting it keeps the decomposition honest
+instead of hiding a mismatch in one of the other terms.
 """
 
 from __future__ import annotations
@@ -193,7 +197,7 @@ def analyse_market_making(
             adverse_selection=tuple(_adverse(spreads, equity, h, multiplier) for h in horizons_ns),
             inventory=_inventory(equity, inventory_limit),
             fees=fees,
-            attribution=_attribution(spreads, fees.total, equity, multiplier),
+            attribution=_attribution(spreads, fills, fees.total, equity, multiplier),
         )
 
 
@@ -338,8 +342,52 @@ def _inventory(equity: EquityTable, limit: Decimal | None) -> InventoryStats:
     )
 
 
+def _booking_rows(fills: Sequence[FillRecord], equity: EquityTable) -> list[int]:
+    """For each fill (in order), the equity row that first shows its `position_after`.
+
+    A fill moves the position, and the recorder writes a row at each fill, so walking the rows in
+    order, every change of position is the next fill(s) booked. A fill is matched to the row whose
+    position equals its `position_after` once every fill before it has been matched.
+    """
+    rows: list[int] = []
+    j = 0
+    if fills and equity.position[0] != 0:
+        raise DataError(
+            f"equity.csv starts with a position ({equity.position[0]}): the fills before it are not in "
+            "the run, so the PnL attribution cannot start from its first row",
+            source=equity.source,
+            line=EquityTable.line_of(0),
+        )
+    for k in range(1, len(equity)):
+        target = equity.position[k]
+        if target == equity.position[k - 1] or j == len(fills):
+            continue  # no change, or a change no fill explains (it stays in `other`)
+        while j < len(fills):
+            rows.append(k)
+            j += 1
+            if fills[j - 1].position_after == target:
+                break
+        else:
+            raise DataError(
+                f"the position changes to {target} but no fill in fills.csv leads there",
+                source=equity.source,
+                line=EquityTable.line_of(k),
+            )
+    if j < len(fills):
+        raise DataError(
+            "this fill's position never appears in equity.csv (the run ended before it was booked?)",
+            source="fills",
+            line=fills[j].line,
+        )
+    return rows
+
+
 def _attribution(
-    spreads: Sequence[FillSpread], fees: Decimal, equity: EquityTable, multiplier: Decimal
+    spreads: Sequence[FillSpread],
+    fills: Sequence[FillRecord],
+    fees: Decimal,
+    equity: EquityTable,
+    multiplier: Decimal,
 ) -> PnlAttribution:
     for s in spreads:
         if s.captured is None:
@@ -362,6 +410,17 @@ def _attribution(
                 line=EquityTable.line_of(row),
             )
         inventory_terms.append(position * (after - before) * multiplier)
+    # Each fill's quantity from its fill time to the row that booked it (see the module docstring).
+    for s, row in zip(spreads, _booking_rows(fills, equity), strict=True):
+        booked = equity.mid[row]
+        if booked is None:
+            raise DataError(
+                "no mid on the row that booked a fill: the fill's inventory cannot be marked",
+                source=equity.source,
+                line=EquityTable.line_of(row),
+            )
+        assert s.mid is not None
+        inventory_terms.append(s.sign * s.quantity * (booked - s.mid) * multiplier)
     total = exact_sum((equity.equity[-1], -equity.equity[0]))
     spread = exact_sum(s.captured or _ZERO for s in spreads)
     inventory = exact_sum(inventory_terms)

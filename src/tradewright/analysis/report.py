@@ -10,7 +10,6 @@ level; and the config that produced the run.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -28,19 +27,21 @@ from tradewright.analysis.charts import (
     seconds_since,
 )
 from tradewright.analysis.market_making import inventory_histogram
+from tradewright.analysis.metrics import PerformanceSummary
 from tradewright.analysis.report_html import (
     esc,
     fmt_count,
     fmt_duration_ns,
     fmt_float,
     fmt_money,
+    fmt_money_rounded,
     fmt_pct,
     kpi,
     kv_table,
     page,
     table,
 )
-from tradewright.analysis.returns import NS_PER_SECOND
+from tradewright.analysis.report_tables import buy_and_hold, per_day_table, trade_list
 from tradewright.analysis.run_analysis import RunAnalysis, sampling_label
 from tradewright.analysis.run_outputs import RunOutputs
 from tradewright.core.clock import ns_to_iso
@@ -50,7 +51,6 @@ __all__ = [
     "Row",
     "Section",
     "headline_sections",
-    "render_compare_report",
     "render_empty_report",
     "render_run_report",
 ]
@@ -82,13 +82,10 @@ def headline_sections(a: RunAnalysis) -> list[Section]:
     sections = []
     annualisation = (
         f"{sampling_label(a.sampling)} returns on a regular grid (last equity value carried forward); "
-        f"{a.calendar.name} calendar: {a.calendar.trading_days_per_year} days × "
+        f"{a.calendar.name} calendar (from {a.calendar_source}): {a.calendar.trading_days_per_year} days × "
         f"{fmt_duration_ns(a.calendar.session_ns)} → {a.periods_per_year:,.0f} periods a year."
     )
-    if a.span_ns < 30 * 86_400 * NS_PER_SECOND:
-        annualisation += f" Annualised figures extrapolate {fmt_duration_ns(a.span_ns)} of data."
-    if perf is not None:
-        dd = perf.drawdown
+    if perf is not None and a.annualised:
         rows = [
             Row("total return", fmt_pct(perf.total_return, 4), perf.total_return, "pct"),
             Row("annual return (CAGR)", fmt_pct(perf.annual_return), perf.annual_return, "pct"),
@@ -96,17 +93,40 @@ def headline_sections(a: RunAnalysis) -> list[Section]:
             Row("Sharpe ratio", fmt_float(perf.sharpe_ratio), perf.sharpe_ratio, "ratio"),
             Row("Sortino ratio", fmt_float(perf.sortino_ratio), perf.sortino_ratio, "ratio"),
             Row("Calmar ratio", fmt_float(perf.calmar_ratio), perf.calmar_ratio, "ratio"),
-            Row("max drawdown", fmt_pct(perf.max_drawdown, 4), perf.max_drawdown, "pct"),
-            Row(
-                "deepest drawdown lasted",
-                "–"
-                if dd is None
-                else fmt_duration_ns(dd.duration_ns) + ("" if dd.recovered else " (not recovered)"),
-            ),
-            Row("longest drawdown", "–" if dd is None else fmt_duration_ns(dd.longest_duration_ns)),
-            Row("return samples", fmt_count(perf.samples), perf.samples, "count"),
+            *_drawdown_rows(perf),
         ]
         sections.append(Section("Returns and risk", tuple(rows), annualisation))
+    elif perf is not None:
+        label = sampling_label(a.sampling)
+        root = np.sqrt(perf.periods_per_year)
+        mean = float(np.mean(a.returns)) if a.returns.size else float("nan")
+        vol = float(np.std(a.returns, ddof=1)) if a.returns.size > 1 else float("nan")
+        rows = [
+            Row("total return", fmt_pct(perf.total_return, 4), perf.total_return, "pct"),
+            Row(f"mean return per {label}", fmt_pct(mean, 6), mean, "pct"),
+            Row(f"volatility per {label}", fmt_pct(vol, 6), vol, "pct"),
+            Row(
+                f"Sharpe ratio per {label}",
+                fmt_float(perf.sharpe_ratio / root),
+                perf.sharpe_ratio / root,
+                "ratio",
+            ),
+            Row(
+                f"Sortino ratio per {label}",
+                fmt_float(perf.sortino_ratio / root),
+                perf.sortino_ratio / root,
+                "ratio",
+            ),
+            *_drawdown_rows(perf),
+        ]
+        why = (
+            f"Per-period figures: the run covers {fmt_duration_ns(a.span_ns)}, less than the "
+            f"{fmt_duration_ns(a.min_annualised_span_ns)} below which annualised ratios are not shown as "
+            "results ([run] min_annualised_span). Extrapolated to a year they would read CAGR "
+            f"{fmt_pct(perf.annual_return)}, Sharpe {fmt_float(perf.sharpe_ratio)}: numbers that say more "
+            f"about the extrapolation than about the strategy. {annualisation}"
+        )
+        sections.append(Section("Returns and risk", tuple(rows), why))
     eq = a.run.equity
     sections.append(
         Section(
@@ -125,6 +145,7 @@ def headline_sections(a: RunAnalysis) -> list[Section]:
                     "money",
                 ),
                 Row("fees paid", fmt_money(eq.fees[-1]), eq.fees[-1], "money"),
+                Row("buy and hold, same equity", fmt_pct(_hold_return(a), 4), _hold_return(a), "pct"),
                 Row("fills", fmt_count(len(a.run.fills)), len(a.run.fills), "count"),
                 *(
                     [
@@ -138,7 +159,8 @@ def headline_sections(a: RunAnalysis) -> list[Section]:
                 ),
                 Row("orders", fmt_count(len(a.run.orders)), len(a.run.orders), "count"),
             ),
-            "Net PnL = final − starting equity = realised + unrealised − fees; equity marks the position at the mid.",
+            "Net PnL = final − starting equity = realised + unrealised − fees; equity marks the position at the "
+            "mid. Buy and hold: the starting equity held in the instrument from its first mid to its last.",
         )
     )
     t = a.trades
@@ -164,7 +186,7 @@ def headline_sections(a: RunAnalysis) -> list[Section]:
             Section("Round trips", tuple(rows), "FIFO-matched entry and exit orders; PnL net of fees.")
         )
     mm = a.market_making
-    if mm is not None:
+    if mm is not None and a.quotes:
         rows = []
         if mm.fill_ratio is not None:
             fr = mm.fill_ratio
@@ -212,18 +234,26 @@ def headline_sections(a: RunAnalysis) -> list[Section]:
                 "Adverse selection: how far the mid moved against each fill after the horizon (positive = against us).",
             )
         )
+    if mm is not None:
         at = mm.attribution
         sections.append(
             Section(
                 "PnL attribution",
                 (
-                    Row("spread captured", fmt_money(at.spread_captured), at.spread_captured, "money"),
+                    Row(
+                        "spread captured (vs the mid at each fill)",
+                        fmt_money(at.spread_captured),
+                        at.spread_captured,
+                        "money",
+                    ),
                     Row("− fees", fmt_money(-at.fees), -at.fees, "money"),
                     Row("inventory (position × mid moves)", fmt_money(at.inventory), at.inventory, "money"),
                     Row("other (funding, settlement, …)", fmt_money(at.other), at.other, "money"),
                     Row("= total", fmt_money(at.total), at.total, "money"),
                 ),
-                "Exact: the terms add up to the change of equity to the last unit.",
+                "Exact: the terms add up to the change of equity to the last unit. Inventory includes each "
+                "fill's quantity from its fill time to the row that booked it; other is zero when cash moves "
+                "only through fills.",
             )
         )
     return sections
@@ -236,34 +266,71 @@ def render_run_report(a: RunAnalysis, *, title: str) -> str:
     t0 = int(eq.ts_ns[0])
     perf = a.performance
     mm = a.market_making
+    cur = a.settle_currency
+    trades = a.trades
+    sharpe_label, sharpe = "Sharpe", None if perf is None else perf.sharpe_ratio
+    if perf is not None and not a.annualised:
+        sharpe_label, sharpe = f"Sharpe per {sampling_label(a.sampling)}", a.sharpe_per_period
     kpis = [
-        kpi(
-            f"net PnL ({a.settle_currency})" if a.settle_currency else "net PnL",
-            fmt_money(a.net_pnl),
-            float(a.net_pnl),
-        ),
+        kpi(f"net PnL ({cur})" if cur else "net PnL", fmt_money_rounded(a.net_pnl, cur), float(a.net_pnl)),
         kpi(
             "total return",
-            fmt_pct(None if perf is None else perf.total_return, 4),
+            fmt_pct(None if perf is None else perf.total_return, 3),
             None if perf is None else perf.total_return,
         ),
-        kpi("Sharpe", fmt_float(None if perf is None else perf.sharpe_ratio, 3)),
+        kpi(sharpe_label, fmt_float(sharpe, 3)),
         kpi("max drawdown", fmt_pct(None if perf is None else perf.max_drawdown, 3)),
-        kpi("fills", fmt_count(len(run.fills))),
-        kpi("spread captured (bps)", fmt_float(None if mm is None else mm.spread_captured_bps, 3)),
+        kpi(
+            "round trips · win rate",
+            "–" if trades is None else f"{trades.trades:,} · {fmt_pct(trades.win_rate, 1)}",
+        ),
+        kpi("fees", fmt_money_rounded(a.run.equity.fees[-1], cur)),
     ]
+    if mm is not None and a.quotes:
+        kpis.append(kpi("spread captured (bps)", fmt_float(mm.spread_captured_bps, 3)))
     body = [f'<div class="kpis">{"".join(kpis)}</div>', _problems(a)]
     body.append('<div class="grid">' + "".join(_section_card(s) for s in headline_sections(a)) + "</div>")
     body.append(_chart_help())
     body.append('<div data-charts="price equity drawdown inventory"></div>')
-    small = ["returns"] + (["attribution", "inventory-dist"] if mm is not None else [])
+    small = (
+        ["returns"]
+        + (["attribution"] if mm is not None else [])
+        + (["inventory-dist"] if mm is not None and a.quotes else [])
+    )
     body.append('<div class="grid" data-charts="' + " ".join(small) + '"></div>')
+    body.append(per_day_table(a))
+    body.append(trade_list(a))
     body.append(_regimes(a))
     body.append(f"<h2>Config</h2><pre>{esc(run.config_text)}</pre>")
     charts: list[Chart] = [*_time_charts(a, t0), _returns_chart(a)]
     if mm is not None:
-        charts += [_attribution_chart(a), _inventory_distribution(a)]
+        charts.append(_attribution_chart(a))
+        if a.quotes:
+            charts.append(_inventory_distribution(a))
     return page(title=title, subtitle=_subtitle(a), body="".join(body), charts=charts, t0_ns=t0)
+
+
+def _drawdown_rows(perf: PerformanceSummary) -> list[Row]:
+    dd = perf.drawdown
+    return [
+        Row("max drawdown", fmt_pct(perf.max_drawdown, 4), perf.max_drawdown, "pct"),
+        Row(
+            "deepest drawdown lasted",
+            "–"
+            if dd is None
+            else fmt_duration_ns(dd.duration_ns) + ("" if dd.recovered else " (not recovered)"),
+        ),
+        Row("longest drawdown", "–" if dd is None else fmt_duration_ns(dd.longest_duration_ns)),
+        Row("return samples", fmt_count(perf.samples), perf.samples, "count"),
+    ]
+
+
+def _hold_return(a: RunAnalysis) -> float | None:
+    hold = buy_and_hold(a)
+    if hold is None:
+        return None
+    last = hold[np.isfinite(hold)]
+    return float(last[-1] / float(a.starting_equity) - 1) if last.size and a.starting_equity else None
 
 
 def render_empty_report(run: RunOutputs, *, title: str) -> str:
@@ -276,104 +343,6 @@ def render_empty_report(run: RunOutputs, *, title: str) -> str:
         + f"<h2>Config</h2><pre>{esc(run.config_text)}</pre>"
     )
     return page(title=title, subtitle=str(run.summary.get("instrument", "")), body=body, charts=(), t0_ns=0)
-
-
-def render_compare_report(a: RunAnalysis, b: RunAnalysis, *, names: tuple[str, str]) -> str:
-    """Return one page with two runs side by side: both headline tables, overlaid PnL, drawdown, inventory."""
-    name_a, name_b = names
-    rows: list[tuple[str, str, str, str]] = []
-    sections_b = {s.title: {r.label: r for r in s.rows} for s in headline_sections(b)}
-    seen: set[str] = set()
-    for section in headline_sections(a):
-        seen.add(section.title)
-        rows.append((f"<b>{esc(section.title)}</b>", "", "", ""))
-        other = sections_b.get(section.title, {})
-        for row in section.rows:
-            match = other.get(row.label)
-            rows.append(
-                (
-                    esc(row.label),
-                    esc(row.text),
-                    esc("–" if match is None else match.text),
-                    esc(_diff(row, match)),
-                )
-            )
-    for title, other in sections_b.items():
-        if title not in seen:
-            rows.append((f"<b>{esc(title)}</b>", "", "", ""))
-            rows += [(esc(r.label), "–", esc(r.text), "–") for r in other.values()]
-    head_table = table(
-        ["", name_a, name_b, f"{name_b} − {name_a}"],
-        rows,
-        numeric=[False, True, True, True],
-        raw_html_columns=(0, 1, 2, 3),
-    )
-    same_time = _overlap(a, b)
-    t0 = (
-        min(int(a.run.equity.ts_ns[0]), int(b.run.equity.ts_ns[0]))
-        if same_time
-        else int(a.run.equity.ts_ns[0])
-    )
-    note = (
-        ""
-        if same_time
-        else (
-            f"The runs cover different times: {name_b} is drawn from its own start, aligned with {name_a}'s start."
-        )
-    )
-    charts: list[Chart] = []
-    pnl, dd, inv = [], [], []
-    for run, name, color in ((a, name_a, _BLUE), (b, name_b, _ORANGE)):
-        eq = run.run.equity
-        start = int(eq.ts_ns[0])
-        x = seconds_since(t0 if same_time else start, eq.ts_ns)
-        values = eq.as_float("equity")
-        pnl.append(Series(name, x, values - values[0], color))
-        dd.append(Series(name, x, _drawdown(values), color, area=True))
-        inv.append(Series(name, x, eq.as_float("position"), color, step=True))
-    charts += [
-        TimeChart(
-            "pnl", "PnL (equity − starting equity)", a.settle_currency, tuple(pnl), height=260, note=note
-        ),
-        TimeChart("drawdown", "Drawdown from the running peak", "", tuple(dd), height=180, y_format="pct"),
-        TimeChart("inventory", "Inventory", "", tuple(inv), height=180),
-    ]
-    ret_a, ret_b = _trip_returns_bps(a), _trip_returns_bps(b)
-    edges, _ = histogram(np.concatenate([ret_a, ret_b]))
-    counts_a = np.histogram(ret_a, bins=edges)[0].astype(np.float64) if edges.size else np.empty(0)
-    counts_b = np.histogram(ret_b, bins=edges)[0].astype(np.float64) if edges.size else np.empty(0)
-    charts.append(
-        BarChart(
-            "returns",
-            "Round-trip returns",
-            "net return (bps)",
-            name_a,
-            counts_a,
-            edges=edges,
-            color=_BLUE,
-            series=((name_b, counts_b, _ORANGE),),
-        )
-    )
-    diff = "".join(
-        difflib.unified_diff(
-            a.run.config_text.splitlines(keepends=True),
-            b.run.config_text.splitlines(keepends=True),
-            name_a,
-            name_b,
-        )
-    )
-    body = [
-        head_table,
-        _chart_help(),
-        '<div data-charts="pnl drawdown inventory"></div><div class="grid" data-charts="returns"></div>',
-        "<h2>Config differences</h2>",
-        f"<pre>{_diff_html(diff) if diff else 'the two configs are identical'}</pre>",
-        f'<h2>Configs</h2><div class="cols2"><pre>{esc(a.run.config_text)}</pre><pre>{esc(b.run.config_text)}</pre></div>',
-    ]
-    subtitle = f"{name_a}: {_subtitle(a)}  |  {name_b}: {_subtitle(b)}"
-    return page(
-        title=f"Compare {name_a} and {name_b}", subtitle=subtitle, body="".join(body), charts=charts, t0_ns=t0
-    )
 
 
 # --- pieces ----------------------------------------------------------------------------------------
@@ -416,8 +385,8 @@ def _problems(a: RunAnalysis) -> str:
 
 def _chart_help() -> str:
     return (
-        '<h2>Charts</h2><p class="help">Scroll to zoom, drag to pan, shift-drag to zoom to a range, double-click '
-        "to reset; hover for values. "
+        '<h2>Charts</h2><p class="help">Scroll to zoom, drag to zoom to a range, double-click '
+        "to reset; hover for values (and click a legend entry to hide or show its line). "
         '<label><input type="checkbox" id="link-axes" checked> move time axes together</label></p>'
     )
 
@@ -459,6 +428,7 @@ def _time_charts(a: RunAnalysis, t0: int) -> list[TimeChart]:
     buy = np.array([f.side is OrderSide.BUY for f in fills], dtype=bool)
     equity = eq.as_float("equity")
     cur = a.settle_currency
+    hold = buy_and_hold(a)
     return [
         TimeChart(
             "price",
@@ -479,7 +449,12 @@ def _time_charts(a: RunAnalysis, t0: int) -> list[TimeChart]:
             note="Own quotes are our best working bid and ask at each equity sample; every fill is a marker.",
         ),
         TimeChart(
-            "equity", f"Equity ({cur})" if cur else "Equity", cur, (Series("equity", x, equity, _BLUE),)
+            "equity",
+            f"Equity ({cur})" if cur else "Equity",
+            cur,
+            (Series("equity", x, equity, _BLUE),)
+            + (() if hold is None else (Series("buy and hold", x, hold, "#868e96", width=1.0, dash="4 3"),)),
+            note="Buy and hold: the starting equity held in the instrument from the first mid (a benchmark).",
         ),
         TimeChart(
             "drawdown",
@@ -571,41 +546,3 @@ def _inventory_distribution(a: RunAnalysis) -> BarChart:
         edges=edges,
         color="#7048e8",
     )
-
-
-def _overlap(a: RunAnalysis, b: RunAnalysis) -> bool:
-    ea, eb = a.run.equity.ts_ns, b.run.equity.ts_ns
-    return bool(ea[0] <= eb[-1] and eb[0] <= ea[-1])
-
-
-def _diff(row: Row, other: Row | None) -> str:
-    if other is None or row.value is None or other.value is None or row.kind == "text":
-        return ""
-    if row.kind == "money" and isinstance(row.value, Decimal) and isinstance(other.value, Decimal):
-        delta = other.value - row.value
-        return ("+" if delta > 0 else "") + fmt_money(delta)
-    try:
-        delta_f = float(other.value) - float(row.value)
-    except (TypeError, ValueError):
-        return ""
-    if delta_f != delta_f:
-        return "–"
-    if row.kind == "pct":
-        return ("+" if delta_f > 0 else "") + fmt_pct(delta_f).replace(" %", " pp")
-    if row.kind == "count":
-        return f"{int(delta_f):+,}"
-    return ("+" if delta_f > 0 else "") + fmt_float(delta_f)
-
-
-def _diff_html(diff: str) -> str:
-    out = []
-    for line in diff.splitlines():
-        cls = ""
-        if line.startswith("+") and not line.startswith("+++"):
-            cls = "diff-add"
-        elif line.startswith("-") and not line.startswith("---"):
-            cls = "diff-del"
-        elif line.startswith("@@"):
-            cls = "diff-at"
-        out.append(f'<span class="{cls}">{esc(line)}</span>' if cls else esc(line))
-    return "\n".join(out)

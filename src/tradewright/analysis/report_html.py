@@ -19,11 +19,13 @@ from tradewright import __version__
 from tradewright.analysis.charts import Chart, encode_payload
 
 __all__ = [
+    "currency_decimals",
     "esc",
     "fmt_count",
     "fmt_duration_ns",
     "fmt_float",
     "fmt_money",
+    "fmt_money_rounded",
     "fmt_pct",
     "kpi",
     "kv_table",
@@ -70,6 +72,34 @@ def fmt_money(value: Decimal | None, currency: str = "") -> str:
         return "–"
     text = f"{value:,f}" if abs(value) >= 1000 else f"{value:f}"
     return f"{text} {currency}".strip()
+
+
+# Decimals a currency is shown with: cents for fiat money and the dollar stablecoins, none for the yen
+# and the won, satoshis (8) for every other (crypto) currency.
+_TWO = frozenset({"USD", "USDT", "USDC", "BUSD", "FDUSD", "TUSD", "DAI", "USDE", "EUR", "GBP", "CHF", "CAD",
+                  "AUD", "NZD", "SGD", "HKD", "CNY", "CNH", "TRY", "BRL", "MXN", "ZAR", "INR"})  # fmt: skip
+_NONE = frozenset({"JPY", "KRW"})
+
+
+def currency_decimals(currency: str) -> int:
+    """How many decimals `currency` is shown with in summaries (exact amounts stay in the files)."""
+    code = currency.upper()
+    if code in _TWO:
+        return 2
+    if code in _NONE:
+        return 0
+    return 8
+
+
+def fmt_money_rounded(value: Decimal | None, currency: str = "", *, sign: bool = False) -> str:
+    """Money rounded half-even to the currency's decimals, with thousands separators: −28.28 USDT."""
+    if value is None:
+        return "–"
+    rounded = value.quantize(Decimal(1).scaleb(-currency_decimals(currency)))
+    if rounded == 0:
+        rounded = abs(rounded)  # no "-0.00"
+    text = f"{rounded:+,f}" if sign else f"{rounded:,f}"
+    return f"{text.replace('-', '−')} {currency}".strip()
 
 
 def fmt_count(value: int | None) -> str:
@@ -141,11 +171,34 @@ def kpi(label: str, value: str, sign: float | None = None) -> str:
     return f'<div class="kpi"><div class="label">{esc(label)}</div><div class="value{cls}">{esc(value)}</div></div>'
 
 
+_UPLOT = "web/vendor/uplot"
+
+
 @cache
 def _assets() -> tuple[str, str]:
+    """The page's stylesheet and scripts: uPlot (vendored, with its licence) and the chart script."""
+    package = resources.files("tradewright")
     text = resources.files("tradewright.analysis").joinpath("report_assets.html").read_text(encoding="utf-8")
     style, _, script = text.partition("<script>")
-    return style.strip(), "<script>" + script.strip()
+    vendor = package.joinpath(_UPLOT)
+    licence = vendor.joinpath("LICENSE").read_text(encoding="utf-8").strip()
+    uplot_css = vendor.joinpath("uPlot.min.css").read_text(encoding="utf-8").strip()
+    uplot_js = vendor.joinpath("uPlot.iife.min.js").read_text(encoding="utf-8").strip()
+    # The file's first line is a banner with the project's web address: a page holds no URL at all
+    # (it opens offline), so the banner is replaced by the same credit without a link.
+    banner, _, body = uplot_js.partition("\n")
+    if banner.startswith("/*!") and "uPlot" in banner:
+        uplot_js = body
+    vendored = (
+        f"<style>{uplot_css}</style>"
+        f"<script>/* uPlot {UPLOT_VERSION} (github.com/leeoniya/uPlot), vendored in "
+        f"tradewright/{_UPLOT}.\n{licence}\n*/\n{uplot_js}</script>"
+    )
+    return vendored + style.strip(), "<script>" + script.strip()
+
+
+#: The version of the vendored uPlot (tradewright/web/vendor/uplot/VENDORED.md).
+UPLOT_VERSION = "1.6.32"
 
 
 def page(
@@ -170,6 +223,7 @@ def page(
         f"<title>{esc(title)}</title>{style}</head><body><main>"
         f'<h1>{esc(title)}</h1><div class="sub">{esc(subtitle)}</div>{body}'
         f"<footer>tradewright {esc(__version__)} · a self-contained page: it needs no network. "
-        "Charts: scroll to zoom, drag to pan, shift-drag to zoom to a range, double-click to reset.</footer>"
+        "Charts: scroll to zoom, drag to zoom to a range, double-click to reset. Charts drawn with "
+        f"uPlot {UPLOT_VERSION} (MIT licence, © Leon Sorokin), inlined in this page.</footer>"
         f'</main><script type="application/json" id="tw-data">{payload}</script>{script}</body></html>\n'
     )

@@ -38,10 +38,12 @@ from tradewright.model.instrument import Instrument, InstrumentKind
 
 __all__ = [
     "CALENDARS",
+    "DEFAULT_MIN_ANNUALISED_SPAN_NS",
     "METRIC_NAMES",
     "RunAnalysis",
     "analyse_run",
     "auto_sampling",
+    "calendar_for_instrument",
     "calendar_named",
     "contract_terms",
     "headline_metrics",
@@ -54,6 +56,14 @@ CALENDARS: dict[str, Calendar] = {
     "us_equities": Calendar.us_equities(),
     "cme": Calendar.sessions("cme", trading_days_per_year=252, session_ns=23 * NS_PER_HOUR),
 }
+
+#: Runs shorter than this show per-period ratios, not annualised ones, as their headline figures
+#: (`[run] min_annualised_span` in the config, `report --min-annualised-span` to change it).
+DEFAULT_MIN_ANNUALISED_SPAN_NS = 30 * NS_PER_DAY
+
+# Venue codes (the part of an instrument id after the dot) of session markets whose calendar is known.
+_CME_VENUES = frozenset({"XCME", "CME", "GLBX", "XCBT", "CBOT", "XNYM", "NYMEX", "XCEC", "COMEX"})
+_US_EQUITY_VENUES = frozenset({"XNYS", "NYSE", "XNAS", "NASDAQ", "ARCA", "XASE", "BATS", "IEX"})
 
 # Standard periods tried by `auto_sampling`, longest first.
 _AUTO_PERIODS = (NS_PER_DAY, NS_PER_HOUR, NS_PER_MINUTE, NS_PER_SECOND)
@@ -115,6 +125,39 @@ def calendar_named(name: str) -> Calendar:
         raise ValueError(f"unknown calendar {name!r}; choose one of {', '.join(CALENDARS)}") from None
 
 
+def calendar_for_instrument(instrument_id: str) -> str:
+    """The calendar an instrument trades on, by its venue: ``cme`` for CME Group futures (23 h × 252
+    days), ``us_equities`` for US stock exchanges, else ``crypto`` (24 h × 365 days)."""
+    venue = instrument_id.rpartition(".")[2].upper()
+    if venue in _CME_VENUES:
+        return "cme"
+    if venue in _US_EQUITY_VENUES:
+        return "us_equities"
+    return "crypto"
+
+
+def _run_calendar(run: RunOutputs) -> tuple[Calendar, str]:
+    """The run's calendar and where it came from: summary.json's `calendar`, else the instrument's venue."""
+    name = run.summary.get("calendar")
+    if isinstance(name, str) and name in CALENDARS:
+        return CALENDARS[name], "the instrument"
+    instrument = run.summary.get("instrument")
+    if isinstance(instrument, str) and instrument:
+        return CALENDARS[calendar_for_instrument(instrument)], f"the instrument's venue ({instrument})"
+    return CALENDARS["crypto"], "the default (no instrument named)"
+
+
+def _min_annualised_span(run: RunOutputs) -> int:
+    section = run.config.get("run")
+    text = section.get("min_annualised_span") if isinstance(section, dict) else None
+    if isinstance(text, str):
+        try:
+            return parse_duration_ns(text)
+        except ValueError:
+            pass
+    return DEFAULT_MIN_ANNUALISED_SPAN_NS
+
+
 def auto_sampling(span_ns: int) -> Sampling:
     """Pick the longest of 1 day, 1 hour, 1 minute and 1 second that gives the run `AUTO_MIN_SAMPLES`
     returns (1 second when even that does not): a six-minute run gets 1 s returns, a month 1 h, a
@@ -156,10 +199,34 @@ class RunAnalysis:
     multiplier: Decimal = Decimal(1)
     inverse: bool = False
     problems: dict[str, str] = field(default_factory=dict)
+    calendar_source: str = "the caller"
+    min_annualised_span_ns: int = DEFAULT_MIN_ANNUALISED_SPAN_NS
 
     @property
     def net_pnl(self) -> Decimal:
         return self.final_equity - self.starting_equity
+
+    @property
+    def annualised(self) -> bool:
+        """True when the run is long enough for annualised ratios to be its headline figures."""
+        return self.span_ns >= self.min_annualised_span_ns
+
+    @property
+    def quotes(self) -> bool:
+        """True for a market-making run: it rested limit orders at the venue, and most of what filled
+        filled passively (as a maker). A taker strategy's stop and target orders do not make it one."""
+        mm = self.market_making
+        if mm is None or mm.fill_ratio is None or mm.fill_ratio.quotes == 0:
+            return False
+        return not self.run.fills or mm.maker_share.qty_share >= 0.5
+
+    @property
+    def sharpe_per_period(self) -> float | None:
+        """The Sharpe ratio of one return period (the annualised one ÷ √periods a year)."""
+        perf = self.performance
+        if perf is None or perf.periods_per_year <= 0:
+            return None
+        return float(perf.sharpe_ratio / math.sqrt(perf.periods_per_year))
 
     @property
     def periods_per_year(self) -> float:
@@ -172,17 +239,23 @@ def analyse_run(
     calendar: Calendar | None = None,
     sampling: Sampling | None = None,
     inventory_limit: Decimal | None = None,
+    min_annualised_span_ns: int | None = None,
 ) -> RunAnalysis:
     """Compute every analytic of a loaded run.
 
-    `calendar` defaults to crypto (365 × 24 h); `sampling` to `auto_sampling` of the run's span;
+    `calendar` defaults to the instrument's (`calendar_for_instrument`: CME sessions for CME futures,
+    365 × 24 h for crypto); `sampling` to `auto_sampling` of the run's span;
+    `min_annualised_span_ns` to the config's `[run] min_annualised_span`, else 30 days;
     `inventory_limit` (for time at limit) to `risk.max_position_base`, else `strategy.params.max_position`
     of the run's config, when either is set.
     """
     equity = run.equity
     if len(equity) == 0:
         raise DataError("equity.csv has no rows: nothing to analyse", source=equity.source)
-    calendar = Calendar.crypto() if calendar is None else calendar
+    source = "the caller"
+    if calendar is None:
+        calendar, source = _run_calendar(run)
+    min_span = _min_annualised_span(run) if min_annualised_span_ns is None else min_annualised_span_ns
     span_ns = int(equity.ts_ns[-1] - equity.ts_ns[0])
     sampling = auto_sampling(span_ns) if sampling is None else sampling
     limit = _inventory_limit(run.config) if inventory_limit is None else inventory_limit
@@ -233,6 +306,8 @@ def analyse_run(
         multiplier=Decimal(1) if terms is None else terms.multiplier,
         inverse=False if terms is None else terms.inverse,
         problems=problems,
+        calendar_source=source,
+        min_annualised_span_ns=min_span,
     )
 
 

@@ -186,6 +186,18 @@ class BarBacktestEngine:
             stats=dict(self.venue.stats),
         )
 
+    def start(self) -> None:
+        """Start the kernel and its strategies (`run` does it; a caller that paces `step` calls it first)."""
+        self.kernel.start()
+
+    def step(self, start: int, stop: int) -> None:
+        """Replay bars [start, stop) (`tradewright paper` on bars paces the replay with this)."""
+        self._run_bars(start, stop)
+
+    def finish(self) -> None:
+        """End a paced replay as `run` ends: stop the strategies, cancel every order, take a last sample."""
+        self._finish()
+
     def _run_bars(self, start: int, stop: int) -> None:
         """The hot loop (module docstring). Locals only; the kernel's queue head is read directly
         because a method call per bar would cost more than the rest of an idle bar."""

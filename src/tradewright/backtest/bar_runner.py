@@ -8,7 +8,7 @@ from typing import Any
 
 from tradewright.analysis.recorder import FILL_COLUMNS
 from tradewright.analysis.run_folder import RunFolder
-from tradewright.analysis.run_summary import build_report_html, summary_of, write_outputs
+from tradewright.analysis.run_summary import summary_of, write_outputs
 from tradewright.backtest.bar_engine import TAG_COLUMNS, BarBacktestEngine
 from tradewright.config.run import RunConfig
 from tradewright.core.errors import ConfigError, TradewrightError
@@ -65,10 +65,13 @@ def run_bar_backtest(
     *,
     progress: Callable[[int, int], None] | None = None,
     flatten_at: Callable[[int], int] | None = None,
+    overwrite: bool = False,
 ) -> tuple[Path, dict[str, Any]]:
     """Run a bar backtest and write its folder; return (folder, summary). Nothing is left half-written.
 
     `flatten_at` maps the first bar's open time to the time the kill switch fires (None: it does not).
+    `overwrite`: replace a run already in `folder_path` (otherwise the run goes to a dated folder
+    beside it; see `tradewright.analysis.run_folder`).
     """
     if config.account.mark_price != "mid":
         raise ConfigError(
@@ -77,7 +80,7 @@ def run_bar_backtest(
     series = load_bar_series([config.resolve(p) for p in config.data.paths], config.data)
     if len(series) == 0:
         raise TradewrightError("the bar file has no bars")
-    folder = RunFolder(folder_path)
+    folder = RunFolder(folder_path, overwrite=overwrite)
     try:
         with folder.path("events.jsonl").open("wb") as events:
             engine = build_bar_engine(config, series, events)
@@ -95,12 +98,17 @@ def run_bar_backtest(
             starting_balance=config.account.starting_balance,
             extra={"bars": result.bars, "bars_per_second": round(result.bars_per_second)},
         )
-        title = f"Backtest: {config.run.name}"
-        write_outputs(folder, result.kernel, recorder, summary, title=title, config_text=config.source_text)
-        if recorder.has_tags:
-            # The trade journal's optional columns: why each trade was taken (see BarRecorder).
-            folder.write_csv("fills.csv", FILL_COLUMNS + TAG_COLUMNS, recorder.fill_rows_with_tags())
-            folder.write_text("report.html", build_report_html(folder.tmp, title=title))
+        # The trade journal's optional columns: why each trade was taken (see BarRecorder).
+        tagged = (FILL_COLUMNS + TAG_COLUMNS, recorder.fill_rows_with_tags()) if recorder.has_tags else None
+        write_outputs(
+            folder,
+            result.kernel,
+            recorder,
+            summary,
+            title=f"Backtest: {config.run.name}",
+            config_text=config.source_text,
+            fills=tagged,
+        )
         final = folder.commit()
     except BaseException:
         folder.abandon()

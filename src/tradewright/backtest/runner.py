@@ -54,10 +54,13 @@ def run_backtest(
     out: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     flatten_at: str | None = None,
+    overwrite: bool = False,
 ) -> tuple[Path, dict[str, Any]]:
     """Run a backtest and write its folder; return (folder, summary). Nothing is left half-written.
 
     `flatten_at` (seconds after the first row, or an ISO-8601 time) fires the kill switch mid-run.
+    A folder that already holds a run is kept: the new one goes to a dated folder beside it, unless
+    `overwrite` (see `tradewright.analysis.run_folder`).
     Bar data (`[data] format = "bars"`) runs through the bar engine (`backtest.bar_runner`).
     """
     if config.data.format == "bars":
@@ -67,6 +70,7 @@ def run_backtest(
             output_dir(config, out),
             progress=progress,
             flatten_at=None if at is None else (lambda start_ns: parse_time_point(at, start_ns)),
+            overwrite=overwrite,
         )
     for key in ("slippage_ticks", "intrabar", "limit_fill"):
         if getattr(config.venue, key) is not None:
@@ -79,7 +83,7 @@ def run_backtest(
     )
     if len(stream) == 0:
         raise TradewrightError("the recording has no rows")
-    folder = RunFolder(output_dir(config, out))
+    folder = RunFolder(output_dir(config, out), overwrite=overwrite)
     try:
         with folder.path("events.jsonl").open("wb") as events:
             engine = build_engine(config, stream, events)

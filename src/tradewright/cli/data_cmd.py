@@ -95,7 +95,7 @@ def _instrument(args: argparse.Namespace) -> Instrument | None:
         raise ConfigError(f"--instrument {args.instrument}: not an instrument spec: {exc}") from None
 
 
-def _by_format(sources: list[str], fmt: str) -> dict[str, list[Path]]:
+def _by_format(sources: list[str], fmt: str, formats: list[str]) -> dict[str, list[Path]]:
     from tradewright.data import detect_format
 
     buckets: dict[str, list[Path]] = {}
@@ -103,7 +103,10 @@ def _by_format(sources: list[str], fmt: str) -> dict[str, list[Path]]:
         path = Path(source)
         if not path.is_file():
             raise DataError("file not found", source=source)
-        found = detect_format(path) if fmt in ("auto", "tardis") else fmt
+        try:
+            found = detect_format(path) if fmt in ("auto", "tardis") else fmt
+        except DataError:
+            raise _undetected(path, formats) from None
         if fmt == "tardis" and not found.startswith("tardis"):
             raise DataError(
                 f"not a Tardis incremental_book_L2 or trades CSV (looks like {found})", source=source
@@ -118,6 +121,12 @@ def _load(fmt: str, paths: list[Path], args: argparse.Namespace) -> list[tuple[M
     from tradewright.data.binance import group_recordings
 
     inst = _instrument(args)
+    if fmt.startswith("tardis") and inst is None and not args.infer_grid:
+        # Tardis CSVs carry prices but not the instrument's grid: say which option supplies it.
+        raise ConfigError(
+            f"{paths[0]}: a Tardis file does not say its tick and lot size: pass --instrument SPEC.json "
+            "(an instrument spec) or --infer-grid (read them off the data's decimals)"
+        )
     if fmt == "binance":
         loaded = []
         for group in group_recordings(paths):
@@ -152,7 +161,7 @@ def run_import(args: argparse.Namespace) -> int:
     table = Table(title=f"imported into {args.out}")
     for col in ("file", "instrument", "rows", "from (UTC)", "to (UTC)", "deltas", "trades", "quotes"):
         table.add_column(col, justify="right" if col in ("rows", "deltas", "trades", "quotes") else "left")
-    for fmt, paths in _by_format(args.sources, args.format).items():
+    for fmt, paths in _by_format(args.sources, args.format, _IMPORT_FORMATS).items():
         for stream, found in _load(fmt, paths, args):
             issues += found
             path = catalog.add(stream)
@@ -171,7 +180,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
     out, err = _console(), _console(stderr=True)
     results: list[Verification] = []
-    for fmt, paths in _by_format(args.sources, args.format).items():
+    for fmt, paths in _by_format(args.sources, args.format, _VERIFY_FORMATS).items():
         if fmt == "cryptofeed":
             for path in paths:
                 results += replay_checksums(path)
@@ -225,6 +234,30 @@ def _print_issues(console: Console, issues: list[Issue], limit: int = 20) -> Non
         console.print(f"[yellow]warning[/]: {issue}", highlight=False, soft_wrap=True)
     if len(issues) > limit:
         console.print(f"[yellow]warning[/]: ... and {len(issues) - limit} more", highlight=False)
+
+
+_BAR_COLUMNS = ("open", "high", "low", "close")
+
+
+def _undetected(path: Path, formats: list[str]) -> ConfigError:
+    """The error for a file whose format cannot be told: a bar file gets pointed to backtests."""
+    import gzip
+
+    try:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
+            header = fh.readline().lower()
+    except OSError:
+        header = ""
+    if all(col in header for col in _BAR_COLUMNS):
+        return ConfigError(
+            f"{path} looks like a bar (OHLCV) file: bar files are not imported into the L2 cache; use them "
+            'directly in a backtest config with `[data] format = "bars"` (see docs/strategies.md)'
+        )
+    choices = ", ".join(f for f in formats if f != "auto")
+    return ConfigError(
+        f"{path}: cannot tell the format from its name or first line: pass --format ({choices})"
+    )
 
 
 def _console(stderr: bool = False) -> Console:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 __all__ = ["register"]
@@ -59,7 +60,11 @@ def _engine(args: argparse.Namespace) -> Any:
     from tradewright.store.config import StoreConfig, default_url
     from tradewright.store.engine import make_engine
 
-    return make_engine(StoreConfig(url=args.url or default_url()))
+    url = args.url or default_url()
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        # A new SQLite store may live in a folder that does not exist yet (e.g. runs/): create it.
+        Path(url.removeprefix("sqlite:///").split("?", 1)[0]).parent.mkdir(parents=True, exist_ok=True)
+    return make_engine(StoreConfig(url=url))
 
 
 def upgrade(args: argparse.Namespace) -> int:

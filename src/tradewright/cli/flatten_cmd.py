@@ -1,18 +1,17 @@
-"""`tradewright flatten`: fire the kill switch of a running node — cancel every order, close every
-position, halt trading.
+"""`tradewright flatten --pid PID`: fire the kill switch of a running node — cancel every order, close
+every position, halt trading.
 
-Today's running nodes are paper sessions: `tradewright flatten --pid PID --reason TEXT` leaves the reason
-where the paper node with that pid looks for it and sends it SIGUSR1; the node calls
-`Kernel.flatten_all(reason)` and records it (`FlattenStarted`/`FlattenFinished` in events.jsonl, the
-summary's `risk_events`). The live node will expose the same call through its API. In a backtest, use
-`tradewright backtest CONFIG --flatten-at TIME`.
+Only a tradewright node is ever signalled: a paper or live node writes a control file when it starts
+(pid, a random nonce, the process' start time); this command refuses a pid without one, or whose
+process is no longer the one that wrote it, and otherwise leaves the reason (with the nonce) for the
+node and sends it SIGUSR1 (`tradewright.live.control`). A paper node fires `Kernel.flatten_all` and
+keeps running, halted; a live node fires it, waits until it is flat with no order left, and exits 0
+with the reason recorded. In a backtest, use `tradewright backtest CONFIG --flatten-at TIME`.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 from typing import Any
 
 __all__ = ["register"]
@@ -21,31 +20,22 @@ __all__ = ["register"]
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "flatten",
-        help="kill switch: cancel every order and close every position of a running paper node",
-        description="Send the kill switch to a running paper node (its pid is printed when it starts): every "
-        "open order is cancelled, every position closed with reduce-only orders inside the price band, and "
-        "trading halts. For a backtest use `tradewright backtest CONFIG --flatten-at TIME`.",
+        help="kill switch: cancel every order and close every position of a running paper or live node",
+        description="Send the kill switch to a running paper or live node (its pid is printed when it starts): "
+        "every open order is cancelled, every position closed with reduce-only orders inside the price band, "
+        "and trading halts; a live node then exits 0. A pid that is not a running tradewright node is refused "
+        "and not signalled. For a backtest use `tradewright backtest CONFIG --flatten-at TIME`.",
     )
-    p.add_argument("--pid", type=int, required=True, help="process id of the paper node")
+    p.add_argument("--pid", type=int, required=True, help="process id of the paper or live node")
     p.add_argument("--reason", default="operator: tradewright flatten", help="recorded with the kill switch")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from tradewright.core.errors import TradewrightError
-    from tradewright.live.paper import flatten_request_path
+    from tradewright.live.control import request_flatten
 
-    if args.pid <= 0:
-        raise TradewrightError(f"--pid must be a process id > 0, got {args.pid}")
-    path = flatten_request_path(args.pid)
-    path.write_text(args.reason, encoding="utf-8")
-    try:
-        os.kill(args.pid, signal.SIGUSR1)
-    except ProcessLookupError:
-        path.unlink(missing_ok=True)
-        raise TradewrightError(f"no process with pid {args.pid}") from None
-    except PermissionError:
-        path.unlink(missing_ok=True)
-        raise TradewrightError(f"not allowed to signal pid {args.pid}") from None
-    print(f"flatten requested from pid {args.pid}: {args.reason}")
+    record = request_flatten(args.pid, args.reason)
+    print(
+        f"flatten requested from the {record.get('mode', '')} node {record.get('name', '')!r} (pid {args.pid}): {args.reason}"
+    )
     return 0

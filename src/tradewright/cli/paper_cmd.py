@@ -10,6 +10,9 @@ from typing import Any
 
 from rich.console import Console
 
+from tradewright.cli._term import plain
+from tradewright.cli.backtest_cmd import add_overwrite_argument
+
 __all__ = ["register"]
 
 
@@ -18,7 +21,9 @@ def register(subparsers: Any) -> None:
         "paper",
         help="paper-trade on a recording replayed in scaled real time",
         description="Replay the config's recording at --speed x real time through an asyncio data client into "
-        "the kernel and the simulated venue. SIGINT/SIGTERM cancel every open order, write the outputs and exit 0.",
+        "the kernel and the simulated venue. A status line (replay time, events/s, position, PnL, open orders, "
+        "trading state, last fill) is drawn on a terminal, or logged every --status-every seconds when stderr is "
+        "a pipe; every fill is logged. SIGINT/SIGTERM cancel every open order, write the outputs and exit 0.",
     )
     p.add_argument("config", help="path to the run config (TOML), the same format as for backtest")
     p.add_argument("--speed", type=float, default=1.0, help="replay speed (10 = ten times real time)")
@@ -34,13 +39,23 @@ def register(subparsers: Any) -> None:
         "halt (also at any time: `tradewright flatten --pid PID`)",
     )
     p.add_argument("--out", help="output folder (default: run.output_dir from the config, suffixed -paper)")
-    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_overwrite_argument(p)
+    p.add_argument("--json", action="store_true", help="print the summary as JSON (no status output)")
+    p.add_argument(
+        "--status-every",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="when stderr is not a terminal, log a status line this often (default 10)",
+    )
+    p.add_argument("--no-fills", action="store_true", help="do not log each fill")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from tradewright.backtest.runner import output_dir
-    from tradewright.cli.backtest_cmd import print_summary
+    from tradewright.cli._status import StatusDisplay
+    from tradewright.cli.backtest_cmd import print_summary, summary_console
     from tradewright.config.run import load_run_config
     from tradewright.core.errors import ConfigError
     from tradewright.data.loading import load_stream
@@ -53,7 +68,17 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--duration must be > 0, got {args.duration}")
     if args.flatten_after is not None and args.flatten_after < 0:
         raise ConfigError(f"--flatten-after must be >= 0, got {args.flatten_after}")
+    if args.status_every <= 0:
+        raise ConfigError(f"--status-every must be > 0, got {args.status_every}")
     config = load_run_config(args.config)
+    out = output_dir(config, args.out)
+    if args.out is None:
+        out = out.with_name(out.name + "-paper")
+    err = Console(stderr=True)
+    if config.data.format == "bars":
+        from tradewright.cli.paper_bars import run_bar_paper
+
+        return run_bar_paper(args, config, out, err)
     stream = load_stream(
         [config.resolve(p) for p in config.data.paths],
         fmt=config.data.format,
@@ -61,33 +86,33 @@ def run(args: argparse.Namespace) -> int:
         symbol=config.data.symbol,
     )
     strategy = make_strategy(config, stream.instrument.id)
-    out = output_dir(config, args.out)
-    if args.out is None:
-        out = out.with_name(out.name + "-paper")
-    console = Console(stderr=True)
 
     def ready() -> None:
-        console.print(
+        plain(
+            err,
             f"paper: {stream.instrument.id} at {args.speed:g}x real time"
             + (f" for {args.duration:g} s" if args.duration else "")
-            + f" — Ctrl-C to stop; `tradewright flatten --pid {os.getpid()}` to flatten",
-            soft_wrap=True,
+            + f", pid {os.getpid()} — Ctrl-C to stop; `tradewright flatten --pid {os.getpid()}` to flatten",
         )
 
-    folder, summary = run_paper(
-        config,
-        stream,
-        strategy,
-        speed=args.speed,
-        duration_s=args.duration,
-        out=out,
-        flatten_after_s=args.flatten_after,
-        on_ready=ready,
-    )
+    with StatusDisplay(err, every_s=args.status_every, fills=not args.no_fills, quiet=args.json) as status:
+        folder, summary = run_paper(
+            config,
+            stream,
+            strategy,
+            speed=args.speed,
+            duration_s=args.duration,
+            out=out,
+            flatten_after_s=args.flatten_after,
+            on_ready=ready,
+            status=status,
+            overwrite=args.overwrite,
+        )
     if args.json:
         json.dump(summary, sys.stdout, indent=2, sort_keys=True)
         sys.stdout.write("\n")
     else:
-        print_summary(summary, Console())
-        Console().print(f"report: [bold]{folder / 'report.html'}[/]")
+        console = summary_console()
+        print_summary(summary, console, title=f"paper {config.run.name}")
+        console.print(f"report: [bold]{folder / 'report.html'}[/]", highlight=False, soft_wrap=True)
     return 0

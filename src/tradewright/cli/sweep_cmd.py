@@ -67,7 +67,11 @@ def add_search_arguments(p: argparse.ArgumentParser) -> None:
         metavar="ADDRESS",
         help="run on a Ray cluster at ADDRESS (host:port), or 'local' to start one on this machine",
     )
-    p.add_argument("--calendar", default="crypto", help="annualisation calendar: crypto, us_equities or cme")
+    p.add_argument(
+        "--calendar",
+        default="auto",
+        help="annualisation calendar: crypto, us_equities or cme (default auto: the instrument's)",
+    )
     p.add_argument(
         "--sampling", metavar="PERIOD", help="return sampling, e.g. 1s, 1m, 1d (default: from run length)"
     )

@@ -6,10 +6,11 @@ levels). Secrets are read only from the environment and never appear in a config
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,7 +18,7 @@ import msgspec
 
 from tradewright.core.errors import ConfigError
 
-__all__ = ["apply_env_overrides", "load_toml", "to_struct"]
+__all__ = ["apply_env_overrides", "closest", "load_toml", "to_struct"]
 
 T = TypeVar("T")
 
@@ -40,26 +41,94 @@ def load_toml(path: str | Path) -> dict[str, Any]:
 
 
 def to_struct(kind: type[T], data: Mapping[str, Any], where: str) -> T:
-    """Convert a mapping to a typed config; the error names the full key, e.g. `strategy.params.size`."""
+    """Convert a mapping to a typed config; the error names the full key, e.g. `strategy.params.size`.
+
+    An unknown key or an unknown choice names the closest valid one and lists them all.
+    """
     try:
         return msgspec.convert(dict(data), kind, strict=False)
     except msgspec.ValidationError as exc:
         message = str(exc)
         match = _AT.search(message)
         path = where
+        suffix = ""
         if match is not None:
             suffix = match.group(1)
             message = message[: match.start()]
             path = (where + suffix).lstrip(".")
+        info = _type_at(msgspec.inspect.type_info(kind), suffix)
         unknown = re.match(r"Object contains unknown field `(.+)`", message)
         if unknown is not None:
-            key = f"{path}.{unknown.group(1)}" if path else unknown.group(1)
-            raise ConfigError(f"unknown config key `{key}`") from None
+            name = unknown.group(1)
+            key = f"{path}.{name}" if path else name
+            valid = (
+                [f.encode_name for f in info.fields] if isinstance(info, msgspec.inspect.StructType) else []
+            )
+            raise ConfigError(f"unknown config key `{key}`" + _choices(name, valid, "keys", path)) from None
         missing = re.match(r"Object missing required field `(.+)`", message)
         if missing is not None:
             key = f"{path}.{missing.group(1)}" if path else missing.group(1)
             raise ConfigError(f"missing required config key `{key}`") from None
+        bad = re.match(r"Invalid enum value (.+)$", message)
+        values = _enum_values(info)
+        if bad is not None and values:
+            given = bad.group(1).strip("'\"")
+            raise ConfigError(
+                f"invalid value for `{path}`: {bad.group(1)}" + _choices(given, values, "values")
+            ) from None
         raise ConfigError(f"invalid value for `{path}`: {message}") from None
+
+
+def closest(name: str, valid: Sequence[str]) -> str | None:
+    """The valid name `name` was most likely meant to be (None when none is close)."""
+    found = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+# Fields a loader fills in itself: never a key a user writes.
+_INTERNAL = frozenset({"base_dir", "source_text"})
+
+
+def _choices(given: str, valid: Sequence[str], what: str, section: str = "") -> str:
+    valid = [v for v in valid if v not in _INTERNAL]
+    if not valid:
+        return ""
+    guess = closest(given, valid)
+    prefix = f"{section}." if section and what == "keys" else ""
+    hint = f" (did you mean `{prefix}{guess}`?)" if guess is not None else ""
+    place = f" of [{section}]" if section else ""
+    return f"{hint}; valid {what}{place}: {', '.join(sorted(valid))}"
+
+
+def _type_at(info: Any, suffix: str) -> Any:
+    """The msgspec type info at a `$.a.b` path suffix (unwrapping optionals; None when unknown)."""
+    for part in [p for p in re.split(r"\.|\[\d+\]", suffix) if p]:
+        info = _unwrap(info)
+        if isinstance(info, msgspec.inspect.StructType):
+            info = next((f.type for f in info.fields if f.encode_name == part), None)
+        elif isinstance(info, msgspec.inspect.DictType):
+            info = info.value_type
+        else:
+            return None
+    return _unwrap(info)
+
+
+def _unwrap(info: Any) -> Any:
+    if isinstance(info, msgspec.inspect.UnionType):
+        inner = [t for t in info.types if not isinstance(t, msgspec.inspect.NoneType)]
+        if len(inner) == 1:
+            return inner[0]
+    if isinstance(info, msgspec.inspect.ListType | msgspec.inspect.TupleType):
+        return info.item_type if isinstance(info, msgspec.inspect.ListType) else info
+    return info
+
+
+def _enum_values(info: Any) -> list[str]:
+    if isinstance(info, msgspec.inspect.LiteralType):
+        return [str(v) for v in info.values]
+    if isinstance(info, msgspec.inspect.EnumType):
+        return [str(m.value) for m in info.cls]
+    return []
 
 
 def apply_env_overrides(data: dict[str, Any], environ: Mapping[str, str] | None = None) -> dict[str, Any]:

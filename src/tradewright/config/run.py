@@ -30,10 +30,14 @@ TripAction = Literal["reducing", "halted"]
 
 
 class RunSection(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """`min_annualised_span`: runs shorter than this (e.g. "30d", "12h") report per-period ratios
+    instead of annualised ones (docs/research.md)."""
+
     name: str = "run"
     output_dir: str = "runs/{name}"
     seed: int = 0
     equity_sample_ms: Annotated[int, msgspec.Meta(ge=1)] = 1000
+    min_annualised_span: Annotated[str, msgspec.Meta(pattern=r"^(\d+(ms|s|m|h|d|w))+$")] = "30d"
 
 
 BarFormat = Literal[

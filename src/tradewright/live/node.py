@@ -6,8 +6,11 @@ positions, balances and strategy state from it (`recovery.restore`); start the u
 with the venue; then start the strategy and the market data. While running: timers, a reconciliation
 every `reconcile.interval_s`, strategy snapshots every `node.snapshot_interval_s`.
 
-Stopping: SIGTERM/SIGINT stop the strategy, cancel every open order, wait (up to
-`node.shutdown_timeout_s`) for the venue to confirm, save the strategy snapshots and exit 0. A store
+Stopping: SIGTERM/SIGINT stop the strategy, cancel every open order (with
+`risk.close_positions_on_sigterm`, fire the kill switch instead: cancel and close the position), wait
+(up to `node.shutdown_timeout_s`) for the venue to confirm, save the strategy snapshots and exit 0.
+A flatten request (`tradewright flatten --pid`, queued in `flatten_requests`) fires the kill switch,
+waits until the node is flat with no order left, and stops with exit 0 and the reason. A store
 that fails stops new orders at once (the kernel's journal failed), cancels every order and exits 3; an
 unexpected error in any task does the same and exits 1. A kill -9 at any moment loses nothing that
 was committed: the next start restores it and reconciles the rest.
@@ -29,6 +32,7 @@ from tradewright.engine.kernel import INF, Kernel
 from tradewright.live.config import LiveConfig
 from tradewright.live.crash import CrashHooks
 from tradewright.live.recovery import Reconciler, RestoreSummary, VenueOrderActions, restore
+from tradewright.live.status import StatusSink, StatusTracker, StrategyFailures
 from tradewright.live.store_sink import StoreSink
 from tradewright.model.book import OrderBook
 from tradewright.model.data import TradeTick
@@ -74,6 +78,7 @@ class LiveNode:
         *,
         hooks: CrashHooks | None = None,
         log: logging.Logger | None = None,
+        status: StatusSink | None = None,
     ) -> None:
         self.config = config
         self.credentials = credentials
@@ -95,6 +100,13 @@ class LiveNode:
             fence_strategy_errors=True,
             log=logging.getLogger("tradewright.kernel"),
         )
+        self.failures = StrategyFailures(self.kernel)
+        self.kernel.log.addHandler(self.failures)
+        self.status_sink = status
+        self.tracker: StatusTracker | None = None
+        self.events = 0  # market data updates received
+        self.flatten_requests: list[str] = []  # queued by `tradewright flatten` (live.control)
+        self._flattening: str | None = None
         self.venue: BinanceVenue | None = None
         self.book: OrderBook | None = None
         self.strategy: Strategy | None = None
@@ -119,6 +131,7 @@ class LiveNode:
             await self._start()
             await self._loop(stop)
         finally:
+            self.kernel.log.removeHandler(self.failures)
             await self._shutdown()
         return self.exit_code
 
@@ -184,6 +197,8 @@ class LiveNode:
         )
         kernel.start()
         self.trading = True
+        self.tracker = StatusTracker(kernel, inst.id, "live", self.status_sink)
+        kernel.sinks.append(self.tracker)
         self._spawn(venue.market_data.run_book(), "order book")
         if kernel.needs_trades or self.strategy.wants("on_trade"):
             self._spawn(venue.market_data.run_trades(), "trades")
@@ -206,6 +221,7 @@ class LiveNode:
         config = self.config
         next_reconcile = time.monotonic() + config.reconcile.interval_s
         next_snapshot = time.monotonic() + config.node.snapshot_interval_s
+        next_status = time.monotonic()
         reconciling: asyncio.Task[None] | None = None
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
@@ -228,15 +244,39 @@ class LiveNode:
                 reconciling = asyncio.create_task(self._reconcile(), name="reconcile")
             if reconciling is not None and reconciling.done():
                 reconciling = None
+            if self.tracker is not None and now >= next_status:
+                next_status = now + 0.5
+                self.tracker.report(self.events)
+            if self._flatten_step():
+                break
             if now >= next_snapshot:
                 next_snapshot = now + config.node.snapshot_interval_s
                 self._save_snapshots()
                 self.sink.flush()
-        self.stop_reason = "stop requested (signal)"
+        else:
+            self.stop_reason = "stop requested (signal)"
         if reconciling is not None:
             reconciling.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reconciling
+
+    def _flatten_step(self) -> bool:
+        """Serve a flatten request: fire the kill switch once; True when it is done (flat, no order left)."""
+        if self._flattening is None and self.flatten_requests:
+            self._flattening = self.flatten_requests.pop(0)
+            self.log.warning("flatten requested: %s", self._flattening)
+            self.kernel.flatten_all(self._flattening, actor="operator:tradewright flatten")
+        if self._flattening is None or not self._flat():
+            return False
+        self.stop_reason = f"flattened on request: {self._flattening}"
+        self.log.warning("%s; stopping", self.stop_reason)
+        return True
+
+    def _flat(self) -> bool:
+        """No open order and no position on the traded instrument."""
+        if self.venue is None or self.kernel.orders.open_orders():
+            return False
+        return self.kernel.portfolio.position(self.venue.instrument).quantity == 0
 
     async def _reconcile(self) -> None:
         assert self.reconciler is not None
@@ -258,6 +298,14 @@ class LiveNode:
             # it at the next start (a stopped strategy no longer sees them).
             self._save_snapshots()
             kernel.stop()
+            close = self.config.risk.close_positions_on_sigterm and reason == "stop requested (signal)"
+            if close and kernel.store_failure is None:
+                # The kill switch cancels every order and closes the position; its retries need the
+                # market data tasks, which still run until the end of the shutdown.
+                kernel.flatten_all(f"shutdown: {reason} (risk.close_positions_on_sigterm)", "live:shutdown")
+                deadline = time.monotonic() + self.config.node.shutdown_timeout_s
+                while not self._flat() and time.monotonic() < deadline:
+                    await asyncio.sleep(0.05)
             sent = kernel.cancel_all_orders(actor=f"live:shutdown ({reason[:80]})")
             self.log.info("shutdown: %d cancels sent", sent)
             await self._await_cancels()
@@ -293,7 +341,7 @@ class LiveNode:
 
     def _status(self) -> str:
         if self.exit_code == EXIT_OK:
-            return "ok"
+            return "ok" if self._flattening is None else f"ok: {self.stop_reason[:200]}"
         return f"error: {self.stop_reason[:200]}"
 
     # --- venue callbacks --------------------------------------------------------------------
@@ -309,6 +357,7 @@ class LiveNode:
     def _on_book(self, bids: BookLevels, asks: BookLevels) -> None:
         book = self.book
         assert book is not None
+        self.events += 1
         levels = {(1, tick): lots for tick, lots in bids}
         levels.update({(-1, tick): lots for tick, lots in asks})
         previous = self._levels
@@ -323,6 +372,7 @@ class LiveNode:
             self._wake.set()
 
     def _on_trade(self, trade: TradeTick) -> None:
+        self.events += 1
         if self.trading:
             self.kernel.on_trade(trade)
 

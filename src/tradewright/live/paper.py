@@ -6,18 +6,20 @@ a cancel of every open order (on a signal, with `risk.close_positions_on_sigterm
 instead: cancel and close every position), the venue's answers processed, a last equity sample, then
 the outputs.
 
-The kill switch can also be fired while it runs: after `flatten_after_s` wall seconds, or by SIGUSR1
-(`tradewright flatten --pid PID` sends it, with the reason in `flatten_request_path(PID)`). A live node
-will expose the same `Kernel.flatten_all` through its API.
+The kill switch can also be fired while it runs: after `flatten_after_s` wall seconds, or by
+`tradewright flatten --pid PID` (through the node's control file, `tradewright.live.control`).
+
+While it runs, the node hands a status snapshot (every `status_interval_s`) and a notice per fill to
+its `StatusSink` (`tradewright.live.status`); a strategy that raises is stopped (fenced) and the
+summary's `strategies_stopped` says which, where and why.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
+import logging
 import signal
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,7 +32,9 @@ from tradewright.config.run import RunConfig
 from tradewright.core.errors import TradewrightError
 from tradewright.engine.kernel import INF, Kernel
 from tradewright.live.clock import ScaledClock
+from tradewright.live.control import ControlFile
 from tradewright.live.replay_feed import ReplayDataClient
+from tradewright.live.status import StatusSink, StatusTracker, StrategyFailures
 from tradewright.model.book import MAX_CAPACITY, OrderBook
 from tradewright.model.columnar import F_LAST, KIND_DELTA, KIND_TRADE, MarketStream
 from tradewright.model.data import TradeTick
@@ -41,12 +45,7 @@ from tradewright.sim.factory import build_fees, build_latency, build_queue_model
 from tradewright.sim.venue import SimVenue
 from tradewright.strategy.base import BookTrigger, Strategy
 
-__all__ = ["PaperNode", "flatten_request_path", "run_paper"]
-
-
-def flatten_request_path(pid: int) -> Path:
-    """Where `tradewright flatten --pid PID` leaves its reason for the paper node with that pid."""
-    return Path(tempfile.gettempdir()) / f"tradewright-flatten-{pid}.txt"
+__all__ = ["PaperNode", "run_paper"]
 
 
 _SIGNALLED = "stop requested (signal)"
@@ -63,6 +62,8 @@ class PaperNode:
         *,
         speed: float,
         events_file: IO[bytes] | None = None,
+        status: StatusSink | None = None,
+        status_interval_s: float = 0.5,
     ) -> None:
         if len(stream) == 0:
             raise TradewrightError("the recording has no rows")
@@ -71,6 +72,7 @@ class PaperNode:
         stream, self.far_levels_dropped = stream.without_far_levels(MAX_CAPACITY // 4)
         self.stream = stream
         self.clock = ScaledClock(int(stream.ts_recv[0]), speed)
+        log = logging.getLogger("tradewright.paper.kernel")
         self.kernel = Kernel(
             self.clock,
             portfolio=Portfolio(
@@ -80,7 +82,10 @@ class PaperNode:
             risk=RiskEngine(config.risk),
             id_prefix="PP",
             fence_strategy_errors=True,
+            log=log,
         )
+        self.failures = StrategyFailures(self.kernel)
+        log.addHandler(self.failures)
         self.book = OrderBook(inst)
         self.kernel.add_instrument(inst, self.book)
         self.venue = SimVenue(
@@ -97,6 +102,11 @@ class PaperNode:
         self.kernel.add_strategy(strategy)
         self.recorder = RunRecorder(self.kernel, inst.id, events_file)
         self.kernel.sinks.append(self.recorder)
+        self.tracker = StatusTracker(
+            self.kernel, inst.id, "paper", status, start_equity=config.account.starting_balance
+        )
+        self.kernel.sinks.append(self.tracker)
+        self.status_interval_s = status_interval_s
         self.sample_ns = config.run.equity_sample_ms * 1_000_000
         self.rows_done = 0
         self.stop_reason = ""
@@ -115,6 +125,7 @@ class PaperNode:
         feed_task = asyncio.create_task(feed.run(), name="replay-feed")
         deadline = None if duration_s is None else time.monotonic() + duration_s
         flatten_at = None if flatten_after_s is None else time.monotonic() + flatten_after_s
+        next_status = time.monotonic()
         kernel.schedule(self.clock.now_ns(), self._sample, None)
         kernel.start()
         iid = self.stream.instrument.id
@@ -131,6 +142,9 @@ class PaperNode:
                     self.flatten_requests.append(f"paper --flatten-after {flatten_after_s:g} s")
                 while self.flatten_requests:
                     kernel.flatten_all(self.flatten_requests.pop(0), actor="paper")
+                if time.monotonic() >= next_status:
+                    next_status = time.monotonic() + self.status_interval_s
+                    self.tracker.report(self.rows_done)
                 due = kernel.next_due_ns()
                 timeout = 0.05 if due >= INF else min(0.05, self.clock.wall_seconds_until(due))
                 try:
@@ -225,31 +239,36 @@ def run_paper(
     out: Path,
     flatten_after_s: float | None = None,
     on_ready: Callable[[], None] | None = None,
+    status: StatusSink | None = None,
+    overwrite: bool = False,
 ) -> tuple[Path, dict[str, Any]]:
     """Run a paper session with signal handling; write the run folder atomically; return (folder, summary).
 
-    SIGUSR1 fires the kill switch (reason from `flatten_request_path(os.getpid())` if present).
-    `on_ready` is called once the signal handlers are in place (from then on a signal is safe to send).
+    SIGINT/SIGTERM stop it; `tradewright flatten --pid PID` fires the kill switch (see
+    `tradewright.live.control`). `on_ready` is called once the handlers and the control file are in
+    place (from then on a signal is safe to send). `status` receives the status line and fills.
     """
-    folder = RunFolder(out)
+    folder = RunFolder(out, overwrite=overwrite)
     started = time.perf_counter()
     try:
         with folder.path("events.jsonl").open("wb") as events:
-            node = PaperNode(stream, strategy, config, speed=speed, events_file=events)
+            node = PaperNode(stream, strategy, config, speed=speed, events_file=events, status=status)
 
             async def main() -> None:
                 stop = asyncio.Event()
                 loop = asyncio.get_running_loop()
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     loop.add_signal_handler(sig, stop.set)
-                loop.add_signal_handler(signal.SIGUSR1, _queue_flatten_request, node)
-                if on_ready is not None:
-                    on_ready()
-                try:
-                    await node.run(stop, duration_s, flatten_after_s)
-                finally:
-                    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1):
-                        loop.remove_signal_handler(sig)
+                with ControlFile("paper", config.run.name) as control:
+                    control.install(loop, node.flatten_requests.append)
+                    if on_ready is not None:
+                        on_ready()
+                    try:
+                        await node.run(stop, duration_s, flatten_after_s)
+                    finally:
+                        control.uninstall(loop)
+                        for sig in (signal.SIGINT, signal.SIGTERM):
+                            loop.remove_signal_handler(sig)
 
             asyncio.run(main())
         wall = time.perf_counter() - started
@@ -266,6 +285,7 @@ def run_paper(
                 "speed": speed,
                 "stop_reason": node.stop_reason,
                 "open_orders_at_end": open_orders,
+                "strategies_stopped": dict(node.failures.reasons),
             },
         )
         write_outputs(
@@ -281,14 +301,3 @@ def run_paper(
         folder.abandon()
         raise
     return final, summary
-
-
-def _queue_flatten_request(node: PaperNode) -> None:
-    """SIGUSR1: queue a kill switch with the reason `tradewright flatten` left (the loop fires it)."""
-    path = flatten_request_path(os.getpid())
-    try:
-        reason = path.read_text(encoding="utf-8").strip()
-        path.unlink()
-    except OSError:
-        reason = ""
-    node.flatten_requests.append(reason or "SIGUSR1 (tradewright flatten)")

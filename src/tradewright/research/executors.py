@@ -5,9 +5,9 @@ most `2 × workers` trials in flight (memory stays bounded however long the swee
 to a callback the moment it arrives (the caller streams it to disk), and survives a worker that dies.
 
 * `LocalExecutor`: a `ProcessPoolExecutor` with the "spawn" start method (no state inherited from the
-  coordinator, safe with numba and threads). A killed worker breaks the whole pool; `run_tasks` keeps
-  the results that had already arrived, starts a new pool and runs the interrupted trials again (each
-  at most `max_attempts` times in all).
+  coordinator, safe with numba and threads). A killed worker breaks the whole pool, wherever the
+  coordinator is (waiting for results, or handing over the next trial); `run_tasks` keeps the results
+  that had already arrived, starts a new pool and runs only the trials without a result again.
 * `RayExecutor`: `--ray ADDRESS` joins a running cluster, `--ray local` starts one on this machine for
   the run and stops it afterwards. Ray itself retries a task whose worker died. Workers must be able to
   import tradewright and read the config, the data and the output folder at the same paths (one
@@ -21,8 +21,7 @@ import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, ProcessPoolExecutor, wait
 from typing import Any, Protocol
 
 from tradewright.core.errors import ConfigError
@@ -127,48 +126,61 @@ def run_tasks(
 ) -> None:
     """Run every task, calling `on_result` once per task as results arrive (in completion order).
 
-    A task whose worker process died is run again, up to `max_attempts` times in all; after that it is
-    reported as an "error" result. `on_restart(n)` is told when a broken pool was replaced and `n`
-    interrupted trials go round again.
+    A worker process that dies breaks a local pool at any moment: while a trial runs, between two
+    results, or while the next trial is being handed over (`submit` then raises). Wherever it is
+    noticed, the results that had arrived are kept, the pool is replaced, and only the trials without a
+    result go round again. Each trial lost with a pool counts an attempt (after `max_attempts` it is
+    reported as an "error" result); a trial never handed over does not.
+    `on_restart(n)` is told each time a broken pool was replaced and `n` trials run again.
     """
     pending: deque[TrialTask] = deque(tasks)
     in_flight: dict[Future[TrialResult], TrialTask] = {}
     attempts: dict[str, int] = {}
     limit = 2 * executor.workers
 
-    def again(task: TrialTask) -> bool:
-        attempts[task.trial_id] = attempts.get(task.trial_id, 0) + 1
-        if attempts[task.trial_id] >= max_attempts:
-            on_result(_died(task, attempts[task.trial_id]))
-            return False
+    def again(task: TrialTask, *, count: bool) -> bool:
+        if count:
+            attempts[task.trial_id] = attempts.get(task.trial_id, 0) + 1
+            if attempts[task.trial_id] >= max_attempts:
+                on_result(_died(task, attempts[task.trial_id]))
+                return False
         pending.appendleft(task)
         return True
 
     while pending or in_flight:
+        broken = False
         while pending and len(in_flight) < limit:
             task = pending.popleft()
-            in_flight[executor.submit(task)] = task
-        done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-        broken = False
-        for future in done:
-            task = in_flight.pop(future)
-            outcome = _outcome(future, task)
-            if outcome is None:
+            try:
+                in_flight[executor.submit(task)] = task
+            except BrokenExecutor:
+                pending.appendleft(task)  # never started: not an attempt
                 broken = True
-                again(task)
-            else:
-                on_result(outcome)
+                break
+        lost: list[TrialTask] = []
+        if not broken:
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                task = in_flight.pop(future)
+                outcome = _outcome(future, task)
+                if outcome is None:
+                    broken = True
+                    lost.append(task)
+                else:
+                    on_result(outcome)
         if broken:
-            # Every trial of a broken pool fails; keep those that finished before it broke.
+            # Every future of a broken pool fails; keep those that finished before it broke.
             wait(in_flight)
-            retried = 0
             for future, task in list(in_flight.items()):
                 outcome = _outcome(future, task)
                 if outcome is None:
-                    retried += again(task)
+                    lost.append(task)
                 else:
                     on_result(outcome)
             in_flight.clear()
+            # Which trial's worker died cannot be told from the others the pool took down with it, so
+            # each lost trial counts an attempt: a trial that kills its worker every time ends.
+            retried = sum(again(task, count=True) for task in reversed(lost))
             executor.restart()
             if on_restart is not None:
                 on_restart(retried)
@@ -178,7 +190,7 @@ def _outcome(future: Future[TrialResult], task: TrialTask) -> TrialResult | None
     """The result of a finished future; None when its worker process died."""
     try:
         return future.result()
-    except BrokenProcessPool:
+    except BrokenExecutor:
         return None
     except Exception as exc:  # a task lost by the executor (e.g. Ray gave up on it): recorded as failed
         return TrialResult(

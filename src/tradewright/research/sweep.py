@@ -83,7 +83,8 @@ class SweepSpec:
         if not self.axes:
             raise ConfigError("a sweep needs at least one --grid KEY=VALUES")
         try:
-            calendar_named(self.calendar)
+            if self.calendar != "auto":  # auto: each run's instrument's calendar
+                calendar_named(self.calendar)
             if self.sampling_ns is not None:
                 Sampling(self.sampling_ns)
         except ValueError as exc:

@@ -72,9 +72,12 @@ def run_trial(task: TrialTask) -> TrialResult:
         config = load_run_config(task.config_path, task.overrides)
         text = effective_config_text(Path(task.config_path), task.overrides, header=task.header)
         config = msgspec.structs.replace(config, source_text=text)
-        folder, _ = run_backtest(config, out=task.run_dir)
+        folder, _ = run_backtest(config, out=task.run_dir, overwrite=True)
         sampling = None if task.sampling_ns is None else Sampling(task.sampling_ns)
-        analysis = analyse_run(load_run(folder), calendar=calendar_named(task.calendar), sampling=sampling)
+        calendar = (
+            None if task.calendar == "auto" else calendar_named(task.calendar)
+        )  # auto: the instrument's
+        analysis = analyse_run(load_run(folder), calendar=calendar, sampling=sampling)
         metrics = headline_metrics(analysis)
     except Exception as exc:  # the task boundary: the error is recorded in the results, the sweep goes on
         message = str(exc) if isinstance(exc, TradewrightError) else f"{type(exc).__name__}: {exc}"

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from tradewright.analysis.report_html import fmt_duration_ns
-from tradewright.analysis.returns import Sampling
-from tradewright.analysis.run_analysis import calendar_named
+from tradewright.analysis.returns import Calendar, Sampling
+from tradewright.analysis.run_analysis import CALENDARS, calendar_for_instrument, calendar_named
 from tradewright.analysis.walkforward import WindowSummary, write_walkforward_report
 from tradewright.config.effective import toml_value
 from tradewright.config.run import RunConfig, load_run_config
@@ -189,7 +189,7 @@ def run_walkforward(
             direction=sweep.direction,
             config_text=sweep.config_path.read_text(encoding="utf-8"),
             settings=_settings(spec, windows),
-            calendar=calendar_named(sweep.calendar),
+            calendar=_calendar(sweep.calendar, summaries),
             sampling=None if sweep.sampling_ns is None else Sampling(sweep.sampling_ns),
         )
     return WalkForwardOutcome(folder=folder, report=report, windows=summaries)
@@ -310,6 +310,17 @@ def _metric(result: TrialResult | None, metric: str) -> float | None:
         return None
     value = result.metrics.get(metric)
     return None if value is None else float(value)
+
+
+def _calendar(name: str, summaries: list[WindowSummary]) -> Calendar:
+    """The named calendar; "auto": the instrument's (read off the first test run), as for a single run."""
+    if name != "auto":
+        return calendar_named(name)
+    for summary in summaries:
+        if summary.test_run is not None:
+            run = json.loads((summary.test_run / "summary.json").read_text(encoding="utf-8"))
+            return CALENDARS[calendar_for_instrument(str(run.get("instrument", "")))]
+    return CALENDARS["crypto"]
 
 
 def _test_run(result: TrialResult | None) -> Path | None:

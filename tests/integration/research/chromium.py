@@ -170,6 +170,18 @@ class Page:
         }})"""
         return int(self.evaluate(script))
 
+    def screenshot_full(self, path: Path) -> Path:
+        """Save a PNG of the whole page (the window stretched to the page's height) and return its path."""
+        height = int(self.evaluate("document.documentElement.scrollHeight"))
+        self.call(
+            "Emulation.setDeviceMetricsOverride", width=1360, height=height, deviceScaleFactor=1, mobile=False
+        )
+        self.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(1))))")
+        shot = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+        path.write_bytes(base64.b64decode(shot["data"]))
+        self.call("Emulation.clearDeviceMetricsOverride")
+        return path
+
 
 @contextmanager
 def open_page(html_file: Path) -> Iterator[Page]:

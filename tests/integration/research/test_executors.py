@@ -25,15 +25,24 @@ class ScriptedExecutor:
 
     name = "scripted"
 
-    def __init__(self, workers: int, deaths: dict[str, int]) -> None:
+    def __init__(self, workers: int, deaths: dict[str, int], broken_submits: tuple[int, ...] = ()) -> None:
         self.workers = workers
         self.deaths = dict(deaths)
+        # The n-th calls of submit (0-based) find the pool already broken and raise, as a real
+        # ProcessPoolExecutor does when a worker died between two results.
+        self.broken_submits = set(broken_submits)
+        self.calls = 0
         self.submitted: list[str] = []
         self.restarts = 0
         self.max_in_flight = 0
         self._open: list[Future[TrialResult]] = []
 
     def submit(self, task: TrialTask) -> Future[TrialResult]:
+        self.calls += 1
+        if self.calls - 1 in self.broken_submits:
+            raise BrokenProcessPool(
+                "A child process terminated abruptly, the process pool is not usable anymore"
+            )
         self.submitted.append(task.trial_id)
         future: Future[TrialResult] = Future()
         self._open = [f for f in self._open if not f.done()]
@@ -80,3 +89,17 @@ def test_a_trial_that_kills_its_worker_every_time_is_reported_after_three_attemp
     assert executor.submitted.count("t1") == 3
     assert results["t1"].status == "error" and "died 3 times" in results["t1"].error
     assert all(results[f"t{i}"].ok for i in (0, 2, 3))
+
+
+def test_a_pool_found_broken_while_handing_over_the_next_trial_is_replaced_and_no_result_is_lost() -> None:
+    # The worker died between two results: the next submit raises instead of returning a future.
+    executor = ScriptedExecutor(workers=2, deaths={}, broken_submits=(5, 6))
+    results: list[TrialResult] = []
+    restarts: list[int] = []
+
+    run_tasks([_task(i) for i in range(10)], executor, results.append, on_restart=restarts.append)
+
+    assert sorted(r.trial_id for r in results) == sorted(f"t{i}" for i in range(10))
+    assert all(r.ok for r in results)
+    assert sorted(executor.submitted) == sorted(f"t{i}" for i in range(10)), "each trial ran once"
+    assert executor.restarts == 2 and restarts == [0, 0]

@@ -249,3 +249,22 @@ def test_no_fills_gives_empty_statistics(tmp_path: Path) -> None:
     # inventory term is unexplained.
     pnl = report.attribution
     assert pnl.other == pnl.total - pnl.inventory and pnl.spread_captured == pnl.fees == 0
+
+
+def test_a_fill_booked_one_latency_after_it_happened_leaves_nothing_in_other(tmp_path: Path) -> None:
+    # F1 happened at +1.2 s (mid 100.00) but the run heard of it at +1.5 s (mid 99.97), where its row is.
+    builder = RunFolderBuilder().with_line(
+        "fills.csv",
+        2,
+        "1700000001200000000,2023-11-14T22:13:21.200000Z,O1,1,BINANCE-1,BTCUSDT-PERP.BINANCE,BUY,99.95,2,"
+        "MAKER,0.01999,USDT,2,0",
+    )
+    run = tiny_run(tmp_path, builder)
+
+    pnl = analyse_market_making(run.fills, run.equity).attribution
+
+    # Spread at the fill's own time: 2 × (100.00 − 99.95) = 0.10 (was 0.04 at the booking row's mid);
+    # the 0.03 the mid fell on those 2 before the booking row is inventory PnL: 0.06 − 0.06 = 0.00.
+    assert pnl.spread_captured == D("0.11") and pnl.inventory == D("0.00")
+    assert pnl.other == 0
+    assert pnl.spread_captured - pnl.fees + pnl.inventory == pnl.total
