@@ -27,7 +27,10 @@ from tradewright.venues._common.ports import LiveVenue, VenueHooks
 __all__ = ["VenuePackage", "venue_kinds", "venue_package"]
 
 # kind -> implementing package. Add a line when a venue package lands.
-_PACKAGES: dict[str, str] = {}
+_PACKAGES: dict[str, str] = {
+    "gate": "tradewright.venues.gate",
+    "okx": "tradewright.venues.okx",
+}
 
 
 class VenuePackage(Protocol):

@@ -88,7 +88,8 @@ def make_exchange(family: Family, config: CcxtVenueConfig, creds: Credentials | 
             return super().handle_message(client, message)
 
     Tapped.__name__ = f"Tapped{base.__name__}"
-    exchange = Tapped(
+    cls = family.extend(Tapped, tap)
+    exchange = cls(
         {
             **family.ccxt_keys(creds),
             "timeout": config.timeout_ms,

@@ -411,17 +411,26 @@ class CcxtExecution:
                 self._log.warning("skipped an order update: %s", exc)
 
     async def _on_update(self, view: OrderView) -> None:
-        cid = self._ours.get(view.order.client_order_id)
+        cid = self._ours.get(view.client_id)
         order = None if cid is None else self._orders.get(cid)
         if order is None:
-            self._log.debug("update for %s, not ours or not open here", view.order.client_order_id)
+            self._log.debug("update for %s, not ours or not open here", view.client_id)
             return
-        venue_order = _with_cid(view.order, order.client_order_id)
-        if order.venue_order_id is None and venue_order.venue_order_id:
-            self._emit_now(OrderAccepted, order, venue_order_id=venue_order.venue_order_id)
+        venue_order = None if view.order is None else _with_cid(view.order, order.client_order_id)
+        venue_id = (
+            venue_order.venue_order_id
+            if venue_order is not None
+            else view.fill.venue_order_id
+            if view.fill is not None
+            else None
+        )
+        if order.venue_order_id is None and venue_id:
+            self._emit_now(OrderAccepted, order, venue_order_id=venue_id)
         if view.fill is not None:
             self._hooks.emit(msgspec.structs.replace(view.fill, client_order_id=order.client_order_id))
-        if venue_order.status is not VenueOrderStatus.OPEN or venue_order.filled_qty > order.filled_qty:
+        if venue_order is not None and (
+            venue_order.status is not VenueOrderStatus.OPEN or venue_order.filled_qty > order.filled_qty
+        ):
             await self._settle(order, venue_order)
 
     # --- VenueStatePort -----------------------------------------------------------------------------

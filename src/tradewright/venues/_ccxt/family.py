@@ -45,11 +45,18 @@ class Failure(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class OrderView:
-    """What one push or REST answer says about one order; the fill it reports, if any. Client order
-    ids here are the venue's (the execution maps them back to ours)."""
+    """What one push or REST answer says about one order; the fill it reports, if any (a venue whose
+    fills come on their own channel sends a view with only the fill). Client order ids here are the
+    venue's (the execution maps them back to ours)."""
 
-    order: VenueOrder
+    order: VenueOrder | None
     fill: OrderFilled | None = None
+
+    @property
+    def client_id(self) -> str:
+        if self.order is not None:
+            return str(self.order.client_order_id)
+        return "" if self.fill is None else str(self.fill.client_order_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +137,11 @@ class Family:
 
     def options(self, config: CcxtVenueConfig) -> dict[str, Any]:
         return {}
+
+    def extend(self, cls: type, tap: Any) -> type:
+        """Further taps on the CCXT class where a venue's data does not arrive as a WebSocket message
+        (Gate's REST book snapshot); `tap(client, message)` is the same entry as for frames."""
+        return cls
 
     def prepare(self, exchange: Any, config: CcxtVenueConfig) -> None:
         """Adjust a new CCXT instance (e.g. stop `load_markets` from fetching currencies)."""
