@@ -93,6 +93,7 @@ CASE = e2e.VenueCase(
     place_path="/api/v4/futures/usdt/orders",
     refused=r"GATE refused the API credentials \(GATE_API_KEY / GATE_API_SECRET / GATE_UID\)",
     check_account=_account,
+    book_key="RDNT_USDT",
     seed=_seed,
 )
 

@@ -73,6 +73,7 @@ CASE = e2e.VenueCase(
     place_path="/api/v5/trade/batch-orders",
     refused=r"OKX refused the API credentials \(OKX_API_KEY / OKX_API_SECRET / OKX_API_PASSPHRASE\)",
     check_account=_account,
+    book_key="BTC-USDT",
     extra_size=Decimal(100_000),  # 0.001 BTC
 )
 
