@@ -28,6 +28,7 @@ __all__ = ["VenuePackage", "venue_kinds", "venue_package"]
 
 # kind -> implementing package. Add a line when a venue package lands.
 _PACKAGES: dict[str, str] = {
+    "bitget": "tradewright.venues.bitget",
     "bybit": "tradewright.venues.bybit",
     "gate": "tradewright.venues.gate",
     "okx": "tradewright.venues.okx",

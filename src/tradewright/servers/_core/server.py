@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
 
-from tradewright.core.errors import ConfigError, GridError
+from tradewright.core.errors import ConfigError, GridError, TradewrightError
 from tradewright.model.columnar import KIND_CLEAR, KIND_DELTA, KIND_TRADE, MarketStream, StreamBuilder
 from tradewright.servers._core.accounts import Account
 from tradewright.servers._core.exchange import Exchange, OrderChange
@@ -126,6 +126,7 @@ class ReplayServer:
         self._tasks: set[asyncio.Task[None]] = set()
         self.port = 0
         self.off_grid_rows = 0
+        self.bad_events = 0
 
     # --- set-up ------------------------------------------------------------------------------------
     def _account(self, spec: AccountSpec) -> Account:
@@ -221,12 +222,29 @@ class ReplayServer:
         self.timeline.start()
 
     async def _play(self, event: MarketEvent) -> None:
-        if event.symbol is not None and event.row_stop > event.row_start:
-            self.exchange.on_rows(self.streams[event.symbol], event.row_start, event.row_stop, event.ts_ns)
-        else:
-            self.exchange.clock.advance_to(event.ts_ns)
-            self.exchange.scheduler.run_due(event.ts_ns)
-        await self.protocol.on_event(event)
+        try:
+            if event.symbol is not None and event.row_stop > event.row_start:
+                self.exchange.on_rows(
+                    self.streams[event.symbol], event.row_start, event.row_stop, event.ts_ns
+                )
+            else:
+                self.exchange.clock.advance_to(event.ts_ns)
+                self.exchange.scheduler.run_due(event.ts_ns)
+            await self.protocol.on_event(event)
+        except (
+            ConnectionError,
+            RuntimeError,
+            ValueError,
+            KeyError,
+            TypeError,
+            ArithmeticError,
+            TradewrightError,
+        ):
+            # one event the server cannot play must not stop the market for every client
+            self.bad_events += 1
+            log.exception(
+                "%s: event %d (%s) could not be played", self.protocol.name, event.index, event.topic
+            )
 
     async def publish(self, topic: str, text: str | Callable[[Subscription], str | None]) -> None:
         """Send a market frame (trades, tickers) to every subscriber of `topic`."""
@@ -458,6 +476,8 @@ class ReplayServer:
             "sessions": len(self.hub.sessions),
             "rate_limit_violations": dict(self._limiter.violations),
             "off_grid_rows": self.off_grid_rows,
+            "far_levels": self.exchange.far_levels,
+            "bad_events": self.bad_events,
         }
 
     @property
