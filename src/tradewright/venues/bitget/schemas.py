@@ -28,10 +28,11 @@ class BitgetOrder(msgspec.Struct, frozen=True):
     """A spot order (REST orderInfo / unfilled-orders rows, and the `orders` channel)."""
 
     orderId: str
-    symbol: str
     side: str
     status: str
     size: Decimal
+    symbol: str = ""  # REST rows
+    instId: str = ""  # the `orders` channel
     baseVolume: Decimal = Decimal(0)
     accBaseVolume: Decimal | None = None
     price: str = ""
