@@ -31,6 +31,7 @@ _PACKAGES: dict[str, str] = {
     "bitget": "tradewright.venues.bitget",
     "bybit": "tradewright.venues.bybit",
     "gate": "tradewright.venues.gate",
+    "kraken": "tradewright.venues.kraken",
     "okx": "tradewright.venues.okx",
 }
 

@@ -270,6 +270,9 @@ class ReplayServer:
         action = self.faults.book_frame(topic)
         if action.drop:
             log.info("fault: dropped a %s frame", topic)
+            if callable(text):  # per-subscriber state (a depth window) moves on: the client misses it
+                for sub in self.hub.subscribers(topic):
+                    text(sub)
             return
         if self.faults.frame_delay_s():
             await asyncio.sleep(self.faults.frame_delay_s())

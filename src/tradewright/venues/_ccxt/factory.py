@@ -22,7 +22,7 @@ from tradewright.venues._ccxt.config import CcxtVenueConfig
 from tradewright.venues._ccxt.data import CcxtMarketFeed
 from tradewright.venues._ccxt.exchange import RateGate, SecretFilter, make_exchange
 from tradewright.venues._ccxt.execution import CcxtExecution
-from tradewright.venues._ccxt.family import Family
+from tradewright.venues._ccxt.family import Failure, Family
 from tradewright.venues._common.capabilities import VenueCapabilities
 from tradewright.venues._common.credentials import Credentials
 from tradewright.venues._common.markets import MarketInfo
@@ -103,18 +103,16 @@ async def connect(
             inst = family.instrument(market, config)
             instruments[inst.id] = inst
             symbols[inst.id] = str(market["symbol"])
-            market_ids[inst.id] = str(market["id"])
+            market_ids[inst.id] = family.frame_market_id(market)
         await family.verify_keys(exchange)
-    except ccxt.AuthenticationError as exc:
-        await exchange.close()
-        redactor.remove()
-        names = " / ".join(getattr(config, attr) for attr in family.env.values())
-        raise ConfigError(
-            f"{family.name.upper()} refused the API credentials ({names}): {str(exc)[:200]}"
-        ) from None
     except (ccxt.BaseError, VenueError) as exc:
         await exchange.close()
         redactor.remove()
+        if isinstance(exc, ccxt.BaseError) and family.classify(exc)[0] is Failure.AUTH:
+            names = " / ".join(getattr(config, attr) for attr in family.env.values())
+            raise ConfigError(
+                f"{family.name.upper()} refused the API credentials ({names}): {str(exc)[:200]}"
+            ) from None
         raise VenueError(f"cannot connect to {family.name}: {str(exc)[:300]}") from None
     except BaseException:
         await exchange.close()
