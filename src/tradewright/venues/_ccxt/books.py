@@ -185,6 +185,10 @@ class VerifiedBook:
         if self.rule.checksum is not None and frame.checksum is not None:
             verify_checksum(self.rule.checksum, self.store, frame.checksum)
 
+    def text(self, price: str, size: str) -> tuple[str, str]:
+        """A level's text as the book keeps it (Kraken: at the pair's precision; others: as sent)."""
+        return (price, size) if self._format is None else self._format(price, size)
+
     def top(self, depth: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """The top `depth` levels a side as (ticks, lots of the instrument), sizes rounded down to whole
         lots (a level of less than one lot is left out: market data never becomes an order size)."""

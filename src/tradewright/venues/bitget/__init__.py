@@ -8,6 +8,7 @@ from tradewright.venues.bitget.factory import (
     FAMILY,
     BitgetFamily,
     connect,
+    connect_market_data,
     credentials,
     list_markets,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "BitgetConfig",
     "BitgetFamily",
     "connect",
+    "connect_market_data",
     "credentials",
     "list_markets",
 ]

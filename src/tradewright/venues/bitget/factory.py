@@ -20,7 +20,16 @@ from tradewright.venues.bitget.data import BitgetData
 from tradewright.venues.bitget.execution import BitgetExecution
 from tradewright.venues.bitget.parsing import BITGET, instrument_from_symbol
 
-__all__ = ["CAPABILITIES", "CONFIG_TYPES", "FAMILY", "BitgetFamily", "connect", "credentials", "list_markets"]
+__all__ = [
+    "CAPABILITIES",
+    "CONFIG_TYPES",
+    "FAMILY",
+    "BitgetFamily",
+    "connect",
+    "connect_market_data",
+    "credentials",
+    "list_markets",
+]
 
 CAPABILITIES = VenueCapabilities(
     modify=False, post_only=True, query_by_client_order_id=True, user_stream=True, max_client_order_id_len=40,
@@ -83,3 +92,8 @@ async def connect(config: BitgetConfig, creds: Credentials, hooks: VenueHooks) -
 
 async def list_markets(config: BitgetConfig, search: str | None = None) -> list[MarketInfo]:
     return await base.list_markets(FAMILY, config, search)
+
+
+async def connect_market_data(config: BitgetConfig, hooks: VenueHooks) -> base.MarketDataSession:
+    """Public market data only (no keys): what `tradewright record` records."""
+    return await base.connect_market_data(FAMILY, config, hooks)

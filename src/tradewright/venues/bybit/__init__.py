@@ -8,6 +8,7 @@ from tradewright.venues.bybit.factory import (
     FAMILY,
     BybitFamily,
     connect,
+    connect_market_data,
     credentials,
     list_markets,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "BybitConfig",
     "BybitFamily",
     "connect",
+    "connect_market_data",
     "credentials",
     "list_markets",
 ]

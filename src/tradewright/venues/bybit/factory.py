@@ -20,7 +20,16 @@ from tradewright.venues.bybit.data import BybitData
 from tradewright.venues.bybit.execution import BybitExecution
 from tradewright.venues.bybit.parsing import BYBIT, instrument_from_row
 
-__all__ = ["CAPABILITIES", "CONFIG_TYPES", "FAMILY", "BybitFamily", "connect", "credentials", "list_markets"]
+__all__ = [
+    "CAPABILITIES",
+    "CONFIG_TYPES",
+    "FAMILY",
+    "BybitFamily",
+    "connect",
+    "connect_market_data",
+    "credentials",
+    "list_markets",
+]
 
 CAPABILITIES = VenueCapabilities(
     modify=True, post_only=True, query_by_client_order_id=True, user_stream=True, max_client_order_id_len=36,
@@ -84,3 +93,8 @@ async def connect(config: BybitConfig, creds: Credentials, hooks: VenueHooks) ->
 
 async def list_markets(config: BybitConfig, search: str | None = None) -> list[MarketInfo]:
     return await base.list_markets(FAMILY, config, search)
+
+
+async def connect_market_data(config: BybitConfig, hooks: VenueHooks) -> base.MarketDataSession:
+    """Public market data only (no keys): what `tradewright record` records."""
+    return await base.connect_market_data(FAMILY, config, hooks)

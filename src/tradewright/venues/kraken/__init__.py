@@ -8,6 +8,7 @@ from tradewright.venues.kraken.factory import (
     FAMILY,
     KrakenFamily,
     connect,
+    connect_market_data,
     credentials,
     list_markets,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "KrakenConfig",
     "KrakenFamily",
     "connect",
+    "connect_market_data",
     "credentials",
     "list_markets",
 ]

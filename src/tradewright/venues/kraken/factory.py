@@ -21,7 +21,16 @@ from tradewright.venues.kraken.data import KrakenData
 from tradewright.venues.kraken.execution import KrakenExecution
 from tradewright.venues.kraken.parsing import KRAKEN, instrument_from_pair
 
-__all__ = ["CAPABILITIES", "CONFIG_TYPES", "FAMILY", "KrakenFamily", "connect", "credentials", "list_markets"]
+__all__ = [
+    "CAPABILITIES",
+    "CONFIG_TYPES",
+    "FAMILY",
+    "KrakenFamily",
+    "connect",
+    "connect_market_data",
+    "credentials",
+    "list_markets",
+]
 
 CAPABILITIES = VenueCapabilities(
     modify=True, post_only=True, query_by_client_order_id=True, user_stream=True, max_client_order_id_len=36,
@@ -90,3 +99,8 @@ async def connect(config: KrakenConfig, creds: Credentials, hooks: VenueHooks) -
 
 async def list_markets(config: KrakenConfig, search: str | None = None) -> list[MarketInfo]:
     return await base.list_markets(FAMILY, config, search)
+
+
+async def connect_market_data(config: KrakenConfig, hooks: VenueHooks) -> base.MarketDataSession:
+    """Public market data only (no keys): what `tradewright record` records."""
+    return await base.connect_market_data(FAMILY, config, hooks)
