@@ -461,3 +461,45 @@ def _wrong_secret(secret: str) -> str:
         return base64.b64encode(bytes(b ^ 0x5A for b in raw)).decode()
     except ValueError:
         return "wrong-" + secret[::-1]
+
+
+async def scenario_batch(case: VenueCase, n: int = 5) -> None:
+    """Several orders placed in the venue's batch request are all acknowledged with their own venue ids,
+    and cancelled in a batch: the venue then holds none of them."""
+    from tradewright.model.events import OrderSubmitted
+
+    async with local_server(case.protocol()) as server:
+        config = case.config(server)
+        async with node_on(
+            server, case.package.connect, config, case.package.credentials(config, case.keys)
+        ) as node:
+            await server.step(case.prime, case.topic)
+            await eventually(lambda: len(node.books) >= 1 and bool(node.books[-1][0]), what="the book")
+            inst = node.instrument
+            best_bid = node.books[-1][0][0][0]
+            orders = []
+            for k in range(n):
+                cmd = SubmitOrder(
+                    ts_init=0, client_order_id=ClientOrderId(f"T1-batch-{k}"), strategy_id=StrategyId("e2e"),
+                    instrument_id=node.iid, side=_buy(), order_type=OrderType.LIMIT,
+                    quantity=inst.min_size or inst.lot_size, price=inst.ticks_to_price(best_bid - 10 - k),
+                )  # fmt: skip
+                order = Order(cmd)
+                node.kernel.orders.add(order)
+                order.apply(OrderSubmitted(client_order_id=order.client_order_id, instrument_id=node.iid, strategy_id=StrategyId("e2e"),
+                                           side=cmd.side, order_type=cmd.order_type, quantity=cmd.quantity, price=cmd.price,
+                                           time_in_force=cmd.time_in_force, ts_event=0, ts_init=0))  # fmt: skip
+                orders.append(order)
+            node.venue.execution.submit_batch(orders)
+            await eventually(
+                lambda: all(o.status is OrderStatus.ACCEPTED for o in orders),
+                what="every order of the batch acknowledged",
+            )
+            assert len({o.venue_order_id for o in orders}) == n
+            assert len(server.exchange.open_orders(next(iter(server.exchange.accounts)))) == n
+            node.venue.execution.cancel_batch(orders)
+            await eventually(
+                lambda: all(o.status is OrderStatus.CANCELED for o in orders),
+                what="every order of the batch cancelled",
+            )
+            assert server.exchange.open_orders(next(iter(server.exchange.accounts))) == []

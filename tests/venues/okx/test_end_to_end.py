@@ -100,3 +100,7 @@ def test_okx_refuses_to_start_without_keys_with_malformed_keys_and_with_keys_the
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     run(e2e.scenario_keys(CASE, caplog))
+
+
+def test_okx_orders_placed_and_cancelled_in_batches_are_each_acknowledged_and_cancelled() -> None:
+    run(e2e.scenario_batch(CASE))

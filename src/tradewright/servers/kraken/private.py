@@ -116,6 +116,8 @@ def check_rest(req: RestRequest, accounts: Mapping[str, Account], nonces: NonceB
     if acc is None:
         raise KrakenAuthError("EAPI:Invalid key")
     nonce = req.params.get("nonce", "")
+    if not nonce and req.body.lstrip().startswith("{"):  # batch endpoints send JSON
+        nonce = str(req.json().get("nonce", ""))
     try:
         secret = base64.b64decode(acc.secret, validate=True)
     except (binascii.Error, ValueError):

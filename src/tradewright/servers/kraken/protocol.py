@@ -249,6 +249,7 @@ class KrakenProtocol(VenueProtocol):
         handlers = {
             "AddOrder": self._add, "AmendOrder": self._amend, "CancelOrder": self._cancel, "CancelAll": self._cancel_all,
             "OpenOrders": self._open, "ClosedOrders": self._closed, "QueryOrders": self._query, "TradesHistory": self._trades,
+            "AddOrderBatch": self._add_batch, "CancelOrderBatch": self._cancel_batch,
             "QueryTrades": self._trades, "Balance": self._balance, "BalanceEx": self._balance_ex, "GetWebSocketsToken": self._token,
         }  # fmt: skip
         for name, handler in handlers.items():
@@ -308,6 +309,34 @@ class KrakenProtocol(VenueProtocol):
         pair = self.pairs[symbol]
         descr = f"{order.side} {pair.qty(order.qty)} {pair.altname} @ {order.type} {num(order.price, '0')}"
         return P.ok({"descr": {"order": descr}, "txid": [P.txid(order)]})
+
+    async def _add_batch(self, req: RestRequest, acc: Account) -> RestAnswer:
+        """AddOrderBatch (documented): JSON ``{"pair", "orders": [...]}`` -> one result per order."""
+        body = req.json()
+        out: list[dict[str, Any]] = []
+        for item in body.get("orders", []):
+            params = {k: str(v) for k, v in item.items()} | {"pair": str(body.get("pair", ""))}
+            answer = json.loads(
+                (await self._add(RestRequest("POST", req.path, "", "", req.headers, params), acc)).body
+            )
+            out.append(
+                answer["result"] | {"txid": answer["result"]["txid"][0]}
+                if not answer["error"]
+                else {"error": answer["error"][0]}
+            )
+        return P.ok({"orders": out})
+
+    async def _cancel_batch(self, req: RestRequest, acc: Account) -> RestAnswer:
+        """CancelOrderBatch (documented): JSON ``{"orders": [txid or cl_ord_id, ...]}``."""
+        count = 0
+        for ident in req.json().get("orders", []):
+            ident = str(ident["txid"] if isinstance(ident, dict) else ident)
+            key = "txid" if ident.startswith("O") and "-" in ident else "cl_ord_id"
+            order = self._find(acc, {key: ident})
+            if order is not None and order.is_open:
+                self.server.exchange.cancel(order)
+                count += 1
+        return P.ok({"count": count})
 
     async def _amend(self, req: RestRequest, acc: Account) -> RestAnswer:
         order = self._find(acc, req.params)

@@ -262,6 +262,10 @@ class Family:
     def fill_of(self, raw: Mapping[str, Any], iid: InstrumentId, ts_init: int) -> OrderFilled:
         raise NotImplementedError
 
+    def batch_refusal(self, answer: Mapping[str, Any]) -> str:
+        """Why one item of a batch was refused (its answer carries no order id)."""
+        return f"{self.name}_batch_item_refused"
+
     def placed_id(self, answer: Mapping[str, Any]) -> str:
         """The venue order id in a create answer (CCXT's unified `id`)."""
         return str(answer.get("id") or "")
