@@ -25,7 +25,7 @@ from tradewright.venues._ccxt.factory import CcxtVenue
 from tradewright.venues._common.ports import VenueHooks, VenueStatus
 
 
-async def eventually(check: Callable[[], bool], timeout_s: float = 5.0, what: str = "condition") -> None:
+async def eventually(check: Callable[[], bool], timeout_s: float = 15.0, what: str = "condition") -> None:
     """Wait until `check()` holds (polling the event loop), or fail naming what was awaited."""
     deadline = asyncio.get_running_loop().time() + timeout_s
     while not check():
@@ -364,11 +364,11 @@ async def scenario_reconnect(case: VenueCase) -> None:
             await revived.start()
             try:
                 await eventually(
-                    lambda: case.topic in revived.hub.topics(), timeout_s=10, what="the book resubscribed"
+                    lambda: case.topic in revived.hub.topics(), timeout_s=20, what="the book resubscribed"
                 )
                 await revived.step(case.prime + 20, case.topic)
                 await eventually(
-                    lambda: node.statuses[-1].health.value == "UP", timeout_s=10, what="the venue back up"
+                    lambda: node.statuses[-1].health.value == "UP", timeout_s=20, what="the venue back up"
                 )
                 book = revived.protocol.books[case.book_key]  # type: ignore[attr-defined]
                 await eventually(
