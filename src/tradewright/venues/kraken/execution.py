@@ -31,7 +31,7 @@ _AUTH = ("EAPI:Invalid key", "EAPI:Invalid signature", "EGeneral:Permission deni
 _UNKNOWN = ("EService:Unavailable", "EService:Busy", "EGeneral:Internal error", "EService:Deadline elapsed")
 _REASONS = {"EOrder:Insufficient funds": "insufficient_funds", "EOrder:Post only order": "post_only_would_take",
             "EOrder:Order minimum not met": "below_min_size", "EOrder:Duplicate order": "duplicate_client_order_id",
-            "EAPI:Invalid nonce": "invalid_nonce", "EQuery:Unknown asset pair": "unknown_instrument"}  # fmt: skip
+"EQuery:Unknown asset pair": "unknown_instrument"}  # fmt: skip
 
 
 class KrakenExecution(Family):
@@ -150,12 +150,19 @@ class KrakenExecution(Family):
     async def verify_keys(self, exchange: Any) -> None:
         await exchange.privatePostBalance()
 
+    def retry_after_s(self, exc: BaseException, default: float = 1.0) -> float:
+        return 0.02 if "Invalid nonce" in str(exc) else default
+
     def classify(self, exc: BaseException) -> tuple[Failure, str]:
         text = str(exc)
         for found in _ERRORS.findall(text):
             found = found.strip()
             if found.startswith("EAPI:Rate limit") or found.startswith("EOrder:Rate limit"):
                 return Failure.RATE_LIMITED, "rate_limited"
+            if found.startswith("EAPI:Invalid nonce"):
+                # refused before processing (concurrent requests of one key can arrive out of nonce
+                # order): safe to send again, with a fresh nonce, after a short pause
+                return Failure.RATE_LIMITED, "invalid_nonce"
             if found.startswith(_AUTH):
                 return Failure.AUTH, "authentication"
             if found.startswith("EOrder:Unknown order") or found.startswith("EOrder:Invalid order"):
