@@ -149,6 +149,7 @@ class TokenBooks:
     def on_price_change(self, msg: PriceChangeMessage | PriceChangeLegacy) -> dict[str, BookStatus]:
         """Apply every level of one message; then compare each touched asset's top with the venue's."""
         ts = ms_to_ns(msg.timestamp)
+        changes: list[tuple[str, str, Decimal, Decimal, Decimal | None, Decimal | None]]
         if isinstance(msg, PriceChangeLegacy):
             changes = [(msg.asset_id, msg.side, msg.price, msg.size, None, None)]
         else:

@@ -17,11 +17,12 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-from eth_abi import encode as abi_encode
+from eth_abi.abi import encode as abi_encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
-from eth_keys import keys
-from eth_utils import keccak, to_checksum_address
+from eth_keys.datatypes import Signature
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 
 from tradewright.core.errors import ConfigError, VenueError
 
@@ -409,7 +410,7 @@ def _recover(digest: bytes, signature65: bytes) -> str:
     v = v - 27 if v >= 27 else v
     if v not in (0, 1):
         raise VenueError(f"bad signature recovery id {signature65[64]}")
-    sig = keys.Signature(
+    sig = Signature(
         vrs=(v, int.from_bytes(signature65[:32], "big"), int.from_bytes(signature65[32:64], "big"))
     )
     return str(sig.recover_public_key_from_msg_hash(digest).to_checksum_address())
