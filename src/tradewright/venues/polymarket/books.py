@@ -153,7 +153,9 @@ class TokenBooks:
         if isinstance(msg, PriceChangeLegacy):
             changes = [(msg.asset_id, msg.side, msg.price, msg.size, None, None)]
         else:
-            changes = [(c.asset_id, c.side, c.price, c.size, c.best_bid, c.best_ask) for c in msg.price_changes]
+            changes = [
+                (c.asset_id, c.side, c.price, c.size, c.best_bid, c.best_ask) for c in msg.price_changes
+            ]
         result: dict[str, BookStatus] = {}
         tops: dict[str, tuple[Decimal | None, Decimal | None]] = {}
         for asset, side, price, size, best_bid, best_ask in changes:

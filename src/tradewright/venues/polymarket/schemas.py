@@ -160,7 +160,7 @@ class BookSummary(msgspec.Struct, frozen=True, kw_only=True):
     tick_size: Decimal | None = None
     min_order_size: Decimal | None = None
     neg_risk: bool | None = None
-    last_trade_price: Decimal | None = None
+    last_trade_price: str = ""
 
 
 class VersionAnswer(msgspec.Struct, frozen=True):
@@ -228,7 +228,7 @@ class BookMessage(msgspec.Struct, frozen=True, kw_only=True):
     bids: list[Level] = []
     asks: list[Level] = []
     hash: str = ""
-    last_trade_price: Decimal | None = None
+    last_trade_price: str = ""
 
 
 class PriceChange(msgspec.Struct, frozen=True, kw_only=True):

@@ -96,7 +96,9 @@ CONTRACTS: dict[int, Contracts] = {
 def contracts(chain_id: int) -> Contracts:
     found = CONTRACTS.get(chain_id)
     if found is None:
-        raise ConfigError(f"Polymarket has no contracts on chain {chain_id}; use 137 (Polygon) or 80002 (Amoy)")
+        raise ConfigError(
+            f"Polymarket has no contracts on chain {chain_id}; use 137 (Polygon) or 80002 (Amoy)"
+        )
     return found
 
 
