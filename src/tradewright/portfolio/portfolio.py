@@ -138,9 +138,7 @@ class Portfolio:
         if instrument.kind is not InstrumentKind.BINARY_OUTCOME:
             raise ValueError(f"{instrument.id} is not an outcome token; only those settle by resolution")
         if not _ZERO <= event.settlement_px <= _ONE:
-            raise ValueError(
-                f"{instrument.id}: settlement price {event.settlement_px} is outside [0, 1]"
-            )
+            raise ValueError(f"{instrument.id}: settlement price {event.settlement_px} is outside [0, 1]")
         return self.settle(instrument, event.settlement_px)
 
     def position_value(self, instrument: Instrument, mark: Decimal) -> Decimal:

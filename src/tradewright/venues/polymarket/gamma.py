@@ -3,11 +3,14 @@ pagination), filtered by activity, tag and text, as `BinaryMarket`s and `Outcome
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 
+from tradewright.core.errors import VenueError
 from tradewright.model.prediction import BinaryMarket, OutcomeEvent
 from tradewright.venues._common.markets import MarketInfo
 from tradewright.venues.polymarket.http import ClobHttp
@@ -15,6 +18,8 @@ from tradewright.venues.polymarket.parsing import decode, event_from_gamma, mark
 from tradewright.venues.polymarket.schemas import GammaEvent, GammaMarket
 
 __all__ = ["Discovery", "GammaFilter", "market_info"]
+
+log = logging.getLogger("tradewright.venues.polymarket")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +57,9 @@ class Discovery:
         self.http = http
         self.collateral = collateral
         self.pages = 0
+        self.skipped = 0  # rows that did not decode: counted and left out, never fatal
 
-    async def _pages(self, path: str, flt: GammaFilter) -> AsyncIterator[list[msgspec.Raw]]:
+    async def _pages(self, path: str, flt: GammaFilter) -> AsyncIterator[list[Any]]:
         for page in range(flt.max_pages):
             rows = await self.http.request(
                 "GET", path, params=flt.params(page * flt.page_size), bucket="gamma"
@@ -84,7 +90,13 @@ class Discovery:
         found: list[OutcomeEvent] = []
         async for rows in self._pages("/events", flt):
             for raw in rows:
-                event = event_from_gamma(decode(GammaEvent, raw, "gamma event"), collateral=self.collateral)
+                try:
+                    event = event_from_gamma(
+                        decode(GammaEvent, raw, "gamma event"), collateral=self.collateral
+                    )
+                except VenueError as exc:
+                    self._skip(exc)
+                    continue
                 markets = tuple(m for m in event.markets if flt.keeps(m, event.title))
                 if markets:
                     found.append(msgspec.structs.replace(event, markets=markets))
@@ -97,11 +109,19 @@ class Discovery:
         flt = GammaFilter(active=active)
         found = []
         for raw in events:
-            event = event_from_gamma(decode(GammaEvent, raw, "gamma event"), collateral=self.collateral)
+            try:
+                event = event_from_gamma(decode(GammaEvent, raw, "gamma event"), collateral=self.collateral)
+            except VenueError as exc:
+                self._skip(exc)
+                continue
             markets = tuple(m for m in event.markets if flt.keeps(m))
             if markets:
                 found.append(msgspec.structs.replace(event, markets=markets))
         return found
+
+    def _skip(self, exc: VenueError) -> None:
+        self.skipped += 1
+        log.warning("gamma: skipped a row that does not decode (%s)", exc)
 
 
 def market_info(market: BinaryMarket, event_title: str = "") -> list[MarketInfo]:

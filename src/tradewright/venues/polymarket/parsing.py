@@ -156,9 +156,11 @@ def iso_to_ns(text: str | None) -> int | None:
     return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
 
 
-def _json_list(text: str | None, what: str) -> list[str]:
+def _json_list(text: str | list[str] | None, what: str) -> list[str]:
     if text is None:
         return []
+    if isinstance(text, list):
+        return [str(v) for v in text]
     try:
         value = json.loads(text)
     except ValueError:

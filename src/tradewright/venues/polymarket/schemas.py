@@ -8,6 +8,7 @@ missing required field or a wrong type fails the decode, and the caller counts a
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 
@@ -55,8 +56,8 @@ class GammaMarket(msgspec.Struct, frozen=True, kw_only=True):
     conditionId: str = ""
     slug: str = ""
     endDate: str | None = None
-    outcomes: str | None = None
-    clobTokenIds: str | None = None
+    outcomes: str | list[str] | None = None  # a JSON array inside a string (older answers: an array)
+    clobTokenIds: str | list[str] | None = None
     active: bool = False
     closed: bool = False
     archived: bool = False
@@ -69,7 +70,7 @@ class GammaMarket(msgspec.Struct, frozen=True, kw_only=True):
     negRiskOther: bool = False
     feesEnabled: bool = False
     groupItemTitle: str | None = None
-    outcomePrices: str | None = None
+    outcomePrices: str | list[str] | None = None
 
 
 class GammaEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -142,7 +143,7 @@ class ClobMarketDetails(msgspec.Struct, frozen=True, kw_only=True):
 class Page(msgspec.Struct, frozen=True, kw_only=True):
     """A cursor page: `next_cursor` is "LTE=" on the last one."""
 
-    data: list[msgspec.Raw]
+    data: list[Any]
     next_cursor: str = "LTE="
     limit: int = 0
     count: int = 0
