@@ -385,12 +385,12 @@ class Clob:
             resting.trades.append(trade.id)
             if resting.matched >= resting.size:
                 resting.status = "MATCHED"
-            owner = self.wallets.get(resting.owner)
-            if owner is not None:
-                self._move(trade, owner, resting.token_id, amount if resting.side == "BUY" else -amount)
+            holder = self.wallets.get(resting.owner)
+            if holder is not None:
+                self._move(trade, holder, resting.token_id, amount if resting.side == "BUY" else -amount)
                 self._move(
                     trade,
-                    owner,
+                    holder,
                     "",
                     -amount * resting.price if resting.side == "BUY" else amount * resting.price,
                 )

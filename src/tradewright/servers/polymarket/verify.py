@@ -112,27 +112,25 @@ def read_order(
         raise ClobError("Invalid order payload: side must be BUY or SELL")
     side = 0 if side_text == "BUY" else 1
     token = str(o.get("tokenId", ""))
-    common = {
-        "salt": _int(o.get("salt"), "salt"),
-        "maker": str(o.get("maker", "")),
-        "signer": str(o.get("signer", "")),
-        "token_id": _int(token, "tokenId"),
-        "maker_amount": _int(o.get("makerAmount"), "makerAmount"),
-        "taker_amount": _int(o.get("takerAmount"), "takerAmount"),
-        "side": side,
-        "signature_type": _int(o.get("signatureType"), "signatureType"),
-    }
+    salt, maker, signer = _int(o.get("salt"), "salt"), str(o.get("maker", "")), str(o.get("signer", ""))
+    token_id = _int(token, "tokenId")
+    maker_amt, taker_amt = _int(o.get("makerAmount"), "makerAmount"), _int(o.get("takerAmount"), "takerAmount")
+    sig_type = _int(o.get("signatureType"), "signatureType")
+    expiration = _int(o.get("expiration", "0"), "expiration")
     struct: OrderV1 | OrderV2
     if is_v2:
         struct = OrderV2(
-            **common, timestamp_ms=_int(o.get("timestamp"), "timestamp"),
+            salt=salt, maker=maker, signer=signer, token_id=token_id, maker_amount=maker_amt, taker_amount=taker_amt,
+            side=side, signature_type=sig_type, timestamp_ms=_int(o.get("timestamp"), "timestamp"),
             metadata=str(o.get("metadata") or "0x" + "00" * 32), builder=str(o.get("builder") or "0x" + "00" * 32),
-            expiration=_int(o.get("expiration", "0"), "expiration"),
+            expiration=expiration,
         )  # fmt: skip
     else:
         struct = OrderV1(
-            **common, taker=str(o.get("taker", "0x" + "00" * 20)), expiration=_int(o.get("expiration", "0"), "expiration"),
+            salt=salt, maker=maker, signer=signer, taker=str(o.get("taker", "0x" + "00" * 20)), token_id=token_id,
+            maker_amount=maker_amt, taker_amount=taker_amt, expiration=expiration,
             nonce=_int(o.get("nonce", "0"), "nonce"), fee_rate_bps=_int(o.get("feeRateBps", "0"), "feeRateBps"),
+            side=side, signature_type=sig_type,
         )  # fmt: skip
     exchange = exchange_for(token, version)
     try:

@@ -19,6 +19,9 @@ import contextlib
 import json
 from dataclasses import dataclass, field
 
+from collections.abc import Coroutine
+from typing import Any
+
 import aiohttp
 
 from tradewright.core.errors import TradewrightError, VenueError
@@ -335,7 +338,7 @@ class PolymarketMarketData:
             "polymarket market %s resolved: %s won", market.market_id[:12], msg.winning_outcome
         )
 
-    def _spawn(self, work: asyncio.Future[None] | object) -> None:
-        task = asyncio.ensure_future(work)  # type: ignore[arg-type]
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

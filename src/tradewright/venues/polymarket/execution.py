@@ -195,7 +195,10 @@ class PolymarketExecution:
         self._spawn(self._cancel_market(token), f"cancel all {instrument_id}")
 
     def cancel_unknown(self, order: VenueOrder) -> None:
-        self._spawn(self._cancel_ids([order.venue_order_id]), f"cancel unknown {order.venue_order_id}")
+        async def cancel() -> None:
+            await self._cancel_ids([order.venue_order_id])
+
+        self._spawn(cancel(), f"cancel unknown {order.venue_order_id}")
 
     async def run_user_stream(self, on_reconnect: Callable[[], None] | None = None) -> None:
         if self.user_stream is None:
