@@ -29,6 +29,8 @@ __all__ = ["VenuePackage", "venue_kinds", "venue_package"]
 
 # kind -> implementing package. Add a line when a venue package lands.
 _PACKAGES: dict[str, str] = {
+    "gate": "tradewright.venues.gate",
+    "okx": "tradewright.venues.okx",
     "polymarket": "tradewright.venues.polymarket",
     "turbine": "tradewright.venues.turbine",
 }
