@@ -28,6 +28,10 @@ _COMMAND_MODULES = (
     "tradewright.cli.walkforward_cmd",
     "tradewright.cli.data_cmd",
     "tradewright.cli.emulator_cmd",
+    "tradewright.cli.venues_cmd",
+    "tradewright.cli.markets_cmd",
+    "tradewright.cli.polymarket_cmd",
+    "tradewright.cli.turbine_cmd",
     "tradewright.cli.db_cmd",
     "tradewright.cli.schema_cmd",
 )

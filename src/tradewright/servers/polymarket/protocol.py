@@ -140,6 +140,7 @@ class PolymarketProtocol(VenueProtocol):
         self.heartbeats: dict[str, float] = {}  # api key -> last heartbeat (monotonic)
         self.mode = "open"  # or "cancel-only", "disabled"
         self._ticker: asyncio.Task[None] | None = None
+        self.chain_state: dict[str, Any] = {"nonces": {}, "receipts": {}, "operators": {}}  # see chain.py
         self._events = [MarketEvent(m.ts_ns, f"market:{m.market}", m) for m in self.world.replay]
         stamps = [int(m.payload.get("timestamp") or 0) for m in self.world.replay]
         first = min((t for t in stamps if t > 0), default=int(time.time() * 1000))

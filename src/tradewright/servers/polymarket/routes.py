@@ -349,6 +349,14 @@ def register(proto: PolymarketProtocol, router: RestRouter) -> None:
     router.add("GET", "/balance-allowance", guarded(balance_allowance))
     router.add("GET", "/balance-allowance/update", guarded(balance_allowance))
 
+    # --- a minimal chain endpoint for rehearsing approvals (see chain.py) ------------------------------
+    def json_rpc(req: RestRequest) -> Any:
+        from tradewright.servers.polymarket.chain import rpc
+
+        return rpc(proto, req.json())
+
+    router.add("POST", "/rpc", guarded(json_rpc))
+
     # --- the simulator's controls (loopback only, like the rest of the server) -------------------------
     from tradewright.servers.polymarket.sim_admin import register_admin
 

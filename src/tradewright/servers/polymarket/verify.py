@@ -114,7 +114,10 @@ def read_order(
     token = str(o.get("tokenId", ""))
     salt, maker, signer = _int(o.get("salt"), "salt"), str(o.get("maker", "")), str(o.get("signer", ""))
     token_id = _int(token, "tokenId")
-    maker_amt, taker_amt = _int(o.get("makerAmount"), "makerAmount"), _int(o.get("takerAmount"), "takerAmount")
+    maker_amt, taker_amt = (
+        _int(o.get("makerAmount"), "makerAmount"),
+        _int(o.get("takerAmount"), "takerAmount"),
+    )
     sig_type = _int(o.get("signatureType"), "signatureType")
     expiration = _int(o.get("expiration", "0"), "expiration")
     struct: OrderV1 | OrderV2
