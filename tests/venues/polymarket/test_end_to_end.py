@@ -61,7 +61,7 @@ class Node:
 
     @property
     def yes(self) -> InstrumentId:
-        return list(self.venue.instruments)[0]
+        return next(iter(self.venue.instruments))
 
     @property
     def no(self) -> InstrumentId:

@@ -17,17 +17,15 @@ from hypothesis import strategies as st
 
 from tests.conftest import shared_data
 from tradewright.core.errors import VenueError
+from tradewright.venues.polymarket.auth import clob_auth_signature, hmac_signature, recover_clob_auth
 from tradewright.venues.polymarket.signing import (
     ZERO_ADDRESS,
     OrderV1,
     OrderV2,
     SignatureType,
     address_of,
-    clob_auth_signature,
     exchange_address,
-    hmac_signature,
     order_hash,
-    recover_clob_auth,
     recover_order_signer,
     sign_order,
 )

@@ -16,14 +16,8 @@ from typing import Any
 
 from tradewright.core.errors import VenueError
 from tradewright.servers.polymarket.clob import ClobError, Wallet
-from tradewright.venues.polymarket.signing import (
-    OrderV1,
-    OrderV2,
-    SignatureType,
-    hmac_signature,
-    recover_clob_auth,
-    recover_order_signer,
-)
+from tradewright.venues.polymarket.auth import hmac_signature, recover_clob_auth
+from tradewright.venues.polymarket.signing import OrderV1, OrderV2, SignatureType, recover_order_signer
 
 __all__ = ["PostedOrder", "check_l1", "check_l2", "read_order"]
 

@@ -128,8 +128,7 @@ def register(proto: TurbineProtocol, router: RestRouter) -> None:
         address, what = tail(req, "/api/v1/users")[:2]
         w = wallet_of(address)
         if what == "balances":
-            allowance = w.allowance if req.params.get("spender") else w.allowance
-            return {"balance": str(w.usdc), "allowance": str(allowance)}
+            return {"balance": str(w.usdc), "allowance": str(w.allowance)}  # one spender: the settlement
         proto.bearer(req)
         if what == "positions":
             out: dict[str, dict[str, Any]] = {}

@@ -81,7 +81,7 @@ class _Rpc:
                 self._url, json=payload, timeout=aiohttp.ClientTimeout(total=30)
             ) as r:
                 answer = json.loads(await r.text())
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+        except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
             raise VenueError(f"RPC {method} at {self._url}: {exc}") from None
         if "error" in answer:
             raise VenueError(f"RPC {method} refused: {answer['error']}")

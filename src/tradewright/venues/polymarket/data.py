@@ -17,9 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from dataclasses import dataclass, field
-
 from collections.abc import Coroutine
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp

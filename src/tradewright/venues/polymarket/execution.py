@@ -18,13 +18,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Coroutine
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Any, Protocol
 
 from tradewright.core.errors import VenueError
 from tradewright.core.ids import ClientOrderId, InstrumentId, Venue, VenueOrderId
-from tradewright.engine.venue_state import AccountSnapshot, VenueOrder, VenueOrderStatus, VenuePosition
-from tradewright.model.enums import LiquiditySide, OrderSide, OrderType, TimeInForce
+from tradewright.engine.venue_state import VenueOrder, VenueOrderStatus
+from tradewright.model.enums import OrderSide, OrderType, TimeInForce
 from tradewright.model.events import (
     OrderAccepted,
     OrderCanceled,
@@ -39,17 +39,16 @@ from tradewright.model.orders import Order
 from tradewright.venues._common.capabilities import VenueCapabilities
 from tradewright.venues._common.ports import VenueHealth, VenueHooks, VenueStatus
 from tradewright.venues.polymarket.catalog import Catalog
+from tradewright.venues.polymarket.fills import UserEvents
 from tradewright.venues.polymarket.http import ClobHttp, PolymarketApiError
 from tradewright.venues.polymarket.orders import OrderFactory, SignedOrder
-from tradewright.venues.polymarket.parsing import VENUE, TradeFill, decode, ms_to_ns, order_status
+from tradewright.venues.polymarket.parsing import VENUE, decode
 from tradewright.venues.polymarket.schemas import (
-    BalanceAllowance,
     CancelAnswer,
-    OpenOrder,
-    Page,
     PostOrderAnswer,
 )
 from tradewright.venues.polymarket.settlement import SettlementLedger
+from tradewright.venues.polymarket.state import StateReads, snap
 
 __all__ = ["CAPABILITIES", "PolymarketExecution", "reject_reason"]
 
@@ -99,12 +98,7 @@ def reject_reason(text: str) -> str:
     return "polymarket_rejected"
 
 
-def snap(size: Decimal) -> Decimal:
-    """A fill size on the 0.01-share grid (the venue's micro-share truncation drifts by < 0.01)."""
-    return size.quantize(_LOT, rounding=ROUND_HALF_EVEN)
-
-
-class PolymarketExecution:
+class PolymarketExecution(UserEvents, StateReads):
     """Send, cancel and look up our orders; turn the user channel into events (see the module docstring)."""
 
     def __init__(
@@ -483,172 +477,6 @@ class PolymarketExecution:
             if order is not None and not order.status.is_terminal:
                 self._spawn(self._confirm_cancel(order, oid), f"confirm cancel {cid}")
 
-    # --- user channel events (called by `user.UserChannel`) -------------------------------------
-    def on_order_message(
-        self, order_id: str, status: str, kind: str, size_matched: Decimal, ts_ms: str
-    ) -> None:
-        cid = self._by_hash.get(order_id)
-        order = self._orders.get(cid) if cid is not None else None
-        if order is None:
-            return
-        if kind.upper() == "PLACEMENT" or order_status(status, kind) is VenueOrderStatus.OPEN:
-            self._accept(order, order_id)
-            return
-        if kind.upper() != "CANCELLATION" or order.status.is_terminal:
-            return
-        heard = self._cancel_heard.get(order.client_order_id)
-        if heard is not None:
-            heard.set()
-        view = VenueOrder(
-            order.client_order_id, VenueOrderId(order_id), order.instrument_id, order.side,
-            VenueOrderStatus.CANCELED, order.quantity, snap(size_matched), order.price, ms_to_ns(ts_ms),
-        )  # fmt: skip
-        if status.upper() == "CANCELED_MARKET_RESOLVED":
-            self._hooks.log.info("polymarket order %s canceled: its market resolved", order.client_order_id)
-        self._spawn(self._settle(order, view), f"settle {order.client_order_id}")
-
-    def on_fill(self, fill: TradeFill) -> None:
-        """A trade status of one of our fills: book it the first time, then follow its settlement."""
-        cid = self._by_hash.get(fill.order_id)
-        order = self._orders.get(cid) if cid is not None else None
-        signed_qty = fill.size if fill.side is OrderSide.BUY else -fill.size
-        is_new, failed = self.ledger.on_status(fill.trade_id, fill.token_id, signed_qty, fill.status)
-        if failed:
-            self._status(
-                VenueHealth.DEGRADED,
-                f"trade {fill.trade_id} FAILED on chain: the position it made did not happen; reconcile",
-            )
-        if not is_new or order is None:
-            return
-        self._deliver(self.fill_event(order, fill))
-
-    def fill_event(self, order: Order, fill: TradeFill) -> OrderFilled:
-        market, _ = self.catalog.market_of(order.instrument_id)
-        size = snap(fill.size)
-        if size != fill.size:
-            self._hooks.log.info("polymarket fill %s: size %s snapped to %s", fill.trade_id, fill.size, size)
-        taker = fill.liquidity is LiquiditySide.TAKER
-        return OrderFilled(
-            client_order_id=order.client_order_id,
-            instrument_id=order.instrument_id,
-            venue_order_id=VenueOrderId(fill.order_id),
-            trade_id=fill.trade_id,  # type: ignore[arg-type]
-            side=order.side,  # ours, as sent: never inferred from the taker's side
-            last_px=fill.price,
-            last_qty=size,
-            liquidity=fill.liquidity,
-            fee=market.fees.fee(fill.price, size, taker=taker),
-            fee_currency=self.collateral,
-            ts_event=fill.ts_ns,
-            ts_init=self._hooks.clock.now_ns(),
-        )
-
-    def our_sides(self) -> dict[str, OrderSide]:
-        return {h: self._orders[c].side for h, c in self._by_hash.items() if c in self._orders}
-
-    # --- VenueStatePort -----------------------------------------------------------------------
-    async def open_orders(self, instrument_id: InstrumentId) -> list[VenueOrder]:
-        token = self.catalog.token_of(instrument_id)
-        rows = await self._pages("/data/orders", {"asset_id": token})
-        return [self._view(decode(OpenOrder, row, "open order")) for row in rows]
-
-    async def query_order(
-        self, instrument_id: InstrumentId, client_order_id: ClientOrderId
-    ) -> VenueOrder | None:
-        order = self._orders.get(client_order_id)
-        if order is None:
-            return None
-        candidates = [order.venue_order_id] if order.venue_order_id else [
-            self._expected_id(order, v) for v in (self.version, 3 - self.version)
-        ]  # fmt: skip
-        for oid in candidates:
-            view = await self._lookup(order, oid)
-            if view is not None:
-                return view
-        return None
-
-    async def _lookup(self, order: Order, order_id: str) -> VenueOrder | None:
-        raw = await self.http.request("GET", f"/data/order/{order_id}", auth="l2")
-        if isinstance(raw, dict) and raw.get("id"):
-            return self._view(decode(OpenOrder, raw, "order"), order.client_order_id)
-        fills = await self._fills_of(order, order_id)
-        if not fills:
-            return None
-        filled = sum((snap(f.last_qty) for f in fills), Decimal(0))
-        status = VenueOrderStatus.FILLED if filled >= order.quantity else VenueOrderStatus.CANCELED
-        return VenueOrder(
-            order.client_order_id, VenueOrderId(order_id), order.instrument_id, order.side, status,
-            order.quantity, filled, order.price, max(f.ts_event for f in fills),
-        )  # fmt: skip
-
-    async def order_fills(self, order: VenueOrder) -> list[OrderFilled]:
-        ours = self._orders.get(order.client_order_id)
-        if ours is None:
-            return []
-        return await self._fills_of(ours, order.venue_order_id)
-
-    async def _fills_of(self, order: Order, order_id: str) -> list[OrderFilled]:
-        from tradewright.venues.polymarket.parsing import our_fills
-        from tradewright.venues.polymarket.schemas import UserTrade
-
-        market, _ = self.catalog.market_of(order.instrument_id)
-        # No asset_id filter: it selects the taker's token and would miss our maker fills on the other one.
-        rows = await self._pages("/data/trades", {"market": market.market_id})
-        fills: dict[str, OrderFilled] = {}
-        for row in rows:
-            trade = decode(UserTrade, row, "trade")
-            for f in our_fills(trade, {order_id: order.side}):
-                if f.order_id == order_id and f.status.upper() != "FAILED":
-                    fills[f.trade_id] = self.fill_event(order, f)
-        return sorted(fills.values(), key=lambda f: f.ts_event)
-
-    async def account(self, instrument_ids: list[InstrumentId]) -> AccountSnapshot:
-        """Confirmed token balances as positions (entry price unknown to the venue: 0) and collateral."""
-        cash = await self.balance("COLLATERAL")
-        positions: dict[InstrumentId, VenuePosition] = {}
-        for iid in instrument_ids:
-            token = self.catalog.token_of(iid)
-            held = await self.balance("CONDITIONAL", token)
-            self.ledger.seed(token, held)
-            if held:
-                positions[iid] = VenuePosition(iid, held, Decimal(0))
-        return AccountSnapshot(self._hooks.clock.now_ns(), positions, {self.collateral: cash})
-
-    async def balance(self, asset_type: str, token_id: str = "") -> Decimal:
-        return (await self.balance_allowance(asset_type, token_id)).balance
-
-    async def balance_allowance(self, asset_type: str, token_id: str = "") -> BalanceAllowance:
-        params = {"asset_type": asset_type, "signature_type": str(self._signature_type)}
-        if token_id:
-            params["token_id"] = token_id
-        raw = await self.http.request("GET", "/balance-allowance", params=params, auth="l2")
-        answer: BalanceAllowance = decode(BalanceAllowance, raw, "balance-allowance")
-        return BalanceAllowance(
-            balance=_units(answer.balance), allowances={k: _units(v) for k, v in answer.allowances.items()}
-        )
-
-    async def _pages(self, path: str, params: dict[str, str]) -> list[Any]:
-        rows: list[Any] = []
-        cursor = "MA=="
-        while cursor != _END_CURSOR:
-            raw = await self.http.request("GET", path, params={**params, "next_cursor": cursor}, auth="l2")
-            if isinstance(raw, list):
-                return rows + raw
-            page = decode(Page, raw, f"{path} page")
-            rows += page.data
-            if page.next_cursor in ("", cursor):
-                break
-            cursor = page.next_cursor
-        return rows
-
-    def _view(self, row: OpenOrder, cid: ClientOrderId | None = None) -> VenueOrder:
-        instrument = self.catalog.instrument_of_token(row.asset_id)
-        known = cid or self._by_hash.get(row.id) or ClientOrderId(row.id)
-        return VenueOrder(
-            known, VenueOrderId(row.id), instrument.id, OrderSide(row.side.upper()), order_status(row.status or "LIVE"),
-            row.original_size, snap(row.size_matched), row.price, self._hooks.clock.now_ns(),
-        )  # fmt: skip
-
     # --- helpers --------------------------------------------------------------------------------
     def _expected_id(self, order: Order, version: int) -> str:
         market, index = self.catalog.market_of(order.instrument_id)
@@ -686,9 +514,3 @@ class PolymarketExecution:
             raise
         except Exception:  # a task boundary: logged; reconciliation resolves what it left
             self._hooks.log.exception("polymarket: %s failed", name)
-
-
-def _units(value: Decimal) -> Decimal:
-    """Balances come as micro-units ("250500000") or, in older answers, as decimals ("250.500000")."""
-    text = str(value)
-    return value if "." in text or "E" in text.upper() else value / 1_000_000

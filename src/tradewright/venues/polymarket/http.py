@@ -18,7 +18,7 @@ import aiohttp
 
 from tradewright.core.errors import VenueError
 from tradewright.venues._common.ratelimit import TokenBucket
-from tradewright.venues.polymarket.signing import l1_headers, l2_headers
+from tradewright.venues.polymarket.auth import l1_headers, l2_headers
 
 __all__ = ["ApiCreds", "ClobHttp", "PolymarketApiError", "buckets"]
 

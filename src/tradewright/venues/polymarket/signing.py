@@ -10,10 +10,7 @@ official Python client on random orders. Nothing here touches the network; amoun
 
 from __future__ import annotations
 
-import base64
 import enum
-import hashlib
-import hmac
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +18,6 @@ from eth_abi.abi import encode as abi_encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_keys.datatypes import Signature
-from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from tradewright.core.errors import ConfigError, VenueError
@@ -29,19 +25,16 @@ from tradewright.core.errors import ConfigError, VenueError
 __all__ = [
     "BYTES32_ZERO",
     "CONTRACTS",
+    "DOMAIN_TYPES",
     "ZERO_ADDRESS",
     "Contracts",
     "OrderV1",
     "OrderV2",
     "SignatureType",
     "address_of",
-    "clob_auth_signature",
     "exchange_address",
-    "hmac_signature",
-    "l1_headers",
-    "l2_headers",
     "order_hash",
-    "recover_clob_auth",
+    "recover_hash",
     "recover_order_signer",
     "sign_order",
     "typed_data",
@@ -50,8 +43,6 @@ __all__ = [
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 BYTES32_ZERO = "0x" + "00" * 32
 EXCHANGE_DOMAIN_NAME = "Polymarket CTF Exchange"
-CLOB_AUTH_DOMAIN = "ClobAuthDomain"
-CLOB_AUTH_MESSAGE = "This message attests that I control the given wallet"
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +218,7 @@ class OrderV1:
         }
 
 
-_DOMAIN_TYPES = [
+DOMAIN_TYPES = [
     {"name": "name", "type": "string"},
     {"name": "version", "type": "string"},
     {"name": "chainId", "type": "uint256"},
@@ -289,7 +280,7 @@ def typed_data(order: OrderV1 | OrderV2, chain_id: int, exchange: str) -> dict[s
     return {
         "primaryType": "Order",
         "types": {
-            "EIP712Domain": _DOMAIN_TYPES,
+            "EIP712Domain": DOMAIN_TYPES,
             "Order": _ORDER_V2_TYPES if isinstance(order, OrderV2) else _ORDER_V1_TYPES,
         },
         "domain": {
@@ -405,7 +396,7 @@ def _sign_1271(order: OrderV2, private_key: str, chain_id: int, exchange: str) -
     return _hex(inner + app + contents + type_string + len(type_string).to_bytes(2, "big"))
 
 
-def _recover(digest: bytes, signature65: bytes) -> str:
+def recover_hash(digest: bytes, signature65: bytes) -> str:
     if len(signature65) != 65:
         raise VenueError(f"an ECDSA signature has 65 bytes, got {len(signature65)}")
     v = signature65[64]
@@ -434,90 +425,7 @@ def recover_order_signer(order: OrderV1 | OrderV2, signature: str, chain_id: int
         expected_tail = app + contents + type_string + len(type_string).to_bytes(2, "big")
         if raw[65:] != expected_tail:
             raise VenueError("the ERC-7739 wrapper does not match this order and exchange")
-        return _recover(digest, raw[:65])
+        return recover_hash(digest, raw[:65])
     signable = encode_typed_data(full_message=typed_data(order, chain_id, exchange))
     digest = keccak(b"\x19" + signable.version + signable.header + signable.body)
-    return _recover(digest, raw)
-
-
-# --- L1: prove control of the wallet (create or derive API keys) -------------------------------
-def _clob_auth(address: str, chain_id: int, timestamp: int, nonce: int) -> dict[str, Any]:
-    return {
-        "primaryType": "ClobAuth",
-        "types": {
-            "EIP712Domain": _DOMAIN_TYPES[:3],
-            "ClobAuth": [
-                {"name": "address", "type": "address"},
-                {"name": "timestamp", "type": "string"},
-                {"name": "nonce", "type": "uint256"},
-                {"name": "message", "type": "string"},
-            ],
-        },
-        "domain": {"name": CLOB_AUTH_DOMAIN, "version": "1", "chainId": chain_id},
-        "message": {
-            "address": address,
-            "timestamp": str(timestamp),
-            "nonce": nonce,
-            "message": CLOB_AUTH_MESSAGE,
-        },
-    }
-
-
-def clob_auth_signature(private_key: str, chain_id: int, timestamp: int, nonce: int = 0) -> str:
-    """The L1 signature: EIP-712 ClobAuth over (address, timestamp in seconds, nonce)."""
-    address = address_of(private_key)
-    signable = encode_typed_data(full_message=_clob_auth(address, chain_id, timestamp, nonce))
-    return _hex(bytes(Account.sign_message(signable, private_key=_key(private_key)).signature))
-
-
-def recover_clob_auth(address: str, signature: str, chain_id: int, timestamp: int, nonce: int) -> str:
-    """Who signed an L1 header set (a venue compares it with POLY_ADDRESS)."""
-    signable = encode_typed_data(
-        full_message=_clob_auth(to_checksum_address(address), chain_id, timestamp, nonce)
-    )
-    digest = keccak(b"\x19" + signable.version + signable.header + signable.body)
-    return _recover(digest, bytes.fromhex(signature.removeprefix("0x")))
-
-
-def l1_headers(private_key: str, chain_id: int, timestamp: int, nonce: int = 0) -> dict[str, str]:
-    return {
-        "POLY_ADDRESS": address_of(private_key),
-        "POLY_SIGNATURE": clob_auth_signature(private_key, chain_id, timestamp, nonce),
-        "POLY_TIMESTAMP": str(timestamp),
-        "POLY_NONCE": str(nonce),
-    }
-
-
-# --- L2: HMAC over every trading request ---------------------------------------------------------
-def hmac_signature(secret: str, timestamp: int | str, method: str, path: str, body: str = "") -> str:
-    """urlsafe-b64(HMAC-SHA256(b64decode(secret), timestamp + METHOD + path + body)).
-
-    `body` must be the exact text sent; the official client also swaps ' for " in it, kept here so
-    signatures agree byte for byte.
-    """
-    try:
-        key = base64.urlsafe_b64decode(secret)
-    except (ValueError, TypeError):
-        raise ConfigError("the Polymarket API secret is not base64") from None
-    message = f"{timestamp}{method}{path}" + (body.replace("'", '"') if body else "")
-    digest = hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode("ascii")
-
-
-def l2_headers(
-    address: str,
-    api_key: str,
-    secret: str,
-    passphrase: str,
-    timestamp: int,
-    method: str,
-    path: str,
-    body: str = "",
-) -> dict[str, str]:
-    return {
-        "POLY_ADDRESS": address,
-        "POLY_SIGNATURE": hmac_signature(secret, timestamp, method, path, body),
-        "POLY_TIMESTAMP": str(timestamp),
-        "POLY_API_KEY": api_key,
-        "POLY_PASSPHRASE": passphrase,
-    }
+    return recover_hash(digest, raw)

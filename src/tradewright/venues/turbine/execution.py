@@ -26,7 +26,7 @@ from typing import Any
 
 from tradewright.core.errors import VenueError
 from tradewright.core.ids import ClientOrderId, InstrumentId, TradeId, Venue, VenueOrderId
-from tradewright.engine.venue_state import AccountSnapshot, VenueOrder, VenueOrderStatus, VenuePosition
+from tradewright.engine.venue_state import VenueOrder
 from tradewright.model.enums import LiquiditySide, OrderSide, OrderType, TimeInForce
 from tradewright.model.events import (
     OrderAccepted,
@@ -43,10 +43,8 @@ from tradewright.venues._common.ports import VenueHooks
 from tradewright.venues.turbine.client import TurbineApiError, TurbineHttp
 from tradewright.venues.turbine.parsing import VENUE, decode, from_micro, to_micro
 from tradewright.venues.turbine.schemas import (
-    Balances,
     Nonce,
     OrdersAnswer,
-    Position,
     PostAnswer,
     Trade,
 )
@@ -61,6 +59,7 @@ from tradewright.venues.turbine.signing import (
     sign_permit,
     wallet_address,
 )
+from tradewright.venues.turbine.state import StateReads
 
 __all__ = ["CAPABILITIES", "TurbineExecution", "TurbineMarket"]
 
@@ -103,7 +102,7 @@ def reject_reason(text: str) -> str:
     return "turbine_rejected"
 
 
-class TurbineExecution:
+class TurbineExecution(StateReads):
     def __init__(
         self,
         http: TurbineHttp,
@@ -189,7 +188,7 @@ class TurbineExecution:
         self._spawn(self._cancel_market(tm.market.market_id), f"cancel all {instrument_id}")
 
     def cancel_unknown(self, order: VenueOrder) -> None:
-        tm, index = self._market(order.instrument_id)
+        tm, _index = self._market(order.instrument_id)
         self._spawn(self._delete(order.venue_order_id, tm.market.market_id, order.side), "cancel unknown")
 
     async def drain(self, timeout_s: float) -> bool:
@@ -470,74 +469,6 @@ class TurbineExecution:
                 return None
             raise
         return None if not raw else decode(VOrder, raw, "order")  # type: ignore[no-any-return]
-
-    # --- VenueStatePort ----------------------------------------------------------------------------------
-    async def open_orders(self, instrument_id: InstrumentId) -> list[VenueOrder]:
-        tm, outcome = self._market(instrument_id)
-        raw = await self.http.request(
-            "GET",
-            "/api/v1/orders",
-            params={"trader": self.trader, "market_id": tm.market.market_id, "status": "open"},
-            auth=True,
-        )
-        return [
-            self._view(o, instrument_id)
-            for o in decode(OrdersAnswer, raw, "orders").orders
-            if o.outcome == outcome
-        ]
-
-    async def query_order(
-        self, instrument_id: InstrumentId, client_order_id: ClientOrderId
-    ) -> VenueOrder | None:
-        order = self._orders.get(client_order_id)
-        if order is None:
-            return None
-        hash_ = self._hashes.get(client_order_id) or self.signed(order)[1]
-        row = await self._get_order(hash_)
-        return None if row is None else self._view(row, instrument_id)
-
-    async def order_fills(self, order: VenueOrder) -> list[OrderFilled]:
-        return []  # fills are delivered by the poll; Turbine's trades do not name orders
-
-    async def account(self, instrument_ids: list[InstrumentId]) -> AccountSnapshot:
-        """Positions seeded from the venue (YES and NO shares per market) and the USDC balance."""
-        raw = await self.http.request(
-            "GET",
-            f"/api/v1/users/{self.trader}/positions",
-            params={"chain_id": str(self.chain.chain_id)},
-            auth=True,
-        )
-        rows = raw.get("positions", raw) if isinstance(raw, dict) else raw
-        held: dict[tuple[str, int], Decimal] = {}
-        for row in rows or []:
-            p = decode(Position, row, "position")
-            held[(p.marketId, 0)] = from_micro(p.yesShares)
-            held[(p.marketId, 1)] = from_micro(p.noShares)
-        positions = {}
-        for iid in instrument_ids:
-            tm, outcome = self._market(iid)
-            qty = held.get((tm.market.market_id, outcome), Decimal(0))
-            if qty:
-                positions[iid] = VenuePosition(iid, qty, Decimal(0))
-        return AccountSnapshot(self._hooks.clock.now_ns(), positions, {self.collateral: await self.balance()})
-
-    async def balance(self) -> Decimal:
-        raw = await self.http.request(
-            "GET", f"/api/v1/users/{self.trader}/balances", params={"chain_id": str(self.chain.chain_id)}
-        )
-        return from_micro(decode(Balances, raw, "balances").balance)
-
-    def _view(self, row: VOrder, instrument_id: InstrumentId) -> VenueOrder:
-        cid = self._by_hash.get(row.orderHash, ClientOrderId(row.orderHash))
-        status = row.status.lower()
-        state = (
-            VenueOrderStatus.OPEN if status == "open" else VenueOrderStatus.FILLED if status == "filled"
-            else VenueOrderStatus.CANCELED
-        )  # fmt: skip
-        return VenueOrder(
-            cid, VenueOrderId(row.orderHash), instrument_id, OrderSide.BUY if row.side == 0 else OrderSide.SELL, state,
-            from_micro(row.size), from_micro(row.filledSize), from_micro(row.price), row.createdAt * 1_000_000_000,
-        )  # fmt: skip
 
     # --- helpers -------------------------------------------------------------------------------------------
     def _accept(self, order: Order, hash_: str) -> None:

@@ -164,7 +164,7 @@ def _rows(q: QuickMarket, config: TurbineConfig) -> list[MarketInfo]:
             active=market.active,
             end_ns=market.end_ns,
             extra={"question": market.question, "asset": q.asset, "interval": f"{q.intervalMinutes}m"},
-        )  # fmt: skip
+        )
         for inst in market.instruments()
     ]
 
