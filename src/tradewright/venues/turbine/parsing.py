@@ -9,6 +9,7 @@ market with outcomes YES (0, "the price ends above the strike") and NO (1); its 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -69,9 +70,8 @@ def market_of(
 ) -> BinaryMarket:
     """A quick market as a `BinaryMarket` (strike in the question, end time from the venue)."""
     strike = from_micro(q.startPrice) if q.startPrice else None
-    question = (
-        f"{q.asset} above {strike} at {q.endTime}" if strike is not None else f"{q.asset} up at {q.endTime}"
-    )
+    ends = datetime.fromtimestamp(q.endTime, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    question = f"{q.asset} above {strike} at {ends}?" if strike is not None else f"{q.asset} up at {ends}?"
     return BinaryMarket(
         venue=VENUE,
         market_id=q.marketId,
