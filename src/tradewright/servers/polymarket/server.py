@@ -23,4 +23,5 @@ def serve_polymarket(
 ) -> PolymarketServer:
     """A local Polymarket over the payloads in `data` (not started: `await server.start()`)."""
     protocol = PolymarketProtocol(data, **kw)
-    return PolymarketServer(protocol, ServerOptions(port=port, pacing=pacing, speed=speed))
+    # The replay starts at once: REST clients see the recorded books without subscribing first.
+    return PolymarketServer(protocol, ServerOptions(port=port, pacing=pacing, speed=speed, start_on="now"))
