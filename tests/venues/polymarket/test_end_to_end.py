@@ -37,6 +37,7 @@ from tradewright.venues.polymarket import (
     credentials,
     list_markets,
 )
+from tradewright.venues.polymarket.http import PolymarketApiError
 
 D = Decimal
 CID = "0xdd22472e552920b8438158ea7238bfadfa4f736aa4cee91a6b86c39ead110917"  # 2024 election, neg-risk, tick 0.001
@@ -244,6 +245,7 @@ def test_quote_both_sides_get_partially_filled_cross_token_and_cancel() -> None:
                 lambda: bid.status is OrderStatus.CANCELED and ask_as_no.status is OrderStatus.CANCELED
             )
             assert (bid.filled_qty, ask_as_no.filled_qty) == (4, 3)
+            assert n.server.requests.count("DELETE", "/orders") == 1  # both cancels in one batch
             assert await n.venue.execution.open_orders(n.yes) == []
 
     run(body())
@@ -442,5 +444,20 @@ def test_live_start_without_credentials_or_with_an_unfunded_or_unapproved_wallet
                 )
             finally:
                 await server.stop()
+
+    run(body())
+
+
+def test_a_429_pauses_the_client_bucket_instead_of_retrying_in_a_storm() -> None:
+    async def body() -> None:
+        async with node() as n:
+            http = n.venue.execution.http
+            n.server.faults.update({"http_429": 1, "http_match": "/data/orders", "retry_after_s": 0.2})
+            with pytest.raises(PolymarketApiError) as caught:
+                await n.venue.execution.open_orders(n.yes)
+            assert caught.value.status == 429 and http.limits["clob"].penalties == 1
+            started = asyncio.get_running_loop().time()
+            assert await n.venue.execution.open_orders(n.yes) == []  # waits out the pause, then succeeds
+            assert asyncio.get_running_loop().time() - started >= 0.15
 
     run(body())
