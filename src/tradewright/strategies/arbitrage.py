@@ -87,14 +87,6 @@ class Opportunity:
     edge_per_set: Decimal  # at the top of the books, after fees and the per-set cost
 
 
-def _marginal(basket: Basket, prices: list[Decimal], cost_per_set: Decimal) -> Decimal:
-    edge = basket.payout - cost_per_set
-    for leg, price in zip(basket.legs, prices, strict=True):
-        fee = leg.fees.per_share(price)
-        edge += -(price + fee) if leg.side is OrderSide.BUY else price - fee
-    return edge
-
-
 def _walk(leg: Leg, size: Decimal) -> tuple[Decimal, Decimal, Decimal]:
     """(cash, fee bound, worst price) of taking `size` on one leg's ladder."""
     cash = fee = _ZERO
@@ -124,14 +116,23 @@ def evaluate(
     """Size `basket` by walking its legs' books; None when no legal size earns more than the limits."""
     if not basket.legs or any(not leg.levels for leg in basket.legs):
         return None
+    # Each leg's contribution per set at each of its levels, computed once: -(price + fee) to buy,
+    # price - fee to sell.
+    gain = [
+        [
+            (-(p + leg.fees.per_share(p)) if leg.side is OrderSide.BUY else p - leg.fees.per_share(p))
+            for p, _ in leg.levels
+        ]
+        for leg in basket.legs
+    ]
+    base = basket.payout - cost_per_set
     index = [0] * len(basket.legs)
     left = [leg.levels[0][1] for leg in basket.legs]
     held = [leg.inventory for leg in basket.legs]
-    top = _marginal(basket, [leg.levels[0][0] for leg in basket.legs], cost_per_set)
+    top = base + sum(g[0] for g in gain)
     sets = _ZERO
     while True:
-        prices = [leg.levels[i][0] for leg, i in zip(basket.legs, index, strict=True)]
-        if _marginal(basket, prices, cost_per_set) <= min_edge:
+        if base + sum(g[i] for g, i in zip(gain, index, strict=True)) <= min_edge:
             break
         step = min(left)
         for cap in held:

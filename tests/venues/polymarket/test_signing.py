@@ -265,3 +265,42 @@ def test_v2_signatures_equal_the_official_python_client_on_random_orders(
         )
     )
     assert order_hash(ours, 137, exchange) == official.build_order_hash(typed)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    salt=st.integers(0, 2**256 - 1),
+    token=st.integers(0, 2**256 - 1),
+    amounts=st.tuples(st.integers(0, 2**128), st.integers(0, 2**128)),
+    side=st.sampled_from([0, 1]),
+    version=st.sampled_from([1, 2]),
+    neg_risk=st.booleans(),
+)
+def test_the_direct_digest_equals_the_generic_eip712_encoding(
+    salt: int, token: int, amounts: tuple[int, int], side: int, version: int, neg_risk: bool
+) -> None:
+    from eth_account.messages import encode_typed_data
+    from eth_utils.crypto import keccak
+
+    from tradewright.venues.polymarket.signing import order_digest, typed_data
+
+    exchange = exchange_address(137, version, neg_risk)
+    order: OrderV1 | OrderV2
+    if version == 2:
+        order = OrderV2(
+            salt=salt, maker=HARDHAT_ADDRESS, signer=HARDHAT_ADDRESS, token_id=token, maker_amount=amounts[0],
+            taker_amount=amounts[1], side=side, signature_type=0, timestamp_ms=1_700_000_000_000,
+        )  # fmt: skip
+    else:
+        order = replace(
+            _v1_order(),
+            salt=salt,
+            token_id=token,
+            maker_amount=amounts[0],
+            taker_amount=amounts[1],
+            side=side,
+        )
+    signable = encode_typed_data(full_message=typed_data(order, 137, exchange))
+    assert order_digest(order, 137, exchange) == keccak(
+        b"\x19" + signable.version + signable.header + signable.body
+    )

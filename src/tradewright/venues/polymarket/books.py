@@ -74,6 +74,8 @@ class TokenBook:
     def set_level(self, side: str, price: Decimal, size: Decimal) -> None:
         levels = self.bids if side.upper() == "BUY" else self.asks
         if size > 0:
+            if price % self.tick_size != 0:
+                self.invalidate(f"level {price} is off the tick grid {self.tick_size}")
             levels[price] = size
         else:
             levels.pop(price, None)
@@ -83,10 +85,14 @@ class TokenBook:
         self.problem = why
 
     def _check(self) -> None:
+        """Every level on the grid (after a snapshot) and the book not crossed."""
         off = next((p for p in (*self.bids, *self.asks) if p % self.tick_size != 0), None)
         if off is not None:
             self.invalidate(f"level {off} is off the tick grid {self.tick_size}")
             return
+        self.check_crossed()
+
+    def check_crossed(self) -> None:
         bid, ask = self.best_bid(), self.best_ask()
         if bid is not None and ask is not None and bid >= ask:
             self.invalidate(f"crossed book: bid {bid} >= ask {ask}")
@@ -178,7 +184,8 @@ class TokenBooks:
             book = self._books.get(asset)
             if status is not BookStatus.OK or book is None:
                 continue
-            book._check()
+            if book.valid:
+                book.check_crossed()  # each changed level's grid was checked as it was set
             if book.valid and asset in tops and not book.agrees(*tops[asset]):
                 bid, ask = tops[asset]
                 book.invalidate(

@@ -11,12 +11,12 @@ official Python client on random orders. Nothing here touches the network; amoun
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 from eth_abi.abi import encode as abi_encode
 from eth_account import Account
-from eth_account.messages import encode_typed_data
 from eth_keys.datatypes import Signature
 from eth_utils.crypto import keccak
 
@@ -33,6 +33,7 @@ __all__ = [
     "SignatureType",
     "address_of",
     "exchange_address",
+    "order_digest",
     "order_hash",
     "recover_hash",
     "recover_order_signer",
@@ -295,8 +296,15 @@ def typed_data(order: OrderV1 | OrderV2, chain_id: int, exchange: str) -> dict[s
 
 def order_hash(order: OrderV1 | OrderV2, chain_id: int, exchange: str) -> str:
     """The EIP-712 digest of an order: the venue's order id, known before the order is sent."""
-    signable = encode_typed_data(full_message=typed_data(order, chain_id, exchange))
-    return _hex(keccak(b"\x19" + signable.version + signable.header + signable.body))
+    return _hex(order_digest(order, chain_id, exchange))
+
+
+def order_digest(order: OrderV1 | OrderV2, chain_id: int, exchange: str) -> bytes:
+    """keccak(0x1901 ‖ domain separator ‖ struct hash), encoded directly for the two fixed order types
+    (the generic `typed_data` encoding gives the same bytes — the tests compare them — ten times slower)."""
+    version = "2" if isinstance(order, OrderV2) else "1"
+    struct = _contents_hash(order) if isinstance(order, OrderV2) else _struct_hash_v1(order)
+    return bytes(keccak(b"\x19\x01" + _domain_separator(chain_id, exchange, version) + struct))
 
 
 def address_of(private_key: str) -> str:
@@ -314,23 +322,51 @@ def sign_order(order: OrderV1 | OrderV2, private_key: str, chain_id: int, exchan
         return _sign_1271(order, private_key, chain_id, exchange)
     if isinstance(order, OrderV1) and order.signature_type == SignatureType.POLY_1271:
         raise VenueError("signature type 3 (POLY_1271) exists only for order version 2")
-    signable = encode_typed_data(full_message=typed_data(order, chain_id, exchange))
-    return _hex(bytes(Account.sign_message(signable, private_key=_key(private_key)).signature))
+    digest = order_digest(order, chain_id, exchange)
+    return _hex(bytes(Account.unsafe_sign_hash(digest, private_key=_key(private_key)).signature))
+
+
+@functools.lru_cache(maxsize=64)
+def _domain_separator(chain_id: int, exchange: str, version: str) -> bytes:
+    return bytes(
+        keccak(
+            abi_encode(
+                ["bytes32", "bytes32", "bytes32", "uint256", "address"],
+                [
+                    keccak(text=_DOMAIN_TYPE_STRING),
+                    keccak(text=EXCHANGE_DOMAIN_NAME),
+                    keccak(text=version),
+                    chain_id,
+                    exchange,
+                ],
+            )
+        )
+    )
 
 
 def _app_domain_separator(chain_id: int, exchange: str) -> bytes:
-    return keccak(
-        abi_encode(
-            ["bytes32", "bytes32", "bytes32", "uint256", "address"],
-            [
-                keccak(text=_DOMAIN_TYPE_STRING),
-                keccak(text=EXCHANGE_DOMAIN_NAME),
-                keccak(text="2"),
-                chain_id,
-                exchange,
-            ],
+    return _domain_separator(chain_id, exchange, "2")
+
+
+_ORDER_V1_TYPE_STRING = (
+    "Order(uint256 salt,address maker,address signer,address taker,uint256 tokenId,uint256 makerAmount,"
+    "uint256 takerAmount,uint256 expiration,uint256 nonce,uint256 feeRateBps,uint8 side,uint8 signatureType)"
+)
+_V1_TYPE_HASH = bytes(keccak(text=_ORDER_V1_TYPE_STRING))
+_V2_TYPE_HASH = bytes(keccak(text=ORDER_V2_TYPE_STRING))
+
+
+def _struct_hash_v1(order: OrderV1) -> bytes:
+    return bytes(
+        keccak(
+            abi_encode(
+                ["bytes32", "uint256", "address", "address", "address", "uint256", "uint256", "uint256", "uint256",
+                 "uint256", "uint256", "uint8", "uint8"],
+                [_V1_TYPE_HASH, order.salt, order.maker, order.signer, order.taker, order.token_id, order.maker_amount,
+                 order.taker_amount, order.expiration, order.nonce, order.fee_rate_bps, order.side, order.signature_type],
+            )
         )
-    )
+    )  # fmt: skip
 
 
 def _contents_hash(order: OrderV2) -> bytes:
@@ -352,7 +388,7 @@ def _contents_hash(order: OrderV2) -> bytes:
                 "bytes32",
             ],
             [
-                keccak(text=ORDER_V2_TYPE_STRING),
+                _V2_TYPE_HASH,
                 m["salt"],
                 m["maker"],
                 m["signer"],
@@ -426,6 +462,4 @@ def recover_order_signer(order: OrderV1 | OrderV2, signature: str, chain_id: int
         if raw[65:] != expected_tail:
             raise VenueError("the ERC-7739 wrapper does not match this order and exchange")
         return recover_hash(digest, raw[:65])
-    signable = encode_typed_data(full_message=typed_data(order, chain_id, exchange))
-    digest = keccak(b"\x19" + signable.version + signable.header + signable.body)
-    return recover_hash(digest, raw)
+    return recover_hash(order_digest(order, chain_id, exchange), raw)
