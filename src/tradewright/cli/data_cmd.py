@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # the data package pulls in numba and pyarrow: import it when
 __all__ = ["register"]
 
 _IMPORT_FORMATS = ["auto", "binance", "tardis", "es"]
-_VERIFY_FORMATS = ["auto", "binance", "tardis", "es", "parquet", "cryptofeed"]
+_VERIFY_FORMATS = ["auto", "binance", "tardis", "es", "parquet", "cryptofeed", "venue_recording"]
 
 
 def register(subparsers: Any) -> None:
@@ -49,7 +49,12 @@ def register(subparsers: Any) -> None:
         "malformed lines, checksum failures (OKX, Bitget, Kraken recordings) and disagreements with the "
         "venue's own best bid/ask (bookTicker). Exits 1 if there is any problem.",
     )
-    ver.add_argument("sources", nargs="+", metavar="RECORDING", help="recording or cache files")
+    ver.add_argument(
+        "sources",
+        nargs="+",
+        metavar="RECORDING",
+        help="recording or cache files, or `tradewright record` folders",
+    )
     ver.add_argument(
         "--format", choices=_VERIFY_FORMATS, default="auto", help="input format (default: detect)"
     )
@@ -101,9 +106,12 @@ def _by_format(sources: list[str], fmt: str) -> dict[str, list[Path]]:
     buckets: dict[str, list[Path]] = {}
     for source in sources:
         path = Path(source)
-        if not path.is_file():
-            raise DataError("file not found", source=source)
-        found = detect_format(path) if fmt in ("auto", "tardis") else fmt
+        if not path.is_file() and not (path / "instrument.json").is_file():
+            raise DataError("file not found (or not a recording folder)", source=source)
+        if (path / "instrument.json").is_file():
+            found = "venue_recording"  # a `tradewright record` folder
+        else:
+            found = detect_format(path) if fmt in ("auto", "tardis") else fmt
         if fmt == "tardis" and not found.startswith("tardis"):
             raise DataError(
                 f"not a Tardis incremental_book_L2 or trades CSV (looks like {found})", source=source
@@ -175,6 +183,12 @@ def run_verify(args: argparse.Namespace) -> int:
         if fmt == "cryptofeed":
             for path in paths:
                 results += replay_checksums(path)
+            continue
+        if fmt == "venue_recording":
+            from tradewright.data.venue_recording import verify_venue_recording
+
+            for path in paths:
+                results += verify_venue_recording(path)
             continue
         for stream, issues in _load(fmt, paths, args):
             results.append(verify_stream(stream, issues))

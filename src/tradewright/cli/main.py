@@ -30,6 +30,7 @@ _COMMAND_MODULES = (
     "tradewright.cli.emulator_cmd",
     "tradewright.cli.venues_cmd",
     "tradewright.cli.markets_cmd",
+    "tradewright.cli.record_cmd",
     "tradewright.cli.polymarket_cmd",
     "tradewright.cli.turbine_cmd",
     "tradewright.cli.db_cmd",

@@ -1,6 +1,4 @@
-"""`tradewright markets --venue KIND`: a venue's markets as the venue defines them (no credentials):
-tick and lot sizes, minimums, fees, end times, and venue facts such as a prediction market's
-condition id and neg-risk flag. Generic over the venue registry: any venue package's `list_markets`."""
+"""`tradewright markets --venue V [--search TEXT]`: a venue's instruments with tick, lot, minimums and fees."""
 
 from __future__ import annotations
 
@@ -8,7 +6,6 @@ import argparse
 import asyncio
 import inspect
 import json
-import tomllib
 from typing import Any
 
 __all__ = ["register"]
@@ -17,99 +14,104 @@ __all__ = ["register"]
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "markets",
-        help="list a venue's markets (tick, lot, minimums, fees, end times)",
-        description="List a venue's markets from its public API. Point it at a local server or another host "
-        "with --config (a TOML file whose [venues.NAME] or [venue] table has the venue's settings) and "
-        "--set key=value.",
+        help="list a venue's instruments (tick, lot, minimum size and notional, fees)",
+        description="List the markets of a venue kind (public data, no keys), optionally filtered by --search "
+        "(any of symbol, base or quote, case-insensitive; prediction markets: the question too) and --active. "
+        "--rest-url/--ws-url point at a local server; --set gives any other setting of the venue's table.",
     )
-    p.add_argument(
-        "--venue", required=True, metavar="KIND", help="venue kind (polymarket, turbine, okx, ...)"
-    )
-    p.add_argument(
-        "--search", metavar="TEXT", help="only markets whose question, slug or symbol contains TEXT"
-    )
+    p.add_argument("--venue", required=True, help="venue kind (e.g. okx, kraken, bitget, gate, bybit)")
+    p.add_argument("--search", help="text to look for in symbol, base or quote")
+    p.add_argument("--rest-url", help="scheme and host of the venue's REST API (a local server, say)")
+    p.add_argument("--ws-url", help="scheme and host of its WebSocket API")
     p.add_argument("--active", action="store_true", help="only markets open for orders")
-    p.add_argument("--config", help="TOML file with the venue's settings")
     p.add_argument(
-        "--set",
-        action="append",
-        metavar="KEY=VALUE",
-        default=[],
-        help="a venue setting, e.g. url=http://127.0.0.1:8080",
-    )
-    p.add_argument("--limit", type=int, default=200, help="at most this many rows (default 200; 0 = all)")
+        "--set", action="append", default=[], metavar="KEY=VALUE",
+        help="another setting of the venue's config table (e.g. gamma_url=... for polymarket)",
+    )  # fmt: skip
     p.add_argument("--json", action="store_true", help="one JSON object per market")
     p.set_defaults(func=run)
 
 
-def _settings(args: argparse.Namespace) -> dict[str, Any]:
-    from tradewright.core.errors import ConfigError
-
-    table: dict[str, Any] = {}
-    if args.config:
-        try:
-            with open(args.config, "rb") as f:
-                doc = tomllib.load(f)
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"--config {args.config}: {exc}") from None
-        venues = doc.get("venues", {})
-        matches = [t for t in venues.values() if isinstance(t, dict) and t.get("kind") == args.venue]
-        table = dict(matches[0] if matches else doc.get("venue", {}))
-    for item in args.set:
-        key, eq, value = item.partition("=")
-        if not eq or not key:
-            raise ConfigError(f"--set must look like KEY=VALUE, got {item!r}")
-        try:
-            table[key.strip()] = tomllib.loads(f"v = {value}")["v"]
-        except tomllib.TOMLDecodeError:
-            table[key.strip()] = value
-    table["kind"] = args.venue
-    return table
-
-
 def run(args: argparse.Namespace) -> int:
-    import msgspec
+    from rich.console import Console
+    from rich.table import Table
 
-    from tradewright.core.clock import ns_to_iso
+    from tradewright.cli.venue_settings import venue_config
     from tradewright.core.errors import ConfigError
     from tradewright.venues.registry import venue_package
 
     package = venue_package(args.venue)
-    table = _settings(args)
-    config: Any = None
-    problems = []
-    for config_type in package.CONFIG_TYPES:  # the one whose `kind` tag accepts this venue
-        try:
-            config = msgspec.convert(table, type=config_type)
-            break
-        except (msgspec.ValidationError, ValueError) as exc:
-            problems.append(str(exc))
-    if config is None:
-        raise ConfigError(f"invalid {args.venue} settings: {'; '.join(problems)}")
+    try:
+        config = venue_config(
+            package.CONFIG_TYPES, {"rest_url": args.rest_url, "ws_url": args.ws_url}, args.set
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{args.venue}: {exc}") from None
     listing = package.list_markets
-    takes_active = "active" in inspect.signature(listing).parameters
-    kwargs = {"active": True} if args.active and takes_active else {}
-    rows = asyncio.run(listing(config, args.search, **kwargs))
+    # `active` is optional in the registry protocol: a venue that cannot filter gets the rows filtered here.
+    pushed = args.active and "active" in inspect.signature(listing).parameters
+    markets = asyncio.run(
+        listing(config, args.search, active=True) if pushed else listing(config, args.search)
+    )
     if args.active:
-        rows = [r for r in rows if r.active]
-    if args.limit:
-        rows = rows[: args.limit]
-    for r in rows:
-        end = ns_to_iso(r.end_ns) if r.end_ns is not None else ""
-        if args.json:
-            out = {
-                "symbol": r.symbol, "kind": r.kind, "base": r.base, "quote": r.quote, "tick_size": str(r.tick_size),
-                "lot_size": str(r.lot_size), "min_size": None if r.min_size is None else str(r.min_size),
-                "min_notional": None if r.min_notional is None else str(r.min_notional), "active": r.active,
-                "end": end or None, **r.extra,
-            }  # fmt: skip
-            print(json.dumps(out))
-        else:
-            facts = "  ".join(f"{k}={v}" for k, v in r.extra.items())
-            state = "open" if r.active else "closed"
-            print(
-                f"{r.symbol}  {r.base}  tick={r.tick_size}  min={r.min_size or '-'}  {state}  end={end or '-'}  {facts}"
-            )
-    if not args.json:
-        print(f"{len(rows)} market(s)")
+        markets = [m for m in markets if m.active]
+    if args.json:
+        for m in markets:
+            print(json.dumps(_as_dict(m)))
+        return 0
+    console = Console() if Console().is_terminal else Console(width=200)
+    table = Table(
+        title=f"{len(markets)} {args.venue} markets" + (f" matching {args.search!r}" if args.search else "")
+    )
+    for col in (
+        "symbol",
+        "kind",
+        "base",
+        "quote",
+        "tick",
+        "lot",
+        "min size",
+        "min notional",
+        "maker",
+        "taker",
+        "active",
+    ):
+        table.add_column(
+            col,
+            justify="right"
+            if col in ("tick", "lot", "min size", "min notional", "maker", "taker")
+            else "left",
+        )
+    # Markets that expire (prediction markets, dated futures) also show when, and the venue's own facts
+    # (a prediction market's question, condition id and neg-risk flag).
+    dated = any(m.end_ns is not None for m in markets)
+    facts = any(m.extra for m in markets)
+    if dated:
+        table.add_column("ends")
+    if facts:
+        table.add_column("venue facts")
+    from tradewright.core.clock import ns_to_iso
+
+    for m in markets:
+        row = [m.symbol, m.kind, m.base, m.quote, str(m.tick_size), str(m.lot_size), _s(m.min_size), _s(m.min_notional),
+               _s(m.maker_fee), _s(m.taker_fee), "yes" if m.active else "no"]  # fmt: skip
+        if dated:
+            row.append(ns_to_iso(m.end_ns)[:16] if m.end_ns is not None else "")
+        if facts:
+            row.append("  ".join(f"{k}={v}" for k, v in m.extra.items()))
+        table.add_row(*row)
+    console.print(table)
     return 0
+
+
+def _s(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _as_dict(m: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return {
+        k: (str(v) if v is not None and not isinstance(v, bool | dict | int) else v)
+        for k, v in asdict(m).items()
+    }

@@ -31,15 +31,13 @@ def register(subparsers: Any) -> None:
     c.add_argument(
         "--market", action="append", metavar="CONTRACT", help="a market contract address (repeatable)"
     )
-    c.add_argument(
-        "--config", help="TOML file whose [venues.NAME] (kind turbine) or [venue] table has the settings"
-    )
+    c.add_argument("--rest-url", help="Turbine's REST root (default: the venue's; a local server's to test)")
     c.add_argument(
         "--set",
         action="append",
         metavar="KEY=VALUE",
         default=[],
-        help="a setting, e.g. url=http://127.0.0.1:8080",
+        help="a Turbine venue setting, e.g. chain_id=137 or claim_retries=5",
     )
     c.add_argument("--audit", help="audit file (default: the config's claims_file)")
     c.set_defaults(func=claim)
@@ -47,9 +45,7 @@ def register(subparsers: Any) -> None:
 
 
 def claim(args: argparse.Namespace) -> int:
-    import msgspec
-
-    from tradewright.cli.markets_cmd import _settings
+    from tradewright.cli.venue_settings import venue_config
     from tradewright.core.errors import ConfigError
     from tradewright.venues.turbine import (
         ClaimAudit,
@@ -61,11 +57,7 @@ def claim(args: argparse.Namespace) -> int:
     from tradewright.venues.turbine.client import ApiKey, TurbineHttp
     from tradewright.venues.turbine.signing import chain, wallet_address
 
-    args.venue = "turbine"
-    try:
-        config = msgspec.convert(_settings(args), type=TurbineConfig)
-    except (msgspec.ValidationError, ValueError) as exc:
-        raise ConfigError(f"invalid turbine settings: {exc}") from None
+    config = venue_config([TurbineConfig], {"rest_url": args.rest_url}, args.set)
     creds = credentials(config)
     if not creds.has("api_key"):
         raise ConfigError(
@@ -78,7 +70,9 @@ def claim(args: argparse.Namespace) -> int:
         import aiohttp
 
         async with aiohttp.ClientSession() as session:
-            http = TurbineHttp(session, config.url, api_key=ApiKey(creds.get("api_key"), creds.get("secret")))
+            http = TurbineHttp(
+                session, config.rest_url, api_key=ApiKey(creds.get("api_key"), creds.get("secret"))
+            )
             markets = args.market or await claimable_markets(http, wallet_address(key), config.chain_id)
             if not markets:
                 print("nothing to claim")

@@ -1,162 +1,148 @@
-"""`tradewright venues serve --venue V`: a local venue on 127.0.0.1 speaking V's own REST and WebSocket
-protocol, for paper trading, rehearsals and integration tests. Each venue has a line in `_SERVERS`
-(a builder from the parsed arguments to a not-yet-started server, and what to print about it)."""
+"""`tradewright venues serve`: a local wire-format venue server replaying a real recording on 127.0.0.1."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import os
 import signal
-import sys
-from collections.abc import Callable
-from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 __all__ = ["register"]
 
-
-@dataclass(frozen=True, slots=True)
-class _Served:
-    build: Callable[[argparse.Namespace], Any]
-    describe: Callable[[Any], dict[str, Any]]
-    needs_data: bool = True
-
-
-def _polymarket(args: argparse.Namespace) -> Any:
-    from dataclasses import replace
-    from decimal import Decimal
-
-    from tradewright.servers._core import Pacing
-    from tradewright.servers.polymarket import DEFAULT_WALLET, serve_polymarket
-
-    wallet = replace(
-        DEFAULT_WALLET,
-        approved=not args.unapproved,
-        collateral=Decimal(args.collateral) if args.collateral is not None else DEFAULT_WALLET.collateral,
-    )
-    return serve_polymarket(
-        args.data,
-        port=args.port or 0,
-        pacing=Pacing(args.pacing or "fast"),
-        speed=args.speed or 1.0,
-        wallets=[wallet],
-    )
-
-
-def _polymarket_info(server: Any) -> dict[str, Any]:
-    from tradewright.servers.polymarket import DEFAULT_WALLET
-    from tradewright.servers.polymarket.protocol import TEST_PRIVATE_KEY
-
-    return {
-        "clob_url": server.url,
-        "gamma_url": server.url + "/gamma",
-        "ws_url": server.ws_url,
-        "markets": len(server.protocol.clob.markets),
-        "replay_messages": len(server.protocol.world.replay),
-        # Public test credentials (Hardhat's account #0 and the official HMAC test secret): never real funds.
-        "test_wallet": {
-            "POLYMARKET_PRIVATE_KEY": TEST_PRIVATE_KEY,
-            "POLYMARKET_API_KEY": DEFAULT_WALLET.api_key,
-            "POLYMARKET_API_SECRET": DEFAULT_WALLET.secret,
-            "POLYMARKET_API_PASSPHRASE": DEFAULT_WALLET.passphrase,
-        },
-        "controls": "POST /_sim/trade|settle|resolve|tick|version|mode|settings, GET /_sim/wallets",
-    }
-
-
-def _turbine(args: argparse.Namespace) -> Any:
-    from tradewright.servers.turbine import serve_turbine
-
-    return serve_turbine(
-        port=args.port or 0, assets=args.asset or ["BTC"], interval_minutes=args.interval_minutes or 15,
-        interval_s=args.interval_s,
-    )  # fmt: skip
-
-
-def _turbine_info(server: Any) -> dict[str, Any]:
-    from tradewright.servers.turbine.protocol import TEST_API_KEY, TEST_PRIVATE_KEY
-
-    return {
-        "url": server.url,
-        "ws_url": server.ws_url,
-        "test_wallet": {
-            "TURBINE_PRIVATE_KEY": TEST_PRIVATE_KEY,
-            "TURBINE_API_KEY_ID": "local-turbine-key",
-            "TURBINE_API_PRIVATE_KEY": TEST_API_KEY,
-        },
-        "controls": "POST /_sim/trade|resolve|time|fund, GET /_sim/state",
-    }
-
-
-_SERVERS: dict[str, _Served] = {
-    "polymarket": _Served(_polymarket, _polymarket_info),
-    "turbine": _Served(_turbine, _turbine_info, needs_data=False),
-}
+_SECRET_ENV = "TRADEWRIGHT_SERVER_SECRET"
+_PASSPHRASE_ENV = "TRADEWRIGHT_SERVER_PASSPHRASE"
 
 
 def register(subparsers: Any) -> None:
+    from tradewright.servers.registry import SERVER_VENUES
+
     p = subparsers.add_parser(
         "venues",
-        help="local venues speaking real venues' protocols",
-        description="Local venue servers on 127.0.0.1 for paper trading and integration tests.",
+        help="local servers speaking OKX, Kraken, Bitget, Gate, Bybit, Polymarket and Turbine wire formats",
     )
     sub = p.add_subparsers(dest="venues_command", metavar="COMMAND")
     s = sub.add_parser(
         "serve",
-        help="serve a local venue",
-        description="Serve a local venue on 127.0.0.1:PORT speaking its own REST and WebSocket protocol. "
-        "polymarket replays the payloads under --data (e.g. ../shared/data/venues/polymarket); turbine rolls "
-        "quick markets on the clock. SIGINT/SIGTERM stop it.",
+        help="replay a venue's recording over its own REST and WebSocket API on 127.0.0.1",
+        description="Serve a venue's real recording on 127.0.0.1 in the venue's own wire format (what CCXT "
+        "speaks), with a stateful, signature-checking private side that matches orders against the replayed "
+        "book, fault injection and a loopback admin endpoint (/_admin/...). See docs/venues.md.",
     )
-    s.add_argument("--venue", required=True, choices=sorted(_SERVERS), help="which venue to speak")
-    s.add_argument("--data", metavar="DIR", help="payloads or recording to replay (polymarket)")
-    s.add_argument("--port", type=int, help="port on 127.0.0.1 (default 0: any free port, printed)")
+    s.add_argument("--venue", required=True, choices=SERVER_VENUES)
     s.add_argument(
-        "--pacing", choices=["fast", "recorded", "step"], help="replay pacing (polymarket; default fast)"
+        "--data",
+        action="append",
+        default=[],
+        metavar="RECORDING_OR_DIR",
+        help="recording file(s) or folder (every venue but turbine)",
     )
-    s.add_argument("--speed", type=float, help="replay speed with --pacing recorded")
     s.add_argument(
-        "--unapproved", action="store_true", help="the test wallet starts without allowances (polymarket)"
+        "--port", type=int, default=0, help="port on 127.0.0.1 (default 0: any free port, printed)"
     )
-    s.add_argument("--collateral", help="the test wallet's starting collateral (polymarket; default 1000)")
-    s.add_argument("--asset", action="append", help="quick-market asset (turbine; repeatable; default BTC)")
-    s.add_argument("--interval-minutes", type=int, help="quick-market interval label (turbine; default 15)")
     s.add_argument(
-        "--interval-s", type=int, help="real length of each quick market in seconds (turbine; for rehearsals)"
+        "--speed",
+        type=float,
+        default=1.0,
+        help="replay speed for --pacing recorded (10 = ten times real time)",
+    )
+    s.add_argument(
+        "--pacing", choices=["recorded", "fast", "step"], default="recorded", help="how the market plays"
+    )
+    s.add_argument(
+        "--start",
+        choices=["subscribe", "now"],
+        default="subscribe",
+        help="start the market at the first subscription, or now",
+    )
+    s.add_argument(
+        "--fault",
+        action="append",
+        metavar="NAME=VALUE",
+        help="a fault for the run (e.g. corrupt=1, drop=1, http_429=3)",
+    )
+    s.add_argument("--balance", action="append", metavar="CCY=AMOUNT", help="starting balance of the account")
+    s.add_argument(
+        "--api-key",
+        help=f"the account's API key (its secret from ${_SECRET_ENV}, passphrase from ${_PASSPHRASE_ENV})",
     )
     s.add_argument("--json", action="store_true", help="print the listening line as JSON")
     s.set_defaults(func=serve)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
-def serve(args: argparse.Namespace) -> int:
+def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
     from tradewright.core.errors import ConfigError
 
-    served = _SERVERS[args.venue]
-    if served.needs_data and not args.data:
-        raise ConfigError(f"--venue {args.venue} needs --data DIR (the payloads to replay)")
-    server = served.build(args)
+    out: dict[str, str] = {}
+    for item in items or []:
+        name, eq, value = item.partition("=")
+        if not eq or not name:
+            raise ConfigError(f"{what} must look like NAME=VALUE, got {item!r}")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _options(args: argparse.Namespace) -> Any:
+    from tradewright.core.errors import ConfigError
+    from tradewright.servers._core import AccountSpec, Faults, Pacing, ServerOptions
+
+    faults = Faults()
+    faults.update(_pairs(args.fault, "--fault"))
+    try:
+        balances = {k: Decimal(v) for k, v in _pairs(args.balance, "--balance").items()}
+    except InvalidOperation:
+        raise ConfigError("--balance amounts must be numbers") from None
+    accounts: tuple[AccountSpec, ...] = ()
+    if args.api_key:
+        secret = os.environ.get(_SECRET_ENV, "")
+        if not secret:
+            raise ConfigError(
+                f"--api-key needs its secret in ${_SECRET_ENV} (secrets are read from the environment only)"
+            )
+        accounts = (AccountSpec(args.api_key, secret, os.environ.get(_PASSPHRASE_ENV, ""), balances),)
+    elif balances:
+        raise ConfigError("--balance applies to an account given with --api-key")
+    if args.speed <= 0:
+        raise ConfigError("--speed must be > 0")
+    return ServerOptions(port=args.port, pacing=Pacing(args.pacing), speed=args.speed, start_on=args.start,
+                         faults=faults.settings, accounts=accounts)  # fmt: skip
+
+
+def serve(args: argparse.Namespace) -> int:
+    from tradewright.servers._core import ReplayServer
+    from tradewright.servers.registry import build_protocol
+
+    protocol = build_protocol(args.venue, [Path(p) for p in args.data])
+    server = ReplayServer(protocol, _options(args))
 
     async def main() -> None:
+        await server.start()
+        keys = sorted(server.exchange.accounts)
+        line = {
+            "venue": args.venue,
+            "url": server.url,
+            "ws_url": server.ws_url,
+            "port": server.port,
+            "accounts": keys,
+        }
+        print(
+            json.dumps(line)
+            if args.json
+            else f"{args.venue} local server on {server.url} (WebSocket {server.ws_url}); accounts: {', '.join(keys)}",
+            flush=True,
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await server.start()
-        info = {"event": "listening", "venue": args.venue, **served.describe(server)}
-        if args.json:
-            print(json.dumps(info), flush=True)
-        else:
-            print(f"{args.venue} listening on {server.url} (WebSocket {server.ws_url})", flush=True)
-            for key, value in info.items():
-                if key not in ("event", "venue"):
-                    print(f"  {key}: {value}", flush=True)
         try:
             await stop.wait()
         finally:
             await server.stop()
-            print("stopped", file=sys.stderr, flush=True)
 
     asyncio.run(main())
     return 0

@@ -24,6 +24,8 @@ __all__ = ["bar_instrument", "detect_format", "load_bar_series", "load_stream"]
 
 
 def detect_format(path: Path) -> str:
+    if path.is_dir() and (path / "instrument.json").is_file():
+        return "venue_recording"  # written by `tradewright record`
     name = path.name.lower()
     if name.endswith(".parquet"):
         return "parquet"
@@ -70,6 +72,12 @@ def load_stream(
             raise ConfigError("a Parquet cache is one file")
         cached: MarketStream = read_stream(Path(paths[0]))
         return cached
+    if fmt == "venue_recording":
+        from tradewright.data.venue_recording import load_venue_recording
+
+        if len(paths) != 1:
+            raise ConfigError("a venue recording is one instrument's folder")
+        return load_venue_recording(Path(paths[0]))
     if fmt == "tardis":
         raise ConfigError("Tardis CSVs need an instrument: import them with `tradewright data import` first")
     raise ConfigError(f"unknown data format {fmt!r}")

@@ -29,7 +29,10 @@ __all__ = ["VenuePackage", "venue_kinds", "venue_package"]
 
 # kind -> implementing package. Add a line when a venue package lands.
 _PACKAGES: dict[str, str] = {
+    "bitget": "tradewright.venues.bitget",
+    "bybit": "tradewright.venues.bybit",
     "gate": "tradewright.venues.gate",
+    "kraken": "tradewright.venues.kraken",
     "okx": "tradewright.venues.okx",
     "polymarket": "tradewright.venues.polymarket",
     "turbine": "tradewright.venues.turbine",

@@ -93,6 +93,7 @@ CASE = e2e.VenueCase(
     place_path="/api/v4/futures/usdt/orders",
     refused=r"GATE refused the API credentials \(GATE_API_KEY / GATE_API_SECRET / GATE_UID\)",
     check_account=_account,
+    book_key="RDNT_USDT",
     seed=_seed,
 )
 
@@ -120,3 +121,7 @@ def test_gate_refuses_to_start_without_keys_with_malformed_keys_and_with_keys_th
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     run(e2e.scenario_keys(CASE, caplog))
+
+
+def test_gate_orders_placed_and_cancelled_in_batches_are_each_acknowledged_and_cancelled() -> None:
+    run(e2e.scenario_batch(CASE))

@@ -73,6 +73,7 @@ CASE = e2e.VenueCase(
     place_path="/api/v5/trade/batch-orders",
     refused=r"OKX refused the API credentials \(OKX_API_KEY / OKX_API_SECRET / OKX_API_PASSPHRASE\)",
     check_account=_account,
+    book_key="BTC-USDT",
     extra_size=Decimal(100_000),  # 0.001 BTC
 )
 
@@ -99,3 +100,7 @@ def test_okx_refuses_to_start_without_keys_with_malformed_keys_and_with_keys_the
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     run(e2e.scenario_keys(CASE, caplog))
+
+
+def test_okx_orders_placed_and_cancelled_in_batches_are_each_acknowledged_and_cancelled() -> None:
+    run(e2e.scenario_batch(CASE))

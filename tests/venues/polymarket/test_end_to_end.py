@@ -28,7 +28,8 @@ from tradewright.model.enums import LiquiditySide, OrderSide, OrderStatus, Order
 from tradewright.model.events import Event, MarketResolved, OrderEvent, OrderFilled, OrderRejected
 from tradewright.model.orders import Order
 from tradewright.portfolio import Portfolio
-from tradewright.servers.polymarket import PolymarketServer, WalletSpec, serve_polymarket
+from tradewright.servers._core import ReplayServer
+from tradewright.servers.polymarket import WalletSpec, serve_polymarket
 from tradewright.venues._common.ports import VenueHooks, VenueStatus
 from tradewright.venues.polymarket import (
     PolymarketConfig,
@@ -49,7 +50,7 @@ ENV = {"POLYMARKET_PRIVATE_KEY": KEY}
 class Node:
     """What the live node does with a venue, minus the node: a kernel that books what the venue says."""
 
-    server: PolymarketServer
+    server: ReplayServer
     venue: PolymarketVenue
     kernel: Kernel
     events: list[Event] = field(default_factory=list)

@@ -110,7 +110,7 @@ async def node(**server_kw: Any) -> AsyncIterator[Node]:
             n.kernel.portfolio.apply_resolution(n.kernel.instrument(event.instrument_id), event)
 
     try:
-        cfg = TurbineConfig(url=server.url, ws_url=server.ws_url, poll_interval_ms=50)
+        cfg = TurbineConfig(rest_url=server.url, ws_url=server.ws_url, poll_interval_ms=50)
         hooks = VenueHooks(clock=LiveClock(), emit=on_event, log=logging.getLogger("test.turbine"))
         venue = await connect(cfg, credentials(cfg, ENV), hooks)
         kernel = Kernel(LiveClock(), portfolio=Portfolio({"USDC": D(1000)}))
@@ -145,7 +145,7 @@ def test_discovery_lists_the_current_and_next_quick_markets() -> None:
         server = serve_turbine()
         await server.start()
         try:
-            rows = await list_markets(TurbineConfig(url=server.url, ws_url=server.ws_url), active=True)
+            rows = await list_markets(TurbineConfig(rest_url=server.url, ws_url=server.ws_url), active=True)
             quick = [r for r in rows if r.extra.get("interval") == "15m"]
             assert len(quick) == 4  # YES and NO of the current market and the next one
             ends = sorted({r.end_ns for r in quick})
@@ -241,7 +241,7 @@ def test_live_start_without_credentials_or_with_an_unfunded_wallet_stops_before_
         server = serve_turbine(wallets=[TurbineWalletSpec(usdc=0)])
         await server.start()
         try:
-            cfg = TurbineConfig(url=server.url, ws_url=server.ws_url)
+            cfg = TurbineConfig(rest_url=server.url, ws_url=server.ws_url)
             with pytest.raises(ConfigError, match="holds 0 USDC"):
                 await connect(cfg, credentials(cfg, ENV), VenueHooks(clock=LiveClock(), emit=lambda e: None))
             assert server.requests.count("POST", "/api/v1/orders") == 0

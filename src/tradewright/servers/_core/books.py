@@ -20,7 +20,7 @@ class StringBook:
     """Price levels of one instrument: side +1 (bids) / -1 (asks) -> price -> the level's fields as the
     venue sent them: (price text, size text, *extra) — OKX adds its order counts, for example."""
 
-    __slots__ = ("_keys", "_levels", "seq", "synced", "ts_ms")
+    __slots__ = ("_keys", "_levels", "meta", "seq", "synced", "ts_ms")
 
     def __init__(self) -> None:
         self._levels: dict[int, dict[Decimal, tuple[str, ...]]] = {1: {}, -1: {}}
@@ -28,6 +28,7 @@ class StringBook:
         self.synced = False  # a snapshot has been applied
         self.seq = 0  # the venue's update id of the last applied message (where it has one)
         self.ts_ms = 0
+        self.meta: dict[str, int] = {}  # other ids a venue keeps with its book (Bybit's cross sequence)
 
     def clear(self) -> None:
         for side in (1, -1):

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from tradewright.core.clock import SimClock
-from tradewright.core.errors import GridError
+from tradewright.core.errors import BookError, GridError
 from tradewright.core.ids import ClientOrderId, StrategyId, Venue
 from tradewright.model.book import OrderBook
 from tradewright.model.columnar import MarketStream
@@ -172,6 +172,7 @@ class Exchange:
         self._trade_ids = itertools.count(1)
         self._sim_orders: dict[str, Order] = {}
         self._outcome: dict[str, str] = {}
+        self.far_levels = 0
 
     # --- time and market data -----------------------------------------------------------------------
     def now_ms(self) -> int:
@@ -181,7 +182,10 @@ class Exchange:
         """Apply recorded rows [start, stop) of one market's stream at venue time `ts_ns`."""
         self.clock.advance_to(ts_ns)
         for k in range(start, stop):
-            self._sim.on_row(stream, k)
+            try:
+                self._sim.on_row(stream, k)
+            except BookError:
+                self.far_levels += 1  # too far from the market for the ladder: it can never trade with us
         self.scheduler.run_due(self.clock.now_ns())
 
     def book(self, symbol: str) -> OrderBook:

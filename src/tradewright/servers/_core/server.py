@@ -22,7 +22,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
 
-from tradewright.core.errors import ConfigError, GridError
+from tradewright.core.errors import ConfigError, GridError, TradewrightError
 from tradewright.model.columnar import KIND_CLEAR, KIND_DELTA, KIND_TRADE, MarketStream, StreamBuilder
 from tradewright.servers._core.accounts import Account
 from tradewright.servers._core.exchange import Exchange, OrderChange
@@ -126,6 +126,7 @@ class ReplayServer:
         self._tasks: set[asyncio.Task[None]] = set()
         self.port = 0
         self.off_grid_rows = 0
+        self.bad_events = 0
 
     # --- set-up ------------------------------------------------------------------------------------
     def _account(self, spec: AccountSpec) -> Account:
@@ -221,12 +222,29 @@ class ReplayServer:
         self.timeline.start()
 
     async def _play(self, event: MarketEvent) -> None:
-        if event.symbol is not None and event.row_stop > event.row_start:
-            self.exchange.on_rows(self.streams[event.symbol], event.row_start, event.row_stop, event.ts_ns)
-        else:
-            self.exchange.clock.advance_to(event.ts_ns)
-            self.exchange.scheduler.run_due(event.ts_ns)
-        await self.protocol.on_event(event)
+        try:
+            if event.symbol is not None and event.row_stop > event.row_start:
+                self.exchange.on_rows(
+                    self.streams[event.symbol], event.row_start, event.row_stop, event.ts_ns
+                )
+            else:
+                self.exchange.clock.advance_to(event.ts_ns)
+                self.exchange.scheduler.run_due(event.ts_ns)
+            await self.protocol.on_event(event)
+        except (
+            ConnectionError,
+            RuntimeError,
+            ValueError,
+            KeyError,
+            TypeError,
+            ArithmeticError,
+            TradewrightError,
+        ):
+            # one event the server cannot play must not stop the market for every client
+            self.bad_events += 1
+            log.exception(
+                "%s: event %d (%s) could not be played", self.protocol.name, event.index, event.topic
+            )
 
     async def publish(self, topic: str, text: str | Callable[[Subscription], str | None]) -> None:
         """Send a market frame (trades, tickers) to every subscriber of `topic`."""
@@ -252,6 +270,9 @@ class ReplayServer:
         action = self.faults.book_frame(topic)
         if action.drop:
             log.info("fault: dropped a %s frame", topic)
+            if callable(text):  # per-subscriber state (a depth window) moves on: the client misses it
+                for sub in self.hub.subscribers(topic):
+                    text(sub)
             return
         if self.faults.frame_delay_s():
             await asyncio.sleep(self.faults.frame_delay_s())
@@ -280,6 +301,13 @@ class ReplayServer:
             await self.close_connections()
 
     # --- private pushes ----------------------------------------------------------------------------
+    def spawn(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        """Run a protocol's background work (expiries, settlement, heartbeat checks) until the server stops."""
+        task = asyncio.get_running_loop().create_task(work, name=f"{self.protocol.name} {name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
     def post(self, session: Session, text: str) -> None:
         """Send a frame without waiting (private pushes raised inside a request); order is kept."""
         task = asyncio.get_running_loop().create_task(session.send(text))
@@ -458,6 +486,8 @@ class ReplayServer:
             "sessions": len(self.hub.sessions),
             "rate_limit_violations": dict(self._limiter.violations),
             "off_grid_rows": self.off_grid_rows,
+            "far_levels": self.exchange.far_levels,
+            "bad_events": self.bad_events,
         }
 
     @property

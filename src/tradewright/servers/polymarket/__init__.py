@@ -4,13 +4,12 @@ every order's EIP-712 signature, matches across both outcome tokens, settles tra
 chain and resolves markets on command."""
 
 from tradewright.servers.polymarket.protocol import DEFAULT_WALLET, PolymarketProtocol, WalletSpec
-from tradewright.servers.polymarket.server import PolymarketServer, serve_polymarket
+from tradewright.servers.polymarket.server import serve_polymarket
 from tradewright.servers.polymarket.world import World, load_world
 
 __all__ = [
     "DEFAULT_WALLET",
     "PolymarketProtocol",
-    "PolymarketServer",
     "WalletSpec",
     "World",
     "load_world",

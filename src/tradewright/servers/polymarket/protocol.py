@@ -14,7 +14,6 @@ the account's `order` and `trade` messages for those markets (all markets when t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from collections.abc import Sequence
@@ -176,18 +175,12 @@ class PolymarketProtocol(VenueProtocol):
             self._base_wall_ms = int(time.time() * 1000)
 
     def ensure_ticker(self) -> None:
-        """Start the venue's background work (heartbeats, expiries, settlement) with the first request."""
+        """Start the venue's background work (heartbeats, expiries, settlement) with the first request;
+        the server stops it."""
         if self._ticker is None or self._ticker.done():
             from tradewright.servers.polymarket.sim_admin import run_ticker
 
-            self._ticker = asyncio.get_running_loop().create_task(run_ticker(self), name="polymarket ticker")
-
-    async def stop_ticker(self) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
-            self._ticker = None
+            self._ticker = self.server.spawn(run_ticker(self), "ticker")
 
     # --- errors (the venue's envelope: {"error": "..."}) ------------------------------------------------
     def not_found(self, request: RestRequest) -> RestAnswer:

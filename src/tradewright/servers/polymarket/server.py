@@ -1,4 +1,4 @@
-"""The local Polymarket as a `ReplayServer` that also stops the venue's background work."""
+"""The local Polymarket on the generic `ReplayServer`."""
 
 from __future__ import annotations
 
@@ -7,21 +7,14 @@ from typing import Any
 from tradewright.servers._core import Pacing, ReplayServer, ServerOptions
 from tradewright.servers.polymarket.protocol import PolymarketProtocol
 
-__all__ = ["PolymarketServer", "serve_polymarket"]
-
-
-class PolymarketServer(ReplayServer):
-    protocol: PolymarketProtocol
-
-    async def stop(self) -> None:
-        await self.protocol.stop_ticker()
-        await super().stop()
+__all__ = ["serve_polymarket"]
 
 
 def serve_polymarket(
     data: str, *, port: int = 0, pacing: Pacing = Pacing.FAST, speed: float = 1.0, **kw: Any
-) -> PolymarketServer:
-    """A local Polymarket over the payloads in `data` (not started: `await server.start()`)."""
-    protocol = PolymarketProtocol(data, **kw)
-    # The replay starts at once: REST clients see the recorded books without subscribing first.
-    return PolymarketServer(protocol, ServerOptions(port=port, pacing=pacing, speed=speed, start_on="now"))
+) -> ReplayServer:
+    """A local Polymarket over the payloads in `data` (not started: `await server.start()`); keywords go
+    to `PolymarketProtocol`. The replay starts at once, so REST clients see the recorded books."""
+    return ReplayServer(
+        PolymarketProtocol(data, **kw), ServerOptions(port=port, pacing=pacing, speed=speed, start_on="now")
+    )

@@ -18,6 +18,7 @@ A failure raises `SequenceGap`, `ChecksumMismatch` or (a level that is not a num
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -67,6 +68,20 @@ class BookFrame:
     raw: str = field(default="", compare=False)  # the frame's text, truncated, for logs
 
 
+def _precision_formatter(instrument: Instrument) -> Callable[[str, str], tuple[str, str]]:
+    px_dp = max(0, -instrument.tick_size.normalize().as_tuple().exponent)  # type: ignore[operator]
+    qty_dp = max(0, -instrument.lot_size.normalize().as_tuple().exponent)  # type: ignore[operator]
+    px_q, qty_q = Decimal(1).scaleb(-px_dp), Decimal(1).scaleb(-qty_dp)
+
+    def fmt(price: str, size: str) -> tuple[str, str]:
+        p, s = Decimal(price), Decimal(size)
+        if p != p.quantize(px_q) or s != s.quantize(qty_q):
+            raise VenueError(f"{instrument.id}: level {price} x {size} is finer than the pair's precision")
+        return format(p, f".{px_dp}f"), format(s, f".{qty_dp}f")
+
+    return fmt
+
+
 def book_instrument(instrument: Instrument) -> tuple[Instrument, int]:
     """The grid our book keeps levels on (the instrument's tick; its lot or 1e-8, whichever is finer,
     since venues publish sizes finer than the order lot) and lots of it per order lot."""
@@ -91,6 +106,9 @@ class VerifiedBook:
         self._prev = PrevSeqSync(str(instrument.id))
         self._ids = BinanceSpotSync(str(instrument.id))
         self._held: list[BookFrame] = []
+        # Kraken's checksum hashes prices and sizes written to the pair's precision (its v2 wire sends
+        # JSON numbers, which lose trailing zeros): keep the levels as that text
+        self._format = _precision_formatter(instrument) if rule.checksum is ChecksumRule.KRAKEN else None
 
     def reset(self) -> None:
         """Forget the book: nothing is delivered until the next snapshot."""
@@ -150,9 +168,12 @@ class VerifiedBook:
 
     def _levels(self, frame: BookFrame) -> None:
         store = self.store
+        fmt = self._format
         try:
             for side, levels in ((1, frame.bids), (-1, frame.asks)):
                 for price, size in levels:
+                    if fmt is not None:
+                        price, size = fmt(price, size)
                     store.set(side, price, size)
         except (GridError, BookError, ArithmeticError) as exc:
             raise VenueError(f"{self.instrument.id}: malformed book level: {exc}") from None
@@ -163,6 +184,10 @@ class VerifiedBook:
     def _check(self, frame: BookFrame) -> None:
         if self.rule.checksum is not None and frame.checksum is not None:
             verify_checksum(self.rule.checksum, self.store, frame.checksum)
+
+    def text(self, price: str, size: str) -> tuple[str, str]:
+        """A level's text as the book keeps it (Kraken: at the pair's precision; others: as sent)."""
+        return (price, size) if self._format is None else self._format(price, size)
 
     def top(self, depth: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """The top `depth` levels a side as (ticks, lots of the instrument), sizes rounded down to whole

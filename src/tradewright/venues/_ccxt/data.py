@@ -167,14 +167,15 @@ class CcxtMarketFeed:
             self._set_health(VenueHealth.UP, f"{state.iid}: book synchronised")
         if state.on_deltas is not None:
             for f in applied:
-                state.on_deltas(self._deltas(state.iid, f, now))
+                state.on_deltas(self._deltas(state.iid, f, now, state.verified))
         if state.on_book is not None:
             bids, asks = state.verified.top(self._config.book_depth)
             state.on_book(state.iid, bids, asks)
 
-    def _deltas(self, iid: InstrumentId, f: BookFrame, now: int) -> BookDeltas:
-        levels = [BookDelta(1, Decimal(p), Decimal(s)) for p, s in f.bids]
-        levels += [BookDelta(-1, Decimal(p), Decimal(s)) for p, s in f.asks]
+    def _deltas(self, iid: InstrumentId, f: BookFrame, now: int, book: VerifiedBook) -> BookDeltas:
+        text = book.text
+        levels = [BookDelta(1, *map(Decimal, text(p, s))) for p, s in f.bids]
+        levels += [BookDelta(-1, *map(Decimal, text(p, s))) for p, s in f.asks]
         return BookDeltas(
             instrument_id=iid, deltas=tuple(levels), is_snapshot=f.snapshot,
             first_update_id=f.first_id or 0, last_update_id=f.last_id or f.seq or 0,

@@ -120,6 +120,37 @@ class CcxtExecution:
             return
         self._spawn(self._amend(order, price, quantity), f"amend {order.client_order_id}")
 
+    def submit_batch(self, orders: list[Order]) -> None:
+        """Send several new orders of one instrument in the venue's batch requests (one task per
+        `capabilities.batch_submit` orders; one by one where the venue has no batch endpoint)."""
+        size = self.capabilities.batch_submit
+        if size <= 1:
+            for order in orders:
+                self.submit(order)
+            return
+        for start in range(0, len(orders), size):
+            chunk = orders[start : start + size]
+            for order in chunk:
+                self.track(order)
+            task = self._spawn(self._place_batch(chunk), f"place batch of {len(chunk)}")
+            for order in chunk:
+                cid = order.client_order_id
+                self._placing[cid] = task
+                task.add_done_callback(lambda _, c=cid: self._placing.pop(c, None))  # type: ignore[misc]
+
+    def cancel_batch(self, orders: list[Order]) -> None:
+        """Cancel several orders of one instrument in the venue's batch requests."""
+        size = self.capabilities.batch_cancel
+        if size <= 1:
+            for order in orders:
+                self.cancel(order)
+            return
+        for start in range(0, len(orders), size):
+            chunk = orders[start : start + size]
+            for order in chunk:
+                self.track(order)
+            self._spawn(self._cancel_batch(chunk), f"cancel batch of {len(chunk)}")
+
     def cancel_all(self, instrument_id: InstrumentId) -> None:
         self._spawn(self._cancel_all(instrument_id), f"cancel all {instrument_id}")
 
@@ -174,6 +205,62 @@ class CcxtExecution:
         if venue_id and order.venue_order_id is None:
             self._emit_now(OrderAccepted, order, venue_order_id=VenueOrderId(venue_id))
         if not self.user_stream_ready():  # no pushes to rely on: ask
+            await self._settle_by_query(order, cancel_refused="")
+
+    async def _place_batch(self, orders: list[Order]) -> None:
+        symbol = self._symbols[orders[0].instrument_id]
+        requests, sent = [], []
+        for order in orders:
+            try:
+                args = self.family.order_args(order, self.venue_client_id(order.client_order_id))
+            except VenueError as exc:
+                self._reject(order, "unsupported", str(exc))
+                continue
+            requests.append({"symbol": symbol, "type": args.type, "side": args.side, "amount": args.amount, "price": args.price, "params": args.params})
+            sent.append(order)
+        if not sent:
+            return
+        try:
+            answers = await self._request("orders", lambda: self._ex.create_orders(requests))
+        except Exception as exc:
+            failure, reason = self.family.classify(exc)
+            for order in sent:
+                if failure is Failure.UNKNOWN:
+                    self._spawn(self._settle_unknown(order, f"a batch failed without a clear answer ({type(exc).__name__})"), "settle")
+                else:
+                    self._reject(order, reason, str(exc)[:300])
+            return
+        for order, answer in zip(sent, answers, strict=False):
+            if self._hooks.after_send is not None:
+                self._hooks.after_send(order)
+            venue_id = self.family.placed_id(answer)
+            if venue_id:
+                if order.venue_order_id is None:
+                    self._emit_now(OrderAccepted, order, venue_order_id=VenueOrderId(venue_id))
+            else:  # this item was refused; the venue's answer says why
+                self._reject(order, self.family.batch_refusal(answer), str(answer.get("info"))[:300])
+        if not self.user_stream_ready():
+            for order in sent:
+                if not order.status.is_terminal:
+                    await self._settle_by_query(order, cancel_refused="")
+
+    async def _cancel_batch(self, orders: list[Order]) -> None:
+        placing = {self._placing.get(o.client_order_id) for o in orders} - {None}
+        for task in placing:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(task)  # type: ignore[arg-type]
+        live = [o for o in orders if not o.status.is_terminal and o.venue_order_id is not None]
+        if not live:
+            return
+        symbol = self._symbols[live[0].instrument_id]
+        try:
+            await self._request("cancels", lambda: self._ex.cancel_orders([o.venue_order_id for o in live], symbol))
+        except Exception as exc:
+            self._log.warning("batch cancel of %d orders: %s; cancelling one by one", len(live), str(exc)[:200])
+            for order in live:
+                self.cancel(order)
+            return
+        for order in live:
             await self._settle_by_query(order, cancel_refused="")
 
     async def _cancel(self, order: Order) -> None:

@@ -22,13 +22,13 @@ from tradewright.venues._ccxt.config import CcxtVenueConfig
 from tradewright.venues._ccxt.data import CcxtMarketFeed
 from tradewright.venues._ccxt.exchange import RateGate, SecretFilter, make_exchange
 from tradewright.venues._ccxt.execution import CcxtExecution
-from tradewright.venues._ccxt.family import Family
+from tradewright.venues._ccxt.family import Failure, Family
 from tradewright.venues._common.capabilities import VenueCapabilities
 from tradewright.venues._common.credentials import Credentials
 from tradewright.venues._common.markets import MarketInfo
 from tradewright.venues._common.ports import VenueHooks
 
-__all__ = ["CcxtVenue", "check_keys", "connect", "list_markets"]
+__all__ = ["CcxtVenue", "MarketDataSession", "check_keys", "connect", "connect_market_data", "list_markets"]
 
 _PRINTABLE = re.compile(r"[\x21-\x7e]+")
 
@@ -103,18 +103,16 @@ async def connect(
             inst = family.instrument(market, config)
             instruments[inst.id] = inst
             symbols[inst.id] = str(market["symbol"])
-            market_ids[inst.id] = str(market["id"])
+            market_ids[inst.id] = family.frame_market_id(market)
         await family.verify_keys(exchange)
-    except ccxt.AuthenticationError as exc:
-        await exchange.close()
-        redactor.remove()
-        names = " / ".join(getattr(config, attr) for attr in family.env.values())
-        raise ConfigError(
-            f"{family.name.upper()} refused the API credentials ({names}): {str(exc)[:200]}"
-        ) from None
     except (ccxt.BaseError, VenueError) as exc:
         await exchange.close()
         redactor.remove()
+        if isinstance(exc, ccxt.BaseError) and family.classify(exc)[0] is Failure.AUTH:
+            names = " / ".join(getattr(config, attr) for attr in family.env.values())
+            raise ConfigError(
+                f"{family.name.upper()} refused the API credentials ({names}): {str(exc)[:200]}"
+            ) from None
         raise VenueError(f"cannot connect to {family.name}: {str(exc)[:300]}") from None
     except BaseException:
         await exchange.close()
@@ -150,3 +148,60 @@ async def list_markets(
             continue
         out.append(info)
     return sorted(out, key=lambda m: (m.kind, m.symbol))
+
+
+@dataclass
+class MarketDataSession:
+    """Public market data of a venue without keys (what `tradewright record` uses)."""
+
+    family: Family
+    exchange: Any
+    instruments: Mapping[InstrumentId, Instrument]
+    market_data: CcxtMarketFeed
+
+    @property
+    def checksum_rule(self) -> str:
+        rule = self.family.book_rule(next(iter(self.instruments.values()))).checksum
+        return "" if rule is None else rule.value
+
+    @property
+    def book_depth(self) -> int:
+        return self.family.book_rule(next(iter(self.instruments.values()))).depth or 0
+
+    async def close(self) -> None:
+        await self.exchange.close()
+
+
+async def connect_market_data(
+    family: Family, config: CcxtVenueConfig, hooks: VenueHooks
+) -> MarketDataSession:
+    """Load the configured markets and build the market-data side only (no keys needed)."""
+    if not config.symbols:
+        raise ConfigError(f"`symbols`: name at least one {family.name} market")
+    taps: list[Any] = []
+
+    def tap(client: Any, message: Any) -> None:
+        for target in taps:
+            target(client, message)
+
+    exchange = make_exchange(family, config, None, tap)
+    try:
+        markets = await exchange.load_markets()
+        instruments: dict[InstrumentId, Instrument] = {}
+        symbols: dict[InstrumentId, str] = {}
+        market_ids: dict[InstrumentId, str] = {}
+        for symbol in config.symbols:
+            market = family.select_market(markets, symbol, config)
+            inst = family.instrument(market, config)
+            instruments[inst.id] = inst
+            symbols[inst.id] = str(market["symbol"])
+            market_ids[inst.id] = family.frame_market_id(market)
+    except (ccxt.BaseError, VenueError) as exc:
+        await exchange.close()
+        raise VenueError(f"cannot load {family.name} markets: {str(exc)[:300]}") from None
+    except BaseException:
+        await exchange.close()
+        raise
+    feed = CcxtMarketFeed(family, exchange, config, instruments, symbols, market_ids, hooks)
+    taps.append(feed.on_raw)
+    return MarketDataSession(family, exchange, instruments, feed)

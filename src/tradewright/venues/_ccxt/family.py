@@ -170,6 +170,10 @@ class Family:
     def instrument(self, market: Mapping[str, Any], config: CcxtVenueConfig) -> Instrument:
         raise NotImplementedError
 
+    def frame_market_id(self, market: Mapping[str, Any]) -> str:
+        """How the venue's WebSocket frames name this market (its REST id, for most venues)."""
+        return str(market["id"])
+
     def instrument_id(self, market: Mapping[str, Any]) -> InstrumentId:
         symbol = str(market["id"])
         if market.get("swap") and "SWAP" not in symbol.upper():
@@ -220,6 +224,7 @@ class Family:
         return []
 
     private_url_marker: ClassVar[str] = "private"
+    private_subscription: ClassVar[str] = "order"  # in CCXT's subscription key of the order stream
 
     def user_stream_ready(self, exchange: Any) -> bool:
         """True once the private WebSocket is connected and its order subscription has been sent."""
@@ -229,7 +234,7 @@ class Family:
                 continue
             if connected.cancelled() or connected.exception() is not None:
                 continue
-            if any("order" in str(key) for key in client.subscriptions):
+            if any(self.private_subscription in str(key) for key in client.subscriptions):
                 return True
         return False
 
@@ -256,6 +261,10 @@ class Family:
 
     def fill_of(self, raw: Mapping[str, Any], iid: InstrumentId, ts_init: int) -> OrderFilled:
         raise NotImplementedError
+
+    def batch_refusal(self, answer: Mapping[str, Any]) -> str:
+        """Why one item of a batch was refused (its answer carries no order id)."""
+        return f"{self.name}_batch_item_refused"
 
     def placed_id(self, answer: Mapping[str, Any]) -> str:
         """The venue order id in a create answer (CCXT's unified `id`)."""

@@ -8,6 +8,7 @@ from tradewright.venues.gate.factory import (
     FAMILY,
     GateFamily,
     connect,
+    connect_market_data,
     credentials,
     list_markets,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "GateConfig",
     "GateFamily",
     "connect",
+    "connect_market_data",
     "credentials",
     "list_markets",
 ]

@@ -21,7 +21,16 @@ from tradewright.venues.gate.data import GateData
 from tradewright.venues.gate.execution import GateExecution
 from tradewright.venues.gate.parsing import GATE, instrument_from_contract
 
-__all__ = ["CAPABILITIES", "CONFIG_TYPES", "FAMILY", "GateFamily", "connect", "credentials", "list_markets"]
+__all__ = [
+    "CAPABILITIES",
+    "CONFIG_TYPES",
+    "FAMILY",
+    "GateFamily",
+    "connect",
+    "connect_market_data",
+    "credentials",
+    "list_markets",
+]
 
 CAPABILITIES = VenueCapabilities(
     modify=True, post_only=True, query_by_client_order_id=True, user_stream=True, max_client_order_id_len=28,
@@ -96,3 +105,8 @@ async def connect(config: GateConfig, creds: Credentials, hooks: VenueHooks) -> 
 
 async def list_markets(config: GateConfig, search: str | None = None) -> list[MarketInfo]:
     return await base.list_markets(FAMILY, config, search)
+
+
+async def connect_market_data(config: GateConfig, hooks: VenueHooks) -> base.MarketDataSession:
+    """Public market data only (no keys): what `tradewright record` records."""
+    return await base.connect_market_data(FAMILY, config, hooks)

@@ -8,6 +8,7 @@ from tradewright.venues.okx.factory import (
     FAMILY,
     OkxFamily,
     connect,
+    connect_market_data,
     credentials,
     list_markets,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "OkxConfig",
     "OkxFamily",
     "connect",
+    "connect_market_data",
     "credentials",
     "list_markets",
 ]

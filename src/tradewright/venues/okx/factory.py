@@ -21,7 +21,16 @@ from tradewright.venues.okx.data import OkxData
 from tradewright.venues.okx.execution import OkxExecution
 from tradewright.venues.okx.parsing import OKX, instrument_from_row
 
-__all__ = ["CAPABILITIES", "CONFIG_TYPES", "FAMILY", "OkxFamily", "connect", "credentials", "list_markets"]
+__all__ = [
+    "CAPABILITIES",
+    "CONFIG_TYPES",
+    "FAMILY",
+    "OkxFamily",
+    "connect",
+    "connect_market_data",
+    "credentials",
+    "list_markets",
+]
 
 CAPABILITIES = VenueCapabilities(
     modify=True,
@@ -110,3 +119,8 @@ async def connect(config: OkxConfig, creds: Credentials, hooks: VenueHooks) -> b
 
 async def list_markets(config: OkxConfig, search: str | None = None) -> list[MarketInfo]:
     return await base.list_markets(FAMILY, config, search)
+
+
+async def connect_market_data(config: OkxConfig, hooks: VenueHooks) -> base.MarketDataSession:
+    """Public market data only (no keys): what `tradewright record` records."""
+    return await base.connect_market_data(FAMILY, config, hooks)

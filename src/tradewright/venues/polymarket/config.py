@@ -20,9 +20,13 @@ from tradewright.venues._common.credentials import Credentials
 __all__ = ["PolymarketConfig", "credentials"]
 
 
-class PolymarketConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class PolymarketConfig(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag_field="kind", tag="polymarket"
+):
     """Where Polymarket is, which wallet trades, and what to trade.
 
+    `rest_url` points at a local server (``tradewright venues serve --venue polymarket``), which serves
+    the CLOB at its root and Gamma under ``/gamma``; it replaces `clob_url` and `gamma_url`.
     `markets` are condition ids (``0x…``); every outcome token of each becomes an instrument
     ``{condition_id}-{token_id}.POLYMARKET``. `signature_type`: 0 a plain wallet (EOA), 1 a Polymarket
     proxy (email/Magic), 2 a Gnosis safe, 3 a deposit wallet (ERC-1271); for 1-3 `funder` is the
@@ -30,11 +34,11 @@ class PolymarketConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     says the version changed).
     """
 
-    kind: Literal["polymarket"] = "polymarket"
     markets: list[str] = []
     clob_url: str = "https://clob.polymarket.com"
     gamma_url: str = "https://gamma-api.polymarket.com"
     ws_url: str = "wss://ws-subscriptions-clob.polymarket.com"
+    rest_url: str | None = None  # a local server's root: the CLOB at it, Gamma under /gamma
     chain_id: int = 137
     signature_type: Annotated[int, msgspec.Meta(ge=0, le=3)] = 0
     funder: str = ""
@@ -53,8 +57,17 @@ class PolymarketConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     check_funding: bool = True  # refuse to start when the wallet has no collateral or no allowance
     min_collateral: Decimal = Decimal(1)
 
+    @property
+    def clob(self) -> str:
+        return self.rest_url.rstrip("/") if self.rest_url else self.clob_url
+
+    @property
+    def gamma(self) -> str:
+        return self.rest_url.rstrip("/") + "/gamma" if self.rest_url else self.gamma_url
+
     def __post_init__(self) -> None:
         for key, url, schemes in (
+            ("rest_url", self.rest_url or "http://unset", ("http", "https")),
             ("clob_url", self.clob_url, ("http", "https")),
             ("gamma_url", self.gamma_url, ("http", "https")),
             ("ws_url", self.ws_url, ("ws", "wss")),

@@ -138,7 +138,7 @@ async def connect(config: PolymarketConfig, credentials: Credentials, hooks: Ven
     session = aiohttp.ClientSession()
     try:
         http = ClobHttp(
-            session, config.clob_url, private_key=key, chain_id=config.chain_id, address=signer,
+            session, config.clob, private_key=key, chain_id=config.chain_id, address=signer,
             timeout_s=config.timeout_ms / 1000,
         )  # fmt: skip
         if config.use_server_time:
@@ -187,7 +187,7 @@ async def connect(config: PolymarketConfig, credentials: Credentials, hooks: Ven
         await session.close()
         if exc.status in (401, 403):
             raise ConfigError(f"Polymarket refused the credentials: {exc.error_text[:200]}") from None
-        raise VenueError(f"cannot connect to Polymarket at {config.clob_url}: {exc}") from None
+        raise VenueError(f"cannot connect to Polymarket at {config.clob}: {exc}") from None
     except BaseException:
         await session.close()
         raise
@@ -200,7 +200,7 @@ async def list_markets(
     """Markets on Gamma (every outcome token a row), optionally only those open for orders, or matching text."""
     async with aiohttp.ClientSession() as session:
         discovery = Discovery(
-            ClobHttp(session, config.gamma_url, timeout_s=config.timeout_ms / 1000), config.collateral
+            ClobHttp(session, config.gamma, timeout_s=config.timeout_ms / 1000), config.collateral
         )
         rows: list[MarketInfo] = []
         if search:

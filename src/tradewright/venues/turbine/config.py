@@ -21,7 +21,9 @@ from tradewright.venues.turbine.rotation import RotationConfig
 __all__ = ["TurbineConfig", "credentials"]
 
 
-class TurbineConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class TurbineConfig(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag_field="kind", tag="turbine"
+):
     """Where Turbine is, which quick markets to trade, and how.
 
     `permit`: ``per_order`` attaches a USDC permit for each BUY's cost to the order (the venue takes
@@ -31,8 +33,7 @@ class TurbineConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     `claims_file` is the audit record of every claim (JSON lines, appended).
     """
 
-    kind: Literal["turbine"] = "turbine"
-    url: str = "https://api.turbinefi.com"
+    rest_url: str = "https://api.turbinefi.com"
     ws_url: str = "wss://api.turbinefi.com"
     chain_id: int = 137
     assets: list[str] = msgspec.field(default_factory=lambda: ["BTC"])
@@ -57,7 +58,7 @@ class TurbineConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
 
     def __post_init__(self) -> None:
         for key, url, schemes in (
-            ("url", self.url, ("http", "https")),
+            ("rest_url", self.rest_url, ("http", "https")),
             ("ws_url", self.ws_url, ("ws", "wss")),
         ):
             parts = urlsplit(url)

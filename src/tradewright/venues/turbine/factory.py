@@ -110,7 +110,7 @@ async def connect(config: TurbineConfig, credentials: Credentials, hooks: VenueH
     cfg = chain(config.chain_id)
     session = aiohttp.ClientSession()
     try:
-        http = TurbineHttp(session, config.url, timeout_s=config.timeout_ms / 1000)
+        http = TurbineHttp(session, config.rest_url, timeout_s=config.timeout_ms / 1000)
         if credentials.has("api_key"):
             http.api_key = ApiKey(credentials.get("api_key"), credentials.get("secret"))
         else:
@@ -142,7 +142,7 @@ async def connect(config: TurbineConfig, credentials: Credentials, hooks: VenueH
         await session.close()
         if exc.status in (401, 403):
             raise ConfigError(f"Turbine refused the API key: {exc.error_text[:200]}") from None
-        raise VenueError(f"cannot connect to Turbine at {config.url}: {exc}") from None
+        raise VenueError(f"cannot connect to Turbine at {config.rest_url}: {exc}") from None
     except BaseException:
         await session.close()
         raise
@@ -174,7 +174,7 @@ async def list_markets(
 ) -> list[MarketInfo]:
     """Quick markets of the configured assets (and intervals 15 and 60), then the venue's other markets."""
     async with aiohttp.ClientSession() as session:
-        http = TurbineHttp(session, config.url, timeout_s=config.timeout_ms / 1000)
+        http = TurbineHttp(session, config.rest_url, timeout_s=config.timeout_ms / 1000)
         rows: list[MarketInfo] = []
         for interval in sorted({config.interval_minutes, 15, 60}):
             for q in await discover(http, config.assets, interval):
