@@ -39,6 +39,8 @@ _COMMAND_MODULES = (
     "tradewright.cli.venues_cmd",
     "tradewright.cli.markets_cmd",
     "tradewright.cli.record_cmd",
+    "tradewright.cli.polymarket_cmd",
+    "tradewright.cli.turbine_cmd",
     "tradewright.cli.db_cmd",
     "tradewright.cli.schema_cmd",
 )

@@ -21,7 +21,8 @@ def register(subparsers: Any) -> None:
     from tradewright.servers.registry import SERVER_VENUES
 
     p = subparsers.add_parser(
-        "venues", help="local servers speaking OKX, Kraken, Bitget, Gate and Bybit wire formats"
+        "venues",
+        help="local servers speaking OKX, Kraken, Bitget, Gate, Bybit, Polymarket and Turbine wire formats",
     )
     sub = p.add_subparsers(dest="venues_command", metavar="COMMAND")
     s = sub.add_parser(
@@ -35,9 +36,9 @@ def register(subparsers: Any) -> None:
     s.add_argument(
         "--data",
         action="append",
-        required=True,
+        default=[],
         metavar="RECORDING_OR_DIR",
-        help="recording file(s) or folder",
+        help="recording file(s) or folder (every venue but turbine)",
     )
     s.add_argument(
         "--port", type=int, default=0, help="port on 127.0.0.1 (default 0: any free port, printed)"

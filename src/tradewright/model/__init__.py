@@ -43,6 +43,14 @@ from tradewright.model.events import (
 from tradewright.model.instrument import Instrument, InstrumentKind, to_decimal
 from tradewright.model.orders import TRANSITIONS, Order
 from tradewright.model.position import Position
+from tradewright.model.prediction import (
+    BinaryMarket,
+    FeeSchedule,
+    OutcomeEvent,
+    OutcomeToken,
+    Resolution,
+    resolution_events,
+)
 
 __all__ = [
     "COMMAND_TYPES",
@@ -50,6 +58,7 @@ __all__ = [
     "EVENT_TYPES",
     "TRANSITIONS",
     "Bar",
+    "BinaryMarket",
     "BookDelta",
     "BookDeltas",
     "BookSide",
@@ -60,6 +69,7 @@ __all__ = [
     "Command",
     "CommandDenied",
     "Event",
+    "FeeSchedule",
     "FlattenFinished",
     "FlattenStarted",
     "Instrument",
@@ -85,9 +95,12 @@ __all__ = [
     "OrderSubmitted",
     "OrderType",
     "OrderUpdated",
+    "OutcomeEvent",
+    "OutcomeToken",
     "Position",
     "PositionChanged",
     "QuoteTick",
+    "Resolution",
     "RiskEvent",
     "RiskScope",
     "SubmitOrder",
@@ -96,5 +109,6 @@ __all__ = [
     "TradeTick",
     "TradingState",
     "TradingStateChanged",
+    "resolution_events",
     "to_decimal",
 ]

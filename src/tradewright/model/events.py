@@ -156,10 +156,15 @@ class TimerFired(Event, frozen=True, kw_only=True):
 
 
 class MarketResolved(Event, frozen=True, kw_only=True):
-    """A prediction market resolved: the outcome token settles at `settlement_px` (1 for the winner, 0 else)."""
+    """A prediction market resolved: the outcome token settles at `settlement_px` (1 for the winner, 0
+    for the loser, 0.5 each on a 50-50 resolution). One event per outcome token; `market_id` names the
+    market (condition id), `resolution` is YES, NO or SPLIT and `winning_outcome` the winner's label."""
 
     instrument_id: InstrumentId
     settlement_px: Decimal
+    market_id: str = ""
+    resolution: str = ""
+    winning_outcome: str = ""
 
 
 class TradingState(enum.StrEnum):

@@ -24,6 +24,7 @@ import msgspec
 from tradewright.core.ids import InstrumentId, Venue
 from tradewright.model.book import OrderBook
 from tradewright.model.enums import OrderSide
+from tradewright.model.events import MarketResolved
 from tradewright.model.instrument import Instrument, InstrumentKind
 from tradewright.model.position import Position
 
@@ -125,6 +126,20 @@ class Portfolio:
         before = pos.realized_pnl
         self.apply_fill(instrument, side, settlement_px, abs(pos.quantity), _ZERO, instrument.settle)
         return pos.realized_pnl - before
+
+    def apply_resolution(self, instrument: Instrument, event: MarketResolved) -> Decimal:
+        """Settle an outcome token at its resolution: the position closes at `event.settlement_px`
+        (1 won, 0 lost, 0.5 on a 50-50), paying exactly size × price into cash; return the realised PnL.
+
+        Refuses an event for another instrument, or a settlement price outside [0, 1].
+        """
+        if event.instrument_id != instrument.id:
+            raise ValueError(f"resolution of {event.instrument_id} cannot settle {instrument.id}")
+        if instrument.kind is not InstrumentKind.BINARY_OUTCOME:
+            raise ValueError(f"{instrument.id} is not an outcome token; only those settle by resolution")
+        if not _ZERO <= event.settlement_px <= _ONE:
+            raise ValueError(f"{instrument.id}: settlement price {event.settlement_px} is outside [0, 1]")
+        return self.settle(instrument, event.settlement_px)
 
     def position_value(self, instrument: Instrument, mark: Decimal) -> Decimal:
         pos = self._positions.get(instrument.id)

@@ -11,12 +11,17 @@ from tradewright.servers._core.recording import load_recording
 
 __all__ = ["SERVER_VENUES", "build_protocol"]
 
-SERVER_VENUES = ("okx", "kraken", "bitget", "gate", "bybit")
+SERVER_VENUES = ("okx", "kraken", "bitget", "gate", "bybit", "polymarket", "turbine")
 
 
 def build_protocol(venue: str, data: Sequence[Path]) -> VenueProtocol:
     """The protocol module of `venue`, reading `data` (cryptofeed files or folders; for Bybit a v5 frame
-    file and its instruments JSON)."""
+    file and its instruments JSON; for Polymarket the folder of its payloads; Turbine takes none)."""
+    if venue == "turbine":
+        # Nothing to replay: quick markets roll on the clock (no capture of Turbine exists).
+        from tradewright.servers.turbine import TurbineProtocol
+
+        return TurbineProtocol()
     if not data:
         raise ConfigError("--data: give the recording to replay (a file or a folder)")
     for path in data:
@@ -33,6 +38,14 @@ def build_protocol(venue: str, data: Sequence[Path]) -> VenueProtocol:
         from tradewright.servers.bybit import BybitProtocol
 
         return BybitProtocol(frames[0], instruments[0])
+    if venue == "polymarket":
+        if len(data) != 1:
+            raise ConfigError(
+                "--data for polymarket: one folder of its payloads (e.g. ../shared/data/venues/polymarket)"
+            )
+        from tradewright.servers.polymarket import PolymarketProtocol
+
+        return PolymarketProtocol(str(data[0]))
     recording = load_recording(list(data))
     if venue == "okx":
         from tradewright.servers.okx import OkxProtocol

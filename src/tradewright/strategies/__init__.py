@@ -3,12 +3,14 @@ values are refused, naming the field) and an example config under examples/; doc
 describes them.
 
 Market making on L2 data: `AvellanedaStoikov` (B1) and `SpreadQuoter` (B2), both on the quote manager.
+Prediction markets: `DutchBook` (B4), exact Dutch-book arbitrage on binary and neg-risk markets.
 Bars: `Grid` (B3); `SmaCross`, `VwapPullback`, `OpeningRangeRetest`, `MeanReversion` (B6) on
 `BracketStrategy` (ATR sizing in R, a stop and a target, trade tags), with the `RegimeDetector`.
 """
 
 from tradewright.strategies.avellaneda_stoikov import AvellanedaStoikov, AvellanedaStoikovConfig, as_quotes
 from tradewright.strategies.bracket import BracketConfig, BracketStrategy
+from tradewright.strategies.dutch_book import DutchBook, DutchBookConfig, DutchBookGroup, group_from_event
 from tradewright.strategies.grid import Grid, GridConfig, GridSlots
 from tradewright.strategies.mean_reversion import MeanReversion, MeanReversionConfig
 from tradewright.strategies.orb import OpeningRangeRetest, OpeningRangeRetestConfig
@@ -23,6 +25,9 @@ __all__ = [
     "AvellanedaStoikovConfig",
     "BracketConfig",
     "BracketStrategy",
+    "DutchBook",
+    "DutchBookConfig",
+    "DutchBookGroup",
     "Grid",
     "GridConfig",
     "GridSlots",
@@ -41,6 +46,7 @@ __all__ = [
     "VwapPullbackConfig",
     "as_quotes",
     "atr_position_size",
+    "group_from_event",
     "ladder_quotes",
     "stop_distance_ticks",
 ]

@@ -8,8 +8,9 @@ A venue package exposes:
 - `credentials(config, environ=None) -> Credentials`: read the keys the config names from the
   environment, refusing with a message that names the venue and the missing variables;
 - `async connect(config, credentials, hooks) -> LiveVenue` (`tradewright.venues._common.ports`);
-- `async list_markets(config, search: str | None = None) -> list[MarketInfo]`: the public market list
-  (no credentials needed).
+- `async list_markets(config, search: str | None = None, *, active: bool = False) -> list[MarketInfo]`:
+  the public market list (no credentials needed); `active` keeps only markets open for orders (a venue
+  that cannot filter on its side filters the rows).
 """
 
 from __future__ import annotations
@@ -33,7 +34,13 @@ _PACKAGES: dict[str, str] = {
     "gate": "tradewright.venues.gate",
     "kraken": "tradewright.venues.kraken",
     "okx": "tradewright.venues.okx",
+    "polymarket": "tradewright.venues.polymarket",
+    "turbine": "tradewright.venues.turbine",
 }
+
+
+# kind -> the pyproject extra that installs its client libraries (default: "live").
+_EXTRAS: dict[str, str] = {"polymarket": "polymarket", "turbine": "turbine"}
 
 
 class VenuePackage(Protocol):
@@ -43,7 +50,9 @@ class VenuePackage(Protocol):
 
     async def connect(self, config: Any, credentials: Credentials, hooks: VenueHooks) -> LiveVenue: ...
 
-    async def list_markets(self, config: Any, search: str | None = None) -> list[MarketInfo]: ...
+    async def list_markets(
+        self, config: Any, search: str | None = None, *, active: bool = False
+    ) -> list[MarketInfo]: ...
 
 
 def venue_kinds() -> list[str]:
@@ -62,7 +71,7 @@ def venue_package(kind: str) -> VenuePackage:
         if exc.name is not None and not exc.name.startswith("tradewright"):
             raise ConfigError(
                 f"venue kind {kind!r} needs the Python package {exc.name!r}: "
-                "install the live extra (pip install -e '.[live]')"
+                f"install the extra that carries it (pip install -e '.[{_EXTRAS.get(kind, 'live')}]')"
             ) from None
         raise
     return cast(VenuePackage, module)

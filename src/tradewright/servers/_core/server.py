@@ -22,7 +22,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -301,6 +301,13 @@ class ReplayServer:
             await self.close_connections()
 
     # --- private pushes ----------------------------------------------------------------------------
+    def spawn(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        """Run a protocol's background work (expiries, settlement, heartbeat checks) until the server stops."""
+        task = asyncio.get_running_loop().create_task(work, name=f"{self.protocol.name} {name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
     def post(self, session: Session, text: str) -> None:
         """Send a frame without waiting (private pushes raised inside a request); order is kept."""
         task = asyncio.get_running_loop().create_task(session.send(text))

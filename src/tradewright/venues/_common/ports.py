@@ -86,11 +86,15 @@ class VenueHooks:
 
     `emit` takes order events (to the kernel, which drops repeats) and venue-originated events such as
     `MarketResolved`. `after_send` is called once a request has left (the crash tests hook it).
+    `on_instrument` is called when the venue changes an instrument's terms while it trades (a
+    prediction market's tick size, a new lot or minimum size): the node replaces the instrument, and
+    resting orders off the new grid must be re-priced or cancelled.
     """
 
     clock: Clock
     emit: Callable[[Event], None]
     on_status: Callable[[VenueStatus], None] = lambda status: None
+    on_instrument: Callable[[Instrument], None] = lambda instrument: None
     after_send: Callable[[Order], None] | None = None
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("tradewright.venues"))
 
