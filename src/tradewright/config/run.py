@@ -216,11 +216,18 @@ class RiskConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     r_unit_quote: Decimal | None = None
     daily_loss_action: TripAction = "reducing"
     max_trades_per_day: Positive | None = None
+    max_trades_count: Literal["orders", "entries"] = "orders"  # every filled order, or only position openings
     max_trades_action: TripAction = "reducing"
     max_spread_ticks: Positive | None = None
     max_slippage_bps: Decimal | None = None
     trading_day_start: str = "00:00"
     trading_day_utc_offset_minutes: Annotated[int, msgspec.Meta(ge=-720, le=840)] = 0
+    trading_day_tz: str = ""  # IANA zone of trading_day_start (daylight saving followed), e.g. America/Chicago
+    # Session close (C6 on a schedule): flatten each instrument this many minutes before its session
+    # closes and take no new entries until the session opens again.
+    flatten_before_close_minutes: NonNeg | None = None
+    flatten_session: str = ""  # the instrument session whose close counts ("" = its main session)
+    flatten_calendar: Literal["", "cme_equity_index", "cme_fx"] = ""  # holidays and early closes
     # C6: kill switch and shutdown
     flatten_max_slippage_bps: Decimal = Decimal(50)
     flatten_retry_ms: Positive = 1000
@@ -240,6 +247,18 @@ class RiskConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             raise ValueError(
                 f"`risk.trading_day_start` must be HH:MM (24-hour), got {self.trading_day_start!r}"
             )
+        if self.trading_day_tz:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(self.trading_day_tz)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"`risk.trading_day_tz`: unknown time zone {self.trading_day_tz!r}") from None
+            if self.trading_day_utc_offset_minutes != 0:
+                raise ValueError(
+                    "give either `risk.trading_day_tz` (a time zone) or `risk.trading_day_utc_offset_minutes` "
+                    "(a fixed offset), not both"
+                )
         for key, limits in self.instruments.items():
             symbol, dot, venue = key.rpartition(".")
             if not (dot and symbol and venue):

@@ -9,8 +9,10 @@ from tradewright.venues._common.feed import FeedStats, InstrumentFeedStats
 from tradewright.venues._common.markets import MarketInfo
 from tradewright.venues._common.ports import (
     BarCallback,
+    BarFeed,
     BookCallback,
     BookLevels,
+    BracketExecution,
     LiveVenue,
     MarketFeed,
     TradeCallback,
@@ -25,8 +27,10 @@ from tradewright.venues._common.ratelimit import RateLimited, TokenBucket
 __all__ = [
     "Backoff",
     "BarCallback",
+    "BarFeed",
     "BookCallback",
     "BookLevels",
+    "BracketExecution",
     "Credentials",
     "FeedStats",
     "InstrumentFeedStats",
