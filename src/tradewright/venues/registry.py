@@ -27,7 +27,12 @@ from tradewright.venues._common.ports import LiveVenue, VenueHooks
 __all__ = ["VenuePackage", "venue_kinds", "venue_package"]
 
 # kind -> implementing package. Add a line when a venue package lands.
-_PACKAGES: dict[str, str] = {}
+_PACKAGES: dict[str, str] = {
+    "alpaca": "tradewright.venues.alpaca",
+    "ib": "tradewright.venues.ib",
+}
+# kind -> the pip extra that installs its client library (default: "live").
+_EXTRAS: dict[str, str] = {"alpaca": "alpaca", "ib": "ib"}
 
 
 class VenuePackage(Protocol):
@@ -56,7 +61,7 @@ def venue_package(kind: str) -> VenuePackage:
         if exc.name is not None and not exc.name.startswith("tradewright"):
             raise ConfigError(
                 f"venue kind {kind!r} needs the Python package {exc.name!r}: "
-                "install the live extra (pip install -e '.[live]')"
+                f"install the {_EXTRAS.get(kind, 'live')} extra (pip install -e '.[{_EXTRAS.get(kind, 'live')}]')"
             ) from None
         raise
     return cast(VenuePackage, module)
