@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from tests.conftest import shared_data
-from tests.venues.ib.harness import SIXE, command, gateway, until, venue
+from tests.venues.ib.harness import SIXE, gateway, venue
+from tests.venues.kit import command, until
 from tradewright.core.ids import ClientOrderId
 from tradewright.engine.venue_state import VenueOrderStatus
 from tradewright.model.bracket import make_bracket

@@ -9,7 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.venues.ib.harness import Book, command, config, gateway, until, venue
+from tests.venues.ib.harness import config, gateway, venue
+from tests.venues.kit import Book, command, until
 from tradewright.core.clock import LiveClock
 from tradewright.core.errors import ConfigError, VenueError
 from tradewright.model.enums import OrderSide, OrderStatus

@@ -17,7 +17,7 @@ from tradewright.core.errors import ConfigError
 from tradewright.data.bars import load_bars
 from tradewright.model.calendar import ContractMonth
 from tradewright.model.contracts import futures_instrument
-from tradewright.servers.ib.market import ReplayMarket
+from tradewright.servers.bars import ReplayMarket
 from tradewright.servers.ib.securities import SecurityMaster
 from tradewright.servers.ib.server import HOST, IbGatewayServer
 

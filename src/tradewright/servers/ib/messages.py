@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from tradewright.servers.ib.market import BarRow
+from tradewright.servers.bars import BarRow
 from tradewright.servers.ib.orders import Execution, FakeOrder
 from tradewright.servers.ib.securities import Security
 

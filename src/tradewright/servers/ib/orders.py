@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from typing import Protocol
 
-from tradewright.servers.ib.market import BarRow, ReplayMarket
+from tradewright.servers.bars import BarRow, ReplayMarket
 from tradewright.servers.ib.securities import Security
 
 __all__ = ["ACTIVE", "Execution", "FakeOrder", "OrderBook", "OrderListener", "Rejection"]

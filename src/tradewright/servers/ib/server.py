@@ -25,8 +25,8 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from tradewright.servers.bars import BarRow, ReplayMarket
 from tradewright.servers.ib import messages as msg
-from tradewright.servers.ib.market import BarRow, ReplayMarket
 from tradewright.servers.ib.orders import Execution, FakeOrder, OrderBook, Rejection
 from tradewright.servers.ib.securities import SecurityMaster
 from tradewright.servers.ib.wire import (

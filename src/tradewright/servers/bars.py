@@ -1,6 +1,6 @@
-"""The fake gateway's market: recorded bars replayed on a market clock, and the quotes around them.
+"""Recorded bars replayed on a market clock, shared by the broker servers (IB, Alpaca).
 
-Each contract with data has one `BarSeries` (recorded one-minute CME bars, e.g. the 6EH4 file). The
+Each contract with data has one `BarSeries` (e.g. the recorded one-minute CME 6EH4 bars). The
 market clock starts after `warmup` bars and moves one bar at a time — `step()` in tests, or a paced
 task (`seconds_per_bar` wall seconds a bar). When a bar completes it is revealed: its prices become
 the last trade, the quotes sit around its close (`spread_ticks` wide, `quote_lots` a side) and
@@ -127,6 +127,27 @@ class ReplayMarket:
             for listener in list(self.listeners):
                 listener(con_id, row)
         return out
+
+    def reveal(self, con_id: int) -> BarRow | None:
+        """Reveal the next bar of one feed (a replay driven by a timeline of per-feed events)."""
+        feed = self.feeds[con_id]
+        if feed.revealed >= len(feed.series):
+            return None
+        row = self.row(con_id, feed.revealed)
+        feed.revealed += 1
+        self.now_ns = max(self.now_ns, row.ts_close_ns)
+        for listener in list(self.listeners):
+            listener(con_id, row)
+        return row
+
+    def pending(self) -> list[tuple[int, int]]:
+        """(close time, key) of every bar not revealed yet, in time order (a replay's timeline)."""
+        out = []
+        for key, feed in self.feeds.items():
+            s = feed.series
+            for i in range(feed.revealed, len(s)):
+                out.append((int(s.ts_open_ns[i]) + s.interval_ns, key))
+        return sorted(out)
 
     @property
     def exhausted(self) -> bool:
