@@ -24,7 +24,11 @@ class BookDelta(msgspec.Struct, frozen=True, array_like=True):
 
 
 class BookDeltas(msgspec.Struct, frozen=True, kw_only=True, tag=True):
-    """One venue message's level changes, applied atomically. `is_snapshot` replaces the whole book."""
+    """One venue message's level changes, applied atomically. `is_snapshot` replaces the whole book.
+
+    `checksum` is the venue's own checksum of the book after this message, where it sends one (OKX,
+    Bitget, Kraken), so a recording can be verified again offline.
+    """
 
     instrument_id: InstrumentId
     deltas: tuple[BookDelta, ...]
@@ -32,6 +36,7 @@ class BookDeltas(msgspec.Struct, frozen=True, kw_only=True, tag=True):
     first_update_id: int = 0
     last_update_id: int = 0
     prev_update_id: int = 0
+    checksum: int | None = None
     ts_event: int
     ts_init: int
 

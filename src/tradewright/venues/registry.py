@@ -29,7 +29,9 @@ __all__ = ["VenuePackage", "venue_kinds", "venue_package"]
 # kind -> implementing package. Add a line when a venue package lands.
 _PACKAGES: dict[str, str] = {
     "alpaca": "tradewright.venues.alpaca",
+    "gate": "tradewright.venues.gate",
     "ib": "tradewright.venues.ib",
+    "okx": "tradewright.venues.okx",
 }
 # kind -> the pip extra that installs its client library (default: "live").
 _EXTRAS: dict[str, str] = {"alpaca": "alpaca", "ib": "ib"}

@@ -173,6 +173,8 @@ def order_json(order: SimOrder, market: SimMarket, fill: SimFill | None = None) 
         "execType": "" if fill is None else ("M" if fill.maker else "T"),
         "fee": num(-order.fee),
         "feeCcy": order.fee_ccy,
+        "fillFee": "0" if fill is None else num(-fill.fee),
+        "fillFeeCcy": "" if fill is None else fill.fee_ccy,
         "fillPx": "" if fill is None else num(fill.price),
         "fillSz": "0" if fill is None else num(fill.qty),
         "fillTime": "" if fill is None else str(fill.ts_ms),

@@ -23,7 +23,7 @@ from tradewright.core.clock import Clock
 from tradewright.core.ids import InstrumentId, Venue
 from tradewright.engine.ports import ExecutionClient
 from tradewright.engine.venue_state import VenueOrder, VenueStatePort
-from tradewright.model.data import Bar, TradeTick
+from tradewright.model.data import Bar, BookDeltas, QuoteTick, TradeTick
 from tradewright.model.events import Event
 from tradewright.model.instrument import Instrument
 from tradewright.model.orders import Order
@@ -37,8 +37,12 @@ __all__ = [
     "BookCallback",
     "BookLevels",
     "BracketExecution",
+    "DeltasCallback",
     "LiveVenue",
     "MarketFeed",
+    "QuoteCallback",
+    "RecordableFeed",
+    "ResyncCallback",
     "TradeCallback",
     "VenueConnector",
     "VenueExecution",
@@ -55,6 +59,11 @@ BookCallback = Callable[[InstrumentId, BookLevels, BookLevels], None]
 
 TradeCallback = Callable[[TradeTick], None]
 BarCallback = Callable[[Bar], None]
+QuoteCallback = Callable[[QuoteTick], None]
+DeltasCallback = Callable[[BookDeltas], None]
+"""Called with each verified book message as the venue sent it (a snapshot, or level changes)."""
+ResyncCallback = Callable[[InstrumentId, str], None]
+"""Called with (instrument, reason) when a book was found untrusted and is being rebuilt."""
 
 
 class VenueHealth(enum.StrEnum):
@@ -133,6 +142,21 @@ class BracketExecution(Protocol):
     """
 
     def submit_bracket(self, entry: Order, stop: Order, target: Order | None) -> None: ...
+
+
+class RecordableFeed(MarketFeed, Protocol):
+    """A market feed that can also hand over what it verified message by message — what the live
+    recorder writes (`tradewright record`). Optional: a venue whose feed offers it can be recorded."""
+
+    async def run_book_deltas(
+        self, instrument_id: InstrumentId, on_deltas: DeltasCallback, on_resync: ResyncCallback
+    ) -> None:
+        """Deliver each verified book message (snapshots included) and each resynchronisation."""
+        ...
+
+    async def run_quotes(self, instrument_id: InstrumentId, on_quote: QuoteCallback) -> None:
+        """Deliver the venue's own best bid and offer (bookTicker / ticker). Runs until cancelled."""
+        ...
 
 
 class VenueExecution(ExecutionClient, VenueStatePort, Protocol):
