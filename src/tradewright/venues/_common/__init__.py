@@ -12,11 +12,8 @@ from tradewright.venues._common.ports import (
     BarFeed,
     BookCallback,
     BookLevels,
-<<<<<<< HEAD
     BracketExecution,
-=======
     DeltasCallback,
->>>>>>> issue13
     LiveVenue,
     MarketFeed,
     QuoteCallback,
