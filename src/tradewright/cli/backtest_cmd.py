@@ -65,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
     from tradewright.config.run import load_run_config
 
     config = load_run_config(args.config, parse_overrides(args.set))
+    if config.data.format == "bars" and (config.venue.bar_spread_ticks or config.run.store_url):
+        run_backtest = _day_runner  # modelled quotes / a state store: the paper-day runner (docs/futures.md)
     console = Console(stderr=True)
     if args.json or args.quiet or not console.is_terminal:
         folder, summary = run_backtest(config, out=args.out, flatten_at=args.flatten_at)
@@ -92,6 +94,19 @@ def run(args: argparse.Namespace) -> int:
         print_summary(summary, Console())
         Console().print(f"report: [bold]{folder / 'report.html'}[/]")
     return 0
+
+
+def _day_runner(config: Any, *, out: str | None = None, progress: Any = None, flatten_at: str | None = None) -> Any:
+    from tradewright.backtest.runner import output_dir, parse_time_point
+    from tradewright.daytrade import run_day_backtest
+
+    at = flatten_at
+    return run_day_backtest(
+        config,
+        output_dir(config, out),
+        progress=progress,
+        flatten_at=None if at is None else (lambda start_ns: parse_time_point(at, start_ns)),
+    )
 
 
 def print_summary(summary: dict[str, Any], console: Console) -> None:

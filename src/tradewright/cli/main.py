@@ -28,6 +28,7 @@ _COMMAND_MODULES = (
     "tradewright.cli.walkforward_cmd",
     "tradewright.cli.data_cmd",
     "tradewright.cli.emulator_cmd",
+    "tradewright.cli.venues_cmd",
     "tradewright.cli.db_cmd",
     "tradewright.cli.schema_cmd",
 )

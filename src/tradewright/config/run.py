@@ -11,6 +11,7 @@ import msgspec
 from tradewright.config.effective import apply_overrides, effective_config_text
 from tradewright.config.loader import apply_env_overrides, load_toml, to_struct
 from tradewright.core.errors import ConfigError
+from tradewright.model.instrument import TradingSession
 
 __all__ = [
     "AccountConfig",
@@ -30,10 +31,14 @@ TripAction = Literal["reducing", "halted"]
 
 
 class RunSection(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """`store_url` (bar runs): also record every intent, order event, fill and risk decision in this
+    state store, committed before it takes effect, as a live node does (``sqlite:///day.sqlite``)."""
+
     name: str = "run"
     output_dir: str = "runs/{name}"
     seed: int = 0
     equity_sample_ms: Annotated[int, msgspec.Meta(ge=1)] = 1000
+    store_url: str = ""
 
 
 BarFormat = Literal[
@@ -115,6 +120,23 @@ class VenueConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     slippage_ticks: NonNeg | None = None
     intrabar: Literal["worst", "best", "nearest"] | None = None
     limit_fill: Literal["through", "touch"] | None = None
+    # Bar data only: the quotes the market shows around each bar's close (`tradewright.daytrade.quotes`):
+    # a spread in ticks per instrument session name or "HH:MM-HH:MM Area/City" window (the first that
+    # holds the bar wins; "default" for the rest), `bar_quote_size` lots on each side.
+    bar_spread_ticks: dict[str, Annotated[int, msgspec.Meta(ge=1)]] = msgspec.field(default_factory=dict)
+    bar_quote_size: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        if self.bar_quote_size is not None and (not self.bar_quote_size.is_finite() or self.bar_quote_size <= 0):
+            raise ValueError(f"`venue.bar_quote_size` must be a number > 0, got {self.bar_quote_size}")
+        if self.bar_quote_size is not None and not self.bar_spread_ticks:
+            raise ValueError("`venue.bar_quote_size` needs `venue.bar_spread_ticks` (the quotes it sizes)")
+        for key in self.bar_spread_ticks:
+            if any(ch.isdigit() for ch in key[:2]):
+                try:
+                    TradingSession.parse(key, key)
+                except ValueError as exc:
+                    raise ValueError(f"`venue.bar_spread_ticks`: {exc}") from None
 
 
 class AccountConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -333,6 +355,10 @@ def load_run_config(path: str | Path, overrides: dict[str, Any] | None = None) -
     else:
         data["source_text"] = path.read_text(encoding="utf-8")
     config = to_struct(RunConfig, data, "")
+    if config.data.format != "bars" and (config.venue.bar_spread_ticks or config.run.store_url):
+        raise ConfigError(
+            "`venue.bar_spread_ticks` and `run.store_url` apply to bar data only (`data.format = \"bars\"`)"
+        )
     if not config.data.paths:
         raise ConfigError("`data.paths` must name at least one recording")
     if config.account.starting_balance < 0:

@@ -44,7 +44,7 @@ from tradewright.risk.daily import DAILY_LOSS, MAX_TRADES, DailyControls
 from tradewright.risk.exposure import ValueFn, Working, reference_price, working_for, working_set
 from tradewright.risk.host import TradingHost
 from tradewright.risk.kill_switch import KillSwitch
-from tradewright.risk.session_close import SessionClose
+from tradewright.risk.session_close import SESSION_CLOSE, SessionClose
 from tradewright.risk.state import NODE, Scope, TradingStates, covers, stricter, where
 from tradewright.risk.summary import run_summary
 
@@ -117,8 +117,11 @@ class RiskEngine:
             host.schedule(now + self.cfg.monitor_interval_ms * _MS, self._monitor, None)
 
     def stop(self) -> None:
-        """The node is stopping: end the periodic monitor (so a drain of scheduled work terminates)."""
+        """The node is stopping: end the periodic monitor and the session-close schedule (so a drain of
+        scheduled work terminates)."""
         self._monitoring = False
+        if self.session_close is not None:
+            self.session_close.stopped = True
 
     def limits_for(self, instrument_id: InstrumentId) -> InstrumentLimits:
         return self._rules_for(instrument_id).limits
@@ -258,7 +261,9 @@ class RiskEngine:
     ) -> None:
         now = self.host.clock.now_ns()
         kind, target = scope
-        self.log.warning("trading state of %s: %s -> %s (%s: %s)", where(scope), before, after, cause, reason)
+        # The daily session-close hold is routine (it comes every day); everything else is news.
+        level = logging.INFO if cause == SESSION_CLOSE else logging.WARNING
+        self.log.log(level, "trading state of %s: %s -> %s (%s: %s)", where(scope), before, after, cause, reason)
         self.emit(
             TradingStateChanged(
                 scope=kind,

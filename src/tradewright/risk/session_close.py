@@ -51,6 +51,7 @@ class SessionClose:
         self._attempts: dict[InstrumentId, int] = {}
         self._calendars: dict[InstrumentId, TradingCalendar] = {}
         self.flattens = 0
+        self.stopped = False  # the node is stopping: schedule nothing more
 
     def owns(self, cid: ClientOrderId) -> bool:
         return cid in self._own
@@ -105,6 +106,8 @@ class SessionClose:
         return close, session.next_start_ns(start)
 
     def _schedule(self, inst: Instrument, now: int) -> None:
+        if self.stopped:
+            return
         window = self.window(inst, now)
         if window is None:
             return
@@ -116,7 +119,7 @@ class SessionClose:
         engine = self._engine
         host = engine.host
         inst = host.instruments.get(iid)
-        if inst is None:
+        if inst is None or self.stopped:
             return
         now = host.clock.now_ns()
         self.flattens += 1
@@ -148,6 +151,8 @@ class SessionClose:
     def _reopen(self, arg: tuple[InstrumentId, int]) -> None:
         iid, reopen = arg
         engine = self._engine
+        if self.stopped:
+            return
         engine.release(instrument_scope(iid), SESSION_CLOSE, f"{iid}: the session opened at {ns_to_iso(reopen)}")
         inst = engine.host.instruments.get(iid)
         if inst is not None:
@@ -155,7 +160,7 @@ class SessionClose:
 
     def _retry(self, iid: InstrumentId) -> None:
         engine = self._engine
-        if self._done(iid):
+        if self._done(iid) or self.stopped:
             return
         attempts = self._attempts.get(iid, 0)
         if attempts >= engine.cfg.flatten_max_attempts:
