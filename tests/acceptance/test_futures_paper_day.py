@@ -159,3 +159,12 @@ def test_the_state_store_holds_every_fill_order_and_risk_decision_of_the_journal
         assert D(quantity) == 0
     finally:
         db.close()
+
+
+def test_the_figures_in_docs_futures_are_the_runs(run: Path) -> None:
+    summary = json.loads((run / "summary.json").read_text())
+    docs = (REPO / "docs" / "futures.md").read_text()
+    trips = sum(1 for row in fills(run) if row["risk_r"])
+    assert f"{trips} round\ntrips, {summary['fills']} fills" in docs or f"{trips} round trips, {summary['fills']} fills" in docs
+    assert f"final equity {D(summary['final_equity']):,.2f} USD" in docs
+    assert f"realised {D(summary['realized_pnl']):,.2f} USD and {D(summary['fees']):,.2f} USD of fees".replace("-", "−") in docs

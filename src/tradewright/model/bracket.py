@@ -10,7 +10,9 @@ The three orders are plain `SubmitOrder`s tied together by two fields:
 
 A venue that holds contingent orders itself (Interactive Brokers' parent/child orders, Alpaca's
 `order_class = "bracket"`) gets the three at once; elsewhere the engine holds the children until the
-parent fills. Either way the strategy sees three orders with their own ids and events.
+parent fills. Either way the strategy sees three orders with their own ids and events. When a venue
+releases the children is the venue's rule, reported as it happens: IB's follow each fill of the parent
+(`OrderUpdated` with the working size), Alpaca's go live once the parent has filled completely.
 """
 
 from __future__ import annotations

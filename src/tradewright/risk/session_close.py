@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 from tradewright.core.clock import ns_to_iso
 from tradewright.core.ids import ClientOrderId, InstrumentId
 from tradewright.model.calendar import TradingCalendar, cme_holidays
-from tradewright.model.commands import CancelOrder, SubmitOrder
+from tradewright.model.commands import SubmitOrder
 from tradewright.model.enums import OrderSide, OrderStatus, OrderType, TimeInForce
 from tradewright.model.events import FlattenFinished, FlattenStarted, TradingState
 from tradewright.model.instrument import Instrument, TradingSession
-from tradewright.risk.kill_switch import RISK_STRATEGY_ID
+from tradewright.risk.kill_switch import RISK_STRATEGY_ID, cancel_orders
 from tradewright.risk.state import instrument_scope
 
 if TYPE_CHECKING:
@@ -219,16 +219,7 @@ class SessionClose:
         ]
 
     def _cancel(self, orders: list[Any]) -> None:
-        host = self._engine.host
-        for order in orders:
-            host.cancel(
-                CancelOrder(
-                    client_order_id=order.client_order_id,
-                    instrument_id=order.instrument_id,
-                    ts_init=host.clock.now_ns(),
-                    actor=_ACTOR,
-                )
-            )
+        cancel_orders(self._engine.host, orders, _ACTOR)
 
     def _close(self, inst: Instrument) -> None:
         engine = self._engine

@@ -8,7 +8,7 @@ which leg is which of our orders. Alpaca charges no commission on these orders: 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from tradewright.core.errors import VenueError
@@ -18,6 +18,7 @@ from tradewright.model.enums import LiquiditySide, OrderSide, OrderType, TimeInF
 from tradewright.model.events import OrderFilled
 from tradewright.model.instrument import Instrument, InstrumentKind, TradingSession
 from tradewright.model.orders import Order
+from tradewright.venues._common.numbers import on_grid
 from tradewright.venues.alpaca.schemas import Activity, RawAsset, RawOrder
 
 __all__ = [
@@ -47,14 +48,7 @@ _EQUITY_SESSIONS = (
 
 def exact(value: object, step: Decimal, what: str) -> Decimal:
     """Alpaca's number (text, or a float from alpaca-py's streams) exactly on `step`'s grid."""
-    raw = repr(value) if isinstance(value, float) else str(value)
-    try:
-        number = Decimal(raw)
-    except InvalidOperation:
-        raise VenueError(f"Alpaca sent {what} {raw!r}, which is not a number") from None
-    if not number.is_finite() or number % step != 0:
-        raise VenueError(f"Alpaca sent {what} {raw}, which is not on the grid of {step}")
-    return step * int(number / step)
+    return on_grid(repr(value) if isinstance(value, float) else str(value), step, what, "Alpaca")
 
 
 def rfc3339_ns(text: str) -> int:

@@ -22,6 +22,7 @@ from tradewright.model.enums import LiquiditySide, OrderSide, OrderType, TimeInF
 from tradewright.model.events import OrderFilled
 from tradewright.model.instrument import Instrument, InstrumentKind, TradingSession
 from tradewright.model.orders import Order
+from tradewright.venues._common.numbers import on_grid
 from tradewright.venues.ib.schemas import IbBar, IbContract, IbExecution, IbOrderState
 
 __all__ = [
@@ -71,14 +72,7 @@ def text(value: object) -> str:
 
 def exact(value: object, step: Decimal, what: str) -> Decimal:
     """A price or size on its grid (`step`), exactly; `VenueError` naming it when it is not."""
-    raw = text(value)
-    try:
-        number = Decimal(raw)
-    except InvalidOperation:
-        raise VenueError(f"IB sent {what} {raw!r}, which is not a number") from None
-    if not number.is_finite() or number % step != 0:
-        raise VenueError(f"IB sent {what} {raw}, which is not on the grid of {step}")
-    return step * int(number / step)  # written on the grid (3.0 contracts -> 3; 1.1072 -> 1.10720)
+    return on_grid(text(value), step, what, "IB")
 
 
 # --- contracts and instruments -----------------------------------------------------------------
