@@ -143,3 +143,17 @@ def test_a_wider_spread_at_the_gateway_shows_in_the_one_level_book() -> None:
             task.cancel()
 
     asyncio.run(scenario())
+
+
+def test_a_burst_of_orders_is_paced_under_ibs_fifty_messages_a_second() -> None:
+    async def scenario() -> None:
+        async with gateway() as server, venue(server) as (v, book):
+            (iid,) = v.instruments
+            orders = [book.new_order(command(f"P{i}", iid, OrderSide.BUY, "1", "1.05000")) for i in range(120)]
+            for order in orders:
+                v.execution.submit(order)
+            await until(lambda: all(o.status is OrderStatus.ACCEPTED for o in orders), timeout_s=15, what="every ack")
+            assert server.requests[3] == 120  # every order reached the gateway once
+            assert not [e for e in v.session._errors if e[1] == 100], "the gateway saw more than 50 messages a second"
+
+    asyncio.run(scenario())

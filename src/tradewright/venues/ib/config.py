@@ -66,7 +66,7 @@ class IbConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     market_data_type: Literal["live", "frozen", "delayed", "delayed_frozen"] = "live"
     outside_rth: bool = True  # futures trade the whole Globex session
     commission_wait_ms: Annotated[int, msgspec.Meta(ge=0, le=60_000)] = 1000
-    max_messages_per_s: Annotated[int, msgspec.Meta(ge=1, le=50)] = 45  # IB's limit is 50
+    max_messages_per_s: Annotated[int, msgspec.Meta(ge=5, le=50)] = 40  # IB's limit is 50: keep a margin
     reconnect_base_s: Annotated[float, msgspec.Meta(gt=0)] = 0.5
     reconnect_cap_s: Annotated[float, msgspec.Meta(gt=0)] = 30.0
     bar_grace_s: Annotated[float, msgspec.Meta(gt=0, le=600)] = 2.0
