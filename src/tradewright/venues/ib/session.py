@@ -46,7 +46,7 @@ class IbSession:
         # IB counts messages over any one second as they arrive. Sent in one burst a second, a batch can
         # arrive spread out and overlap the next in IB's count (the local gateway saw 56), so the client's
         # throttle releases a fifth of the rate every 0.2 s instead.
-        self.ib.client.RequestsInterval = _PACING_S
+        self.ib.client.RequestsInterval = _PACING_S  # type: ignore[assignment]  # annotated int, used as seconds
         self.ib.client.MaxRequests = max(1, int(config.max_messages_per_s * _PACING_S))
         self.ib.RequestTimeout = config.request_timeout_s
         self.account = account
