@@ -86,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
     from tradewright.core.errors import ConfigError
 
     config = load_run_config(args.config, parse_overrides(args.set))
+    if config.data.format == "bars" and (config.venue.bar_spread_ticks or config.run.store_url):
+        run_backtest = _day_runner  # modelled quotes / a state store: the paper-day runner (docs/futures.md)
     err = Console(stderr=True)
     unit = "bars" if config.data.format == "bars" else "events"
     if args.progress_every <= 0:
@@ -277,3 +279,24 @@ def _span(summary: dict[str, Any]) -> str:
     tail = end.strftime("%H:%M:%S" if same_day else "%Y-%m-%d %H:%M:%S")
     length = fmt_duration_ns(int((end - start).total_seconds() * 1e9))
     return f"{start:%Y-%m-%d %H:%M:%S} → {tail} UTC ({length})"
+
+
+def _day_runner(
+    config: Any,
+    *,
+    out: str | None = None,
+    progress: Any = None,
+    flatten_at: str | None = None,
+    overwrite: bool = False,
+) -> Any:
+    from tradewright.backtest.runner import output_dir, parse_time_point
+    from tradewright.daytrade import run_day_backtest
+
+    at = flatten_at
+    return run_day_backtest(
+        config,
+        output_dir(config, out),
+        overwrite=overwrite,
+        progress=progress,
+        flatten_at=None if at is None else (lambda start_ns: parse_time_point(at, start_ns)),
+    )

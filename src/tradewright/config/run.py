@@ -11,6 +11,7 @@ import msgspec
 from tradewright.config.effective import apply_overrides, effective_config_text
 from tradewright.config.loader import apply_env_overrides, load_toml, to_struct
 from tradewright.core.errors import ConfigError
+from tradewright.model.instrument import TradingSession
 
 __all__ = [
     "AccountConfig",
@@ -31,13 +32,17 @@ TripAction = Literal["reducing", "halted"]
 
 class RunSection(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """`min_annualised_span`: runs shorter than this (e.g. "30d", "12h") report per-period ratios
-    instead of annualised ones (docs/research.md)."""
+    instead of annualised ones (docs/research.md).
+
+    `store_url` (bar runs): also record every intent, order event, fill and risk decision in this
+    state store, committed before it takes effect, as a live node does (``sqlite:///day.sqlite``)."""
 
     name: str = "run"
     output_dir: str = "runs/{name}"
     seed: int = 0
     equity_sample_ms: Annotated[int, msgspec.Meta(ge=1)] = 1000
     min_annualised_span: Annotated[str, msgspec.Meta(pattern=r"^(\d+(ms|s|m|h|d|w))+$")] = "30d"
+    store_url: str = ""
 
 
 BarFormat = Literal[
@@ -119,6 +124,23 @@ class VenueConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     slippage_ticks: NonNeg | None = None
     intrabar: Literal["worst", "best", "nearest"] | None = None
     limit_fill: Literal["through", "touch"] | None = None
+    # Bar data only: the quotes the market shows around each bar's close (`tradewright.daytrade.quotes`):
+    # a spread in ticks per instrument session name or "HH:MM-HH:MM Area/City" window (the first that
+    # holds the bar wins; "default" for the rest), `bar_quote_size` lots on each side.
+    bar_spread_ticks: dict[str, Annotated[int, msgspec.Meta(ge=1)]] = msgspec.field(default_factory=dict)
+    bar_quote_size: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        if self.bar_quote_size is not None and (not self.bar_quote_size.is_finite() or self.bar_quote_size <= 0):
+            raise ValueError(f"`venue.bar_quote_size` must be a number > 0, got {self.bar_quote_size}")
+        if self.bar_quote_size is not None and not self.bar_spread_ticks:
+            raise ValueError("`venue.bar_quote_size` needs `venue.bar_spread_ticks` (the quotes it sizes)")
+        for key in self.bar_spread_ticks:
+            if any(ch.isdigit() for ch in key[:2]):
+                try:
+                    TradingSession.parse(key, key)
+                except ValueError as exc:
+                    raise ValueError(f"`venue.bar_spread_ticks`: {exc}") from None
 
 
 class AccountConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -220,11 +242,18 @@ class RiskConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     r_unit_quote: Decimal | None = None
     daily_loss_action: TripAction = "reducing"
     max_trades_per_day: Positive | None = None
+    max_trades_count: Literal["orders", "entries"] = "orders"  # every filled order, or only position openings
     max_trades_action: TripAction = "reducing"
     max_spread_ticks: Positive | None = None
     max_slippage_bps: Decimal | None = None
     trading_day_start: str = "00:00"
     trading_day_utc_offset_minutes: Annotated[int, msgspec.Meta(ge=-720, le=840)] = 0
+    trading_day_tz: str = ""  # IANA zone of trading_day_start (daylight saving followed), e.g. America/Chicago
+    # Session close (C6 on a schedule): flatten each instrument this many minutes before its session
+    # closes and take no new entries until the session opens again.
+    flatten_before_close_minutes: NonNeg | None = None
+    flatten_session: str = ""  # the instrument session whose close counts ("" = its main session)
+    flatten_calendar: Literal["", "cme_equity_index", "cme_fx"] = ""  # holidays and early closes
     # C6: kill switch and shutdown
     flatten_max_slippage_bps: Decimal = Decimal(50)
     flatten_retry_ms: Positive = 1000
@@ -244,6 +273,18 @@ class RiskConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             raise ValueError(
                 f"`risk.trading_day_start` must be HH:MM (24-hour), got {self.trading_day_start!r}"
             )
+        if self.trading_day_tz:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(self.trading_day_tz)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"`risk.trading_day_tz`: unknown time zone {self.trading_day_tz!r}") from None
+            if self.trading_day_utc_offset_minutes != 0:
+                raise ValueError(
+                    "give either `risk.trading_day_tz` (a time zone) or `risk.trading_day_utc_offset_minutes` "
+                    "(a fixed offset), not both"
+                )
         for key, limits in self.instruments.items():
             symbol, dot, venue = key.rpartition(".")
             if not (dot and symbol and venue):
@@ -318,6 +359,10 @@ def load_run_config(path: str | Path, overrides: dict[str, Any] | None = None) -
     else:
         data["source_text"] = path.read_text(encoding="utf-8")
     config = to_struct(RunConfig, data, "")
+    if config.data.format != "bars" and (config.venue.bar_spread_ticks or config.run.store_url):
+        raise ConfigError(
+            "`venue.bar_spread_ticks` and `run.store_url` apply to bar data only (`data.format = \"bars\"`)"
+        )
     if not config.data.paths:
         raise ConfigError("`data.paths` must name at least one recording")
     if config.account.starting_balance < 0:

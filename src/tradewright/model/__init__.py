@@ -1,6 +1,7 @@
 """Domain model: instruments on an exact grid, orders and their state machine, positions, events, commands."""
 
 from tradewright.model.book import OrderBook
+from tradewright.model.bracket import Bracket, make_bracket
 from tradewright.model.commands import (
     COMMAND_TYPES,
     CancelAllOrders,
@@ -62,6 +63,7 @@ __all__ = [
     "BookDelta",
     "BookDeltas",
     "BookSide",
+    "Bracket",
     "BreakerReset",
     "BreakerTripped",
     "CancelAllOrders",
@@ -109,6 +111,7 @@ __all__ = [
     "TradeTick",
     "TradingState",
     "TradingStateChanged",
+    "make_bracket",
     "resolution_events",
     "to_decimal",
 ]

@@ -21,7 +21,14 @@ class Command(msgspec.Struct, frozen=True, kw_only=True, tag=True):
 
 
 class SubmitOrder(Command, frozen=True, kw_only=True):
-    """Place a new order. The client order id is the idempotency key: a venue sees it at most once."""
+    """Place a new order. The client order id is the idempotency key: a venue sees it at most once.
+
+    Contingent orders (brackets): an order with a `parent_order_id` works only once its parent has
+    filled, and for the quantity the parent has filled so far (a bracket's stop and target grow with a
+    partly filled entry). Orders sharing a non-empty `oca_group` are one-cancels-all: a fill of one
+    reduces the others by the same quantity, and when one is done the others are cancelled.
+    `tradewright.model.bracket` builds the three linked commands of a bracket.
+    """
 
     client_order_id: ClientOrderId
     strategy_id: StrategyId
@@ -35,8 +42,12 @@ class SubmitOrder(Command, frozen=True, kw_only=True):
     expire_ns: int | None = None
     post_only: bool = False
     reduce_only: bool = False
+    parent_order_id: ClientOrderId | None = None
+    oca_group: str = ""
 
     def __post_init__(self) -> None:
+        if self.parent_order_id is not None and self.parent_order_id == self.client_order_id:
+            raise InvalidOrderError(f"order {self.client_order_id}: an order cannot be its own parent")
         if self.quantity <= 0:
             raise InvalidOrderError(
                 f"order {self.client_order_id}: quantity must be > 0, got {self.quantity}"

@@ -74,6 +74,8 @@ class OrderSubmitted(OrderEvent, frozen=True, kw_only=True):
     expire_ns: int | None = None
     post_only: bool = False
     reduce_only: bool = False
+    parent_order_id: ClientOrderId | None = None  # a contingent order (see `SubmitOrder`)
+    oca_group: str = ""
 
 
 class OrderDenied(OrderEvent, frozen=True, kw_only=True):

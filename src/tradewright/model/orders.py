@@ -87,7 +87,9 @@ class Order:
         "fees",
         "filled_qty",
         "instrument_id",
+        "oca_group",
         "order_type",
+        "parent_order_id",
         "post_only",
         "price",
         "quantity",
@@ -115,6 +117,8 @@ class Order:
         self.expire_ns: int | None = cmd.expire_ns
         self.post_only: bool = cmd.post_only
         self.reduce_only: bool = cmd.reduce_only
+        self.parent_order_id: ClientOrderId | None = cmd.parent_order_id
+        self.oca_group: str = cmd.oca_group
         self.status: OrderStatus = OrderStatus.INITIALIZED
         self._prev_status: OrderStatus = OrderStatus.INITIALIZED
         self.venue_order_id: VenueOrderId | None = None

@@ -33,7 +33,11 @@ class DailyControls:
 
     def __init__(self, config: RiskConfig, total_pnl: Callable[[], Decimal]) -> None:
         self.cfg = config
-        self.day = TradingDay(config.trading_day_offset_ns)
+        self.day = (
+            TradingDay.in_zone(config.trading_day_start, config.trading_day_tz)
+            if config.trading_day_tz
+            else TradingDay(config.trading_day_offset_ns)
+        )
         self._total_pnl = total_pnl
         self.index: int | None = None
         self.baseline = _ZERO
@@ -53,15 +57,20 @@ class DailyControls:
         self.baseline = self._total_pnl() if self.watch_loss else _ZERO
         return not first
 
-    def on_fill(self, cid: ClientOrderId) -> DailyTrip | None:
-        """Count a trade on its first fill; trip when the day's count reaches the limit."""
-        if cid in self._filled:
+    def on_fill(self, cid: ClientOrderId, *, opens: bool = True) -> DailyTrip | None:
+        """Count a trade on its first fill; trip when the day's count reaches the limit.
+
+        `opens`: the fill opened or increased a position. With `max_trades_count = "entries"` only such
+        fills count (a round trip is one trade); with "orders" every filled order does.
+        """
+        if cid in self._filled or (self.cfg.max_trades_count == "entries" and not opens):
             return None
         self._filled.add(cid)
         self.trades += 1
         limit = self.cfg.max_trades_per_day
         if limit is not None and self.trades >= limit:
-            return DailyTrip(MAX_TRADES, f"{self.trades} trades today; max_trades_per_day is {limit}")
+            what = "entries" if self.cfg.max_trades_count == "entries" else "trades"
+            return DailyTrip(MAX_TRADES, f"{self.trades} {what} today; max_trades_per_day is {limit}")
         return None
 
     def loss(self) -> Decimal:

@@ -44,6 +44,7 @@ from tradewright.risk.daily import DAILY_LOSS, MAX_TRADES, DailyControls
 from tradewright.risk.exposure import ValueFn, Working, reference_price, working_for, working_set
 from tradewright.risk.host import TradingHost
 from tradewright.risk.kill_switch import KillSwitch
+from tradewright.risk.session_close import SESSION_CLOSE, SessionClose
 from tradewright.risk.state import NODE, Scope, TradingStates, covers, stricter, where
 from tradewright.risk.summary import run_summary
 
@@ -68,6 +69,7 @@ class RiskEngine:
         self.breakers = Breakers(cfg)
         self.daily = DailyControls(cfg, self._total_pnl)
         self.kill = KillSwitch(self)
+        self.session_close = SessionClose(self) if cfg.flatten_before_close_minutes is not None else None
         self.denials: dict[str, int] = {}
         self.journal: list[RiskEvent] = []
         self._host: TradingHost | None = None
@@ -108,13 +110,18 @@ class RiskEngine:
         self._value = host.portfolio.exposure_value
         now = host.clock.now_ns()
         self.daily.roll(now)
+        if self.session_close is not None:
+            host.schedule(now, self.session_close.arm, None)  # runs once the node has its instruments
         if self.breakers.watch_market or self.breakers.watch_latency or self.daily.watch_loss:
             self._monitoring = True
             host.schedule(now + self.cfg.monitor_interval_ms * _MS, self._monitor, None)
 
     def stop(self) -> None:
-        """The node is stopping: end the periodic monitor (so a drain of scheduled work terminates)."""
+        """The node is stopping: end the periodic monitor and the session-close schedule (so a drain of
+        scheduled work terminates)."""
         self._monitoring = False
+        if self.session_close is not None:
+            self.session_close.stopped = True
 
     def limits_for(self, instrument_id: InstrumentId) -> InstrumentLimits:
         return self._rules_for(instrument_id).limits
@@ -157,7 +164,8 @@ class RiskEngine:
                 self._trip_all(brk_.on_answered(event.client_order_id, venue, now, accepted=True))
             if kind is OrderFilled:
                 if self._watch_daily:
-                    self._on_fill(event.client_order_id, self.host.clock.now_ns())
+                    assert isinstance(event, OrderFilled)
+                    self._on_fill(event, self.host.clock.now_ns())
                 self._kill_progress()
         elif kind is OrderRejected:
             assert isinstance(event, OrderRejected)
@@ -253,7 +261,9 @@ class RiskEngine:
     ) -> None:
         now = self.host.clock.now_ns()
         kind, target = scope
-        self.log.warning("trading state of %s: %s -> %s (%s: %s)", where(scope), before, after, cause, reason)
+        # The daily session-close hold is routine (it comes every day); everything else is news.
+        level = logging.INFO if cause == SESSION_CLOSE else logging.WARNING
+        self.log.log(level, "trading state of %s: %s -> %s (%s: %s)", where(scope), before, after, cause, reason)
         self.emit(
             TradingStateChanged(
                 scope=kind,
@@ -347,10 +357,14 @@ class RiskEngine:
             if scope == NODE and cause in (DAILY_LOSS, MAX_TRADES):
                 self.release(scope, cause, f"new trading day from {label}")
 
-    def _on_fill(self, cid: ClientOrderId, now: int) -> None:
+    def _on_fill(self, fill: OrderFilled, now: int) -> None:
         if self.daily.roll(now):
             self._new_day(now)
-        trip = self.daily.on_fill(cid)
+        pos = self.host.portfolio.find_position(fill.instrument_id)
+        after = _ZERO if pos is None else pos.quantity  # the kernel applied the fill before risk hears of it
+        before = after - fill.side.sign * fill.last_qty
+        opens = abs(after) > abs(before) or after * before < 0
+        trip = self.daily.on_fill(fill.client_order_id, opens=opens)
         if trip is not None:
             self.trip(trip.breaker, NODE, _ACTIONS[self.cfg.max_trades_action], trip.reason, cooldown=False)
         if self.daily.watch_loss:
@@ -363,6 +377,8 @@ class RiskEngine:
     def _kill_progress(self) -> None:
         if self.kill.active:
             self.kill.check_done()
+        if self.session_close is not None and self.session_close.active:
+            self.session_close.on_progress()
 
     def _total_pnl(self) -> Decimal:
         host = self.host
@@ -384,7 +400,11 @@ class RiskEngine:
                 "unknown_instrument", f"{cmd.side} {cmd.quantity} {cmd.instrument_id}: unknown instrument"
             )
         p = Proposal(inst, cmd.side, cmd.quantity, cmd.quantity, cmd.price, cmd.order_type, cmd.reduce_only)
-        return self._check_order(p, own=self.kill.owns(cmd.client_order_id))
+        return self._check_order(p, own=self._owns(cmd.client_order_id))
+
+    def _owns(self, cid: ClientOrderId) -> bool:
+        """A closing order the risk engine placed itself (kill switch, session close)."""
+        return self.kill.owns(cid) or (self.session_close is not None and self.session_close.owns(cid))
 
     def _check_modify(self, cmd: ModifyOrder, order: Order | None) -> Denial | None:
         if order is None:
@@ -403,7 +423,7 @@ class RiskEngine:
             order.reduce_only,
             exclude=order.client_order_id,
         )
-        return self._check_order(p, own=self.kill.owns(order.client_order_id))
+        return self._check_order(p, own=self._owns(order.client_order_id))
 
     def _check_order(self, p: Proposal, *, own: bool) -> Denial | None:
         host = self.host

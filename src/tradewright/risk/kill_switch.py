@@ -19,17 +19,31 @@ from tradewright.model.events import FlattenFinished, FlattenStarted, TradingSta
 from tradewright.model.instrument import Instrument, InstrumentKind
 from tradewright.model.orders import Order
 from tradewright.risk.exposure import reference_price
+from tradewright.risk.host import TradingHost
 from tradewright.risk.state import NODE
 
 if TYPE_CHECKING:
     from tradewright.risk.engine import RiskEngine
 
-__all__ = ["KILL_SWITCH", "RISK_STRATEGY_ID", "KillSwitch"]
+__all__ = ["KILL_SWITCH", "RISK_STRATEGY_ID", "KillSwitch", "cancel_orders"]
 
 KILL_SWITCH = "kill_switch"
 RISK_STRATEGY_ID = StrategyId("RISK")
 _BPS = Decimal(10_000)
 _MS = 1_000_000
+
+
+def cancel_orders(host: TradingHost, orders: list[Order], actor: str) -> None:
+    """Ask for the cancel of each order, as `actor` (the risk engine's own cancels always pass)."""
+    for order in orders:
+        host.cancel(
+            CancelOrder(
+                client_order_id=order.client_order_id,
+                instrument_id=order.instrument_id,
+                ts_init=host.clock.now_ns(),
+                actor=actor,
+            )
+        )
 
 
 class KillSwitch:
@@ -130,16 +144,7 @@ class KillSwitch:
         return out
 
     def _cancel(self, orders: list[Order], actor: str) -> None:
-        host = self._engine.host
-        for order in orders:
-            host.cancel(
-                CancelOrder(
-                    client_order_id=order.client_order_id,
-                    instrument_id=order.instrument_id,
-                    ts_init=host.clock.now_ns(),
-                    actor=actor,
-                )
-            )
+        cancel_orders(self._engine.host, orders, actor)
 
     def _close_positions(self) -> None:
         host = self._engine.host

@@ -5,11 +5,13 @@ describes them.
 Market making on L2 data: `AvellanedaStoikov` (B1) and `SpreadQuoter` (B2), both on the quote manager.
 Prediction markets: `DutchBook` (B4), exact Dutch-book arbitrage on binary and neg-risk markets.
 Bars: `Grid` (B3); `SmaCross`, `VwapPullback`, `OpeningRangeRetest`, `MeanReversion` (B6) on
-`BracketStrategy` (ATR sizing in R, a stop and a target, trade tags), with the `RegimeDetector`.
+`BracketStrategy` (ATR sizing in R, a stop and a target, trade tags), with the `RegimeDetector`; and
+`DayTrader`, the futures day-trading stack that runs the last three with the regime choosing.
 """
 
 from tradewright.strategies.avellaneda_stoikov import AvellanedaStoikov, AvellanedaStoikovConfig, as_quotes
 from tradewright.strategies.bracket import BracketConfig, BracketStrategy
+from tradewright.strategies.day_trader import DayTrader, DayTraderConfig
 from tradewright.strategies.dutch_book import DutchBook, DutchBookConfig, DutchBookGroup, group_from_event
 from tradewright.strategies.grid import Grid, GridConfig, GridSlots
 from tradewright.strategies.mean_reversion import MeanReversion, MeanReversionConfig
@@ -25,6 +27,8 @@ __all__ = [
     "AvellanedaStoikovConfig",
     "BracketConfig",
     "BracketStrategy",
+    "DayTrader",
+    "DayTraderConfig",
     "DutchBook",
     "DutchBookConfig",
     "DutchBookGroup",

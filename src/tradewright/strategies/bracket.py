@@ -9,6 +9,9 @@ A subclass decides *when* (its `on_bar` calls `enter` and `exit`); this class do
   times the stop distance beyond the fill) go out; when one fills the strategy cancels the other;
 - `exit(reason)` cancels the bracket and, once the cancels are confirmed, closes the position with a
   reduce-only market order. An entry against an open position closes it in the same order.
+- with `protect_partial_fills`, the stop and target go out at the entry's first (partial) fill, for
+  the size filled so far, and grow with each further fill (priced from the first fill); without it
+  they wait for the whole entry.
 
 Every order is tagged with the regime (when a detector is on), the reason, and for entries the money at
 risk, so the run's events and fills say why each trade happened.
@@ -25,8 +28,8 @@ import msgspec
 from tradewright.core.ids import ClientOrderId, InstrumentId
 from tradewright.indicators import ATR
 from tradewright.model.bar_view import BarView
-from tradewright.model.enums import OrderSide, OrderType
-from tradewright.model.events import OrderAccepted, OrderEvent, OrderFilled
+from tradewright.model.enums import OrderSide, OrderStatus, OrderType
+from tradewright.model.events import OrderAccepted, OrderEvent, OrderFilled, OrderModifyRejected, OrderUpdated
 from tradewright.model.instrument import Instrument
 from tradewright.strategies.regime import Regime, RegimeConfig, RegimeDetector
 from tradewright.strategies.sizing import atr_position_size, stop_distance_ticks
@@ -49,6 +52,7 @@ class BracketConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     target_r: Annotated[float, msgspec.Meta(ge=0)] = 2.0  # target at this many stop distances; 0: none
     use_regime: bool = True
     regime: RegimeConfig = msgspec.field(default_factory=RegimeConfig)
+    protect_partial_fills: bool = False  # bracket the filled part of an entry at once (see the module doc)
 
     def __post_init__(self) -> None:
         for name in ("risk_per_trade", "size"):
@@ -79,6 +83,7 @@ class BracketStrategy(Strategy):
         self._exit: ClientOrderId | None = None
         self._exit_reason: str | None = None
         self._closing: list[ClientOrderId] = []  # bracket legs whose cancel is on its way
+        self._protected = Decimal(0)  # the size the bracket legs are meant to cover (partial protection)
         self.trades = 0
         self._inst: Instrument | None = None
 
@@ -134,8 +139,17 @@ class BracketStrategy(Strategy):
         self._entry_stop_ticks = stop_ticks
         self._regime_at_entry = regime
         tag = trade_tag(regime=regime, reason=reason, risk=risk)
-        self._entry = self.ctx.submit(self.iid, side, size + opposite, tag=tag)
-        return self._entry
+        cid = self.ctx.submit(self.iid, side, size + opposite, tag=tag)
+        if self._ended_at_once(cid):
+            return None  # denied before it left (risk): there is nothing to wait for
+        self._entry = cid
+        return cid
+
+    def _ended_at_once(self, cid: ClientOrderId) -> bool:
+        """True when an order was refused inside `submit` (its denial reached `on_order` before the
+        caller knew its id)."""
+        order = self.ctx.order(cid)
+        return order is not None and order.is_closed
 
     def exit(self, reason: str) -> None:
         """Close the whole position at the next open: cancel the bracket (and an entry on its way),
@@ -157,12 +171,21 @@ class BracketStrategy(Strategy):
         side = OrderSide.SELL if qty > 0 else OrderSide.BUY
         regime = self.regime.value if self.detector is not None else ""
         tag = trade_tag(regime=regime, reason=reason)
-        self._exit = self.ctx.submit(self.iid, side, abs(qty), reduce_only=True, tag=tag)
+        cid = self.ctx.submit(self.iid, side, abs(qty), reduce_only=True, tag=tag)
+        self._exit = None if self._ended_at_once(cid) else cid
 
     # --- order events ---------------------------------------------------------------------------
     def on_fill(self, fill: OrderFilled, **kw: Any) -> None:
         cid = fill.client_order_id
         order = self.ctx.order(cid)
+        if cid == self._entry and self.bracket.protect_partial_fills:
+            self._protect(fill)
+            if order is not None and order.is_open:
+                return  # more of the entry to come: the legs grow with it
+            self._entry = None
+            self.trades += 1
+            self._after_close(cid)
+            return
         if order is not None and order.is_open:
             return  # a partial fill: wait for the rest
         if cid == self._entry:
@@ -179,6 +202,9 @@ class BracketStrategy(Strategy):
         etype = type(event)
         if etype is OrderAccepted or etype is OrderFilled:
             return  # nothing to forget (fills are handled in on_fill)
+        if etype is OrderUpdated or etype is OrderModifyRejected:
+            self._resize_legs()  # a leg's earlier resize was answered: bring it to the size wanted now
+            return
         cid = event.client_order_id
         order = self.ctx.order(cid)
         if order is None or not order.is_closed:
@@ -221,13 +247,16 @@ class BracketStrategy(Strategy):
         regime = self._regime_at_entry
         stop_ticks = entry_ticks - sign * self._entry_stop_ticks
         if stop_ticks > 0:
+            # A reduce-only stop cannot grow while the target works beside it (the risk engine counts
+            # every working sell against the position), so a stop that follows a partly filled entry is
+            # a plain order; the strategy cancels the other leg when one fills, as it always does.
             self._stop = self.ctx.submit(
                 self.iid,
                 side,
                 abs(qty),
                 order_type=OrderType.STOP_MARKET,
                 trigger_price=inst.ticks_to_price(stop_ticks),
-                reduce_only=True,
+                reduce_only=not cfg.protect_partial_fills,
                 tag=trade_tag(regime=regime, reason="stop"),
             )
         if cfg.target_r > 0:
@@ -240,6 +269,31 @@ class BracketStrategy(Strategy):
                 tag=trade_tag(regime=regime, reason="target"),
             )
 
+    def _protect(self, fill: OrderFilled) -> None:
+        """Bracket what the entry has filled so far: place the legs at the first fill, resize after."""
+        qty = abs(self.position)
+        if qty == 0:
+            return
+        self._protected = qty
+        if self._stop is None and self._target is None:
+            self._place_bracket(fill)
+        else:
+            self._resize_legs()
+
+    def _resize_legs(self) -> None:
+        want = self._protected
+        if want <= 0:
+            return
+        for cid in (self._stop, self._target):
+            if cid is None:
+                continue
+            order = self.ctx.order(cid)
+            if order is None or not order.is_open or order.quantity == want:
+                continue
+            if order.status is OrderStatus.PENDING_UPDATE or order.status is OrderStatus.PENDING_CANCEL:
+                continue  # asked already: resized again when that answer comes
+            self.ctx.modify(cid, quantity=want)
+
     def _cancel_bracket(self) -> None:
         for cid in (self._stop, self._target):
             if cid is None:
@@ -249,6 +303,7 @@ class BracketStrategy(Strategy):
                 self.ctx.cancel(cid)
                 self._closing.append(cid)
         self._stop = self._target = None
+        self._protected = Decimal(0)
 
     # --- persistence ----------------------------------------------------------------------------
     def snapshot_state(self) -> dict[str, Any]:
@@ -261,6 +316,7 @@ class BracketStrategy(Strategy):
             "exit": self._exit,
             "exit_reason": self._exit_reason,
             "closing": list(self._closing),
+            "protected": str(self._protected),
             "trades": self.trades,
         }
 
@@ -273,4 +329,5 @@ class BracketStrategy(Strategy):
         self._exit = state.get("exit")
         self._exit_reason = state.get("exit_reason")
         self._closing = [ClientOrderId(c) for c in state.get("closing", [])]
+        self._protected = Decimal(str(state.get("protected", "0")))
         self.trades = int(state.get("trades", 0))

@@ -29,18 +29,18 @@ __all__ = ["VenuePackage", "venue_kinds", "venue_package"]
 
 # kind -> implementing package. Add a line when a venue package lands.
 _PACKAGES: dict[str, str] = {
+    "alpaca": "tradewright.venues.alpaca",
     "bitget": "tradewright.venues.bitget",
     "bybit": "tradewright.venues.bybit",
     "gate": "tradewright.venues.gate",
+    "ib": "tradewright.venues.ib",
     "kraken": "tradewright.venues.kraken",
     "okx": "tradewright.venues.okx",
     "polymarket": "tradewright.venues.polymarket",
     "turbine": "tradewright.venues.turbine",
 }
-
-
 # kind -> the pyproject extra that installs its client libraries (default: "live").
-_EXTRAS: dict[str, str] = {"polymarket": "polymarket", "turbine": "turbine"}
+_EXTRAS: dict[str, str] = {"alpaca": "alpaca", "ib": "ib", "polymarket": "polymarket", "turbine": "turbine"}
 
 
 class VenuePackage(Protocol):

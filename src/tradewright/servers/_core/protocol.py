@@ -91,6 +91,10 @@ class VenueProtocol:
     async def on_message(self, session: Session, text: str) -> None:
         raise NotImplementedError
 
+    async def on_binary(self, session: Session, data: bytes) -> None:
+        """A binary client frame (venues whose clients speak msgpack); ignored unless overridden."""
+        return None
+
     async def on_close(self, session: Session) -> None:
         return None
 

@@ -382,7 +382,7 @@ class ReplayServer:
 
     @staticmethod
     def _who(req: RestRequest, remote: str) -> str:
-        for header in ("OK-ACCESS-KEY", "ACCESS-KEY", "X-BAPI-API-KEY", "API-Key", "KEY"):
+        for header in ("OK-ACCESS-KEY", "ACCESS-KEY", "X-BAPI-API-KEY", "API-Key", "KEY", "APCA-API-KEY-ID"):
             value = req.headers.get(header)
             if value:
                 return value
@@ -402,6 +402,16 @@ class ReplayServer:
         try:
             await self.protocol.on_open(session)
             async for msg in ws:
+                if msg.type is WSMsgType.BINARY:
+                    # Venues whose clients speak binary frames (msgpack) get them as bytes.
+                    self.requests.add(
+                        LoggedRequest(RequestLog.now(), "ws", "SEND", request.path, detail=repr(msg.data[:500]))
+                    )
+                    try:
+                        await self.protocol.on_binary(session, msg.data)
+                    except Exception:  # one bad client message never takes the connection down
+                        log.exception("%s: handling a binary frame failed", self.protocol.name)
+                    continue
                 if msg.type is not WSMsgType.TEXT:
                     continue
                 self.requests.add(

@@ -51,6 +51,18 @@ class Session:
                 log.debug("session %d: send failed (%s); closing", self.id, exc)
                 await self.close()
 
+    async def send_bytes(self, data: bytes) -> None:
+        """Send a binary frame (msgpack, or JSON a venue sends as binary); never raises, as `send`."""
+        if self.ws.closed:
+            return
+        async with self._lock:
+            try:
+                await self.ws.send_bytes(data)
+                self.sent += 1
+            except (ConnectionError, RuntimeError) as exc:
+                log.debug("session %d: send failed (%s); closing", self.id, exc)
+                await self.close()
+
     async def close(self, code: int = 1000, message: bytes = b"") -> None:
         if not self.ws.closed:
             with contextlib.suppress(ConnectionError, RuntimeError):

@@ -9,8 +9,10 @@ from tradewright.venues._common.feed import FeedStats, InstrumentFeedStats
 from tradewright.venues._common.markets import MarketInfo
 from tradewright.venues._common.ports import (
     BarCallback,
+    BarFeed,
     BookCallback,
     BookLevels,
+    BracketExecution,
     DeltasCallback,
     LiveVenue,
     MarketFeed,
@@ -29,8 +31,10 @@ from tradewright.venues._common.ratelimit import RateLimited, TokenBucket
 __all__ = [
     "Backoff",
     "BarCallback",
+    "BarFeed",
     "BookCallback",
     "BookLevels",
+    "BracketExecution",
     "Credentials",
     "DeltasCallback",
     "FeedStats",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from tradewright.model.enums import OrderType, TimeInForce
 
@@ -17,6 +18,14 @@ class VenueCapabilities:
     without it the engine carries a modify out as cancel-then-replace. `batch_submit`/`batch_cancel`:
     the most orders one request may carry (0: no batch endpoint; the adapter sends them one by one).
     `stop_orders`: stop and stop-limit orders are held by the venue (otherwise the engine holds them).
+    `brackets`: the venue holds contingent orders itself — an entry with its stop and target
+    (`tradewright.model.bracket`), the children working for what the entry has filled and cancelling
+    each other — and the execution side implements `BracketExecution`; otherwise the engine holds
+    the children until the entry fills. `oca_groups`: plain orders may share a one-cancels-all group.
+    `bar_intervals_ns`: the bar lengths the market-data side can deliver (`BarFeed.run_bars`); empty
+    when the venue has no bar stream (the node then builds bars from trades).
+    `market_data`: what `MarketFeed.run_book` delivers — "l2" (verified depth) or "l1" (the best bid and
+    offer only, as a one-level book: brokers' quote streams).
     """
 
     modify: bool
@@ -32,3 +41,7 @@ class VenueCapabilities:
     batch_cancel: int = 0
     cancel_all: bool = False
     client_order_id_chars: str = "A-Za-z0-9_-"
+    brackets: bool = False
+    oca_groups: bool = False
+    bar_intervals_ns: frozenset[int] = frozenset()
+    market_data: Literal["l2", "l1"] = "l2"

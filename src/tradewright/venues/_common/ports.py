@@ -17,7 +17,7 @@ import enum
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from tradewright.core.clock import Clock
 from tradewright.core.ids import InstrumentId, Venue
@@ -33,8 +33,10 @@ from tradewright.venues._common.feed import FeedStats
 
 __all__ = [
     "BarCallback",
+    "BarFeed",
     "BookCallback",
     "BookLevels",
+    "BracketExecution",
     "DeltasCallback",
     "LiveVenue",
     "MarketFeed",
@@ -113,6 +115,37 @@ class MarketFeed(Protocol):
     async def run_trades(self, instrument_id: InstrumentId, on_trade: TradeCallback) -> None:
         """Deliver public trades of one instrument. Runs until cancelled."""
         ...
+
+
+@runtime_checkable
+class BarFeed(Protocol):
+    """Bars of one venue (brokers stream them; crypto venues have klines). A `MarketFeed` that also
+    implements this advertises the lengths it can deliver in `VenueCapabilities.bar_intervals_ns`.
+
+    `on_bar` gets each bar once, when it is complete, with `ts_event` at its close (UTC ns of the
+    venue's clock) and exact prices on the instrument's grid; bars arrive in time order. After a
+    reconnect the feed resubscribes and delivers the bars that completed meanwhile (none twice), so a
+    strategy sees the same series as a backtest on the recorded bars would.
+    """
+
+    async def run_bars(self, instrument_id: InstrumentId, interval_ns: int, on_bar: BarCallback) -> None:
+        """Deliver completed bars of `interval_ns` for one instrument until cancelled; raise
+        `ConfigError` at once when the venue cannot give that length (see the capabilities)."""
+        ...
+
+
+@runtime_checkable
+class BracketExecution(Protocol):
+    """Send a bracket (`tradewright.model.bracket.Bracket`) as the venue's own contingent orders.
+
+    The three orders were built from the bracket's linked `SubmitOrder`s (their `parent_order_id` and
+    `oca_group`), passed risk as one proposal, and were recorded before this call. Each order's answers
+    come back as its own events; the stop and the target report `OrderAccepted` once the venue holds
+    them (held until the entry fills), and their quantities follow the entry's fills as the venue
+    applies them (`OrderUpdated` when a child's working size changes).
+    """
+
+    def submit_bracket(self, entry: Order, stop: Order, target: Order | None) -> None: ...
 
 
 class RecordableFeed(MarketFeed, Protocol):
