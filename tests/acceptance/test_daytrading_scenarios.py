@@ -23,7 +23,7 @@ import gzip
 import json
 import sqlite3
 from collections.abc import Iterator
-from decimal import Decimal
+from decimal import Context, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +73,9 @@ def first_days(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def day_config(tmp: Path, bars: Path, **overrides: Any) -> RunConfig:
     text = (REPO / "examples" / "futures_day_6e.toml").read_text()
-    text = text.replace("../../shared/data/bars/nautilus/6EH4.XCME_1min_bars_20240101_20240131.csv.gz", str(bars))
+    text = text.replace(
+        "../../shared/data/bars/nautilus/6EH4.XCME_1min_bars_20240101_20240131.csv.gz", str(bars)
+    )
     path = tmp / "day.toml"
     path.write_text(text)
     return load_run_config(path, overrides)
@@ -106,7 +108,9 @@ def db(tmp_path: Path) -> Iterator[Any]:
         handle.close()
 
 
-def test_golden_path_trend_signal_atr_size_bracket_fill_journal_and_pnl_in_r(tmp_path: Path, first_days: Path, db: Any) -> None:
+def test_golden_path_trend_signal_atr_size_bracket_fill_journal_and_pnl_in_r(
+    tmp_path: Path, first_days: Path, db: Any
+) -> None:
     run, summary = run_day(tmp_path, first_days)
     stream = events(run)
     entry = next(e for e in stream if e["type"] == "SubmitOrder" and "risk=" in e["actor"])
@@ -117,7 +121,9 @@ def test_golden_path_trend_signal_atr_size_bracket_fill_journal_and_pnl_in_r(tmp
     target = next(e for e in stream if e["type"] == "SubmitOrder" and "reason=target" in e["actor"])
     fill = next(e for e in stream if e["type"] == "OrderFilled" and e["client_order_id"] == cid)
     stop_ticks = int((D(stop["trigger_price"]) - D(fill["last_px"])) / TICK)
-    assert stop_ticks > 0 and D(entry["quantity"]) == (R / (stop_ticks * TICK * 125_000)).to_integral_value(rounding="ROUND_FLOOR")
+    assert stop_ticks > 0 and D(entry["quantity"]) == (R / (stop_ticks * TICK * 125_000)).to_integral_value(
+        rounding="ROUND_FLOOR"
+    )
     assert D(target["price"]) == D(fill["last_px"]) - 2 * stop_ticks * TICK  # 2 R below the short entry
     # The bracket went out only after the entry filled, and passed the risk checks.
     order_of = [e["client_order_id"] for e in stream if e["type"] in ("OrderFilled", "OrderSubmitted")]
@@ -126,14 +132,18 @@ def test_golden_path_trend_signal_atr_size_bracket_fill_journal_and_pnl_in_r(tmp
     sixe = futures_instrument("6EH4.XCME")
     trips = build_journal(read_fills(run / "fills.csv"), instruments={sixe.id: sixe}).round_trips
     first = trips[0]
-    assert first.risk == D(entry["actor"].split("risk=")[1]) and first.r_multiple == first.net_pnl / first.risk
+    assert first.risk == D(entry["actor"].split("risk=")[1]) and first.r_multiple == Context(prec=10).divide(
+        first.net_pnl, first.risk
+    )  # the journal shows R to 10 significant digits
     # The store has every fill of the journal and the position it left.
     stored = db(run).execute("select client_order_id, trade_id from fills order by id").fetchall()
     assert stored == [(r["client_order_id"], r["trade_id"]) for r in fills(run)]
     assert D(summary["realized_pnl"]) == sum(t.pnl for t in trips)
 
 
-def test_guard_rejection_a_market_too_wide_gets_no_order_and_the_denial_is_recorded(tmp_path: Path, first_days: Path, db: Any) -> None:
+def test_guard_rejection_a_market_too_wide_gets_no_order_and_the_denial_is_recorded(
+    tmp_path: Path, first_days: Path, db: Any
+) -> None:
     run, summary = run_day(tmp_path, first_days, **{"venue.bar_spread_ticks": {"default": 3}})
     stream = events(run)
     denied = [e for e in stream if e["type"] == "OrderDenied"]
@@ -146,32 +156,53 @@ def test_guard_rejection_a_market_too_wide_gets_no_order_and_the_denial_is_recor
     assert db(run).execute("select count(*) from positions where quantity != '0'").fetchone() == (0,)
 
 
-def test_constraint_violation_the_days_entry_count_reached_blocks_the_next_entry(tmp_path: Path, first_days: Path, db: Any) -> None:
+def test_constraint_violation_the_days_entry_count_reached_blocks_the_next_entry(
+    tmp_path: Path, first_days: Path, db: Any
+) -> None:
     run, _ = run_day(tmp_path, first_days, **{"risk.max_trades_per_day": 1})
     stream = events(run)
     trip = next(e for e in stream if e["type"] == "BreakerTripped" and e["breaker"] == "max_trades_per_day")
     assert "1 entries today; max_trades_per_day is 1" in trip["reason"]
-    after = stream[stream.index(trip):]
+    after = stream[stream.index(trip) :]
     blocked = next(e for e in after if e["type"] == "OrderDenied")
     assert blocked["reason"] == "trading_reducing" and "max_trades_per_day" in blocked["message"]
     stored = db(run).execute("select kind, message from risk_events where kind = 'BreakerTripped'").fetchall()
     assert ("BreakerTripped", trip["reason"]) in stored
-    (status,) = db(run).execute("select status from orders where client_order_id = ?", (blocked["client_order_id"],)).fetchone()
+    (status,) = (
+        db(run)
+        .execute("select status from orders where client_order_id = ?", (blocked["client_order_id"],))
+        .fetchone()
+    )
     assert status == "DENIED"
 
 
-def test_tripwire_minus_two_r_blocks_new_entries_and_the_state_is_shown(tmp_path: Path, first_days: Path, db: Any) -> None:
+def test_tripwire_minus_two_r_blocks_new_entries_and_the_state_is_shown(
+    tmp_path: Path, first_days: Path, db: Any
+) -> None:
     run, summary = run_day(tmp_path, first_days, **{"risk.max_trades_per_day": 10})
     stream = events(run)
     trip = next(e for e in stream if e["type"] == "BreakerTripped" and e["breaker"] == "daily_loss")
     assert D(trip["reason"].split(" is ")[1].split("R")[0]) >= 2 and "(1R = 500)" in trip["reason"]
-    held = next(e for e in stream[stream.index(trip):] if e["type"] == "TradingStateChanged")
+    held = next(e for e in stream[stream.index(trip) :] if e["type"] == "TradingStateChanged")
     assert (held["scope"], held["state"], held["cause"]) == ("node", "REDUCING", "daily_loss")
-    reset = next(e for e in stream[stream.index(trip):] if e["type"] == "BreakerReset" and e["breaker"] == "daily_loss")
+    reset = next(
+        e
+        for e in stream[stream.index(trip) :]
+        if e["type"] == "BreakerReset" and e["breaker"] == "daily_loss"
+    )
     window = stream[stream.index(trip) : stream.index(reset)]
-    assert not [e for e in window if e["type"] == "OrderSubmitted" and e["order_type"] == "MARKET" and not e["reduce_only"]]
-    assert any(line.startswith("breaker daily_loss tripped") or "daily_loss" in line for line in summary["risk_events"])
-    assert ("BreakerTripped",) in db(run).execute("select kind from risk_events where message = ?", (trip["reason"],)).fetchall()
+    assert not [
+        e
+        for e in window
+        if e["type"] == "OrderSubmitted" and e["order_type"] == "MARKET" and not e["reduce_only"]
+    ]
+    assert any(
+        line.startswith("breaker daily_loss tripped") or "daily_loss" in line
+        for line in summary["risk_events"]
+    )
+    assert ("BreakerTripped",) in db(run).execute(
+        "select kind from risk_events where message = ?", (trip["reason"],)
+    ).fetchall()
 
 
 class PartialPaperBroker:
@@ -200,7 +231,12 @@ class PartialPaperBroker:
     def submit(self, order: Order) -> None:
         now = self.kernel.clock.now_ns()
         base = {"client_order_id": order.client_order_id, "instrument_id": order.instrument_id}
-        self._at(now, OrderAccepted(**base, venue_order_id=VenueOrderId(order.client_order_id), ts_event=now, ts_init=now))
+        self._at(
+            now,
+            OrderAccepted(
+                **base, venue_order_id=VenueOrderId(order.client_order_id), ts_event=now, ts_init=now
+            ),
+        )
         if order.order_type is not OrderType.MARKET or order.reduce_only:
             return
         first = (order.quantity * 3 / 10).to_integral_value(rounding="ROUND_FLOOR")
@@ -213,7 +249,15 @@ class PartialPaperBroker:
 
     def cancel(self, order: Order) -> None:
         now = self.kernel.clock.now_ns()
-        self._at(now, OrderCanceled(client_order_id=order.client_order_id, instrument_id=order.instrument_id, ts_event=now, ts_init=now))
+        self._at(
+            now,
+            OrderCanceled(
+                client_order_id=order.client_order_id,
+                instrument_id=order.instrument_id,
+                ts_event=now,
+                ts_init=now,
+            ),
+        )
 
     def modify(self, order: Order, price: Decimal | None, quantity: Decimal | None) -> None:
         now = self.kernel.clock.now_ns()
@@ -221,7 +265,9 @@ class PartialPaperBroker:
                                    quantity=quantity or order.quantity, price=price or order.price, ts_event=now, ts_init=now))  # fmt: skip
 
 
-def test_partial_fill_thirty_percent_then_the_rest_exact_average_and_legs_sized_at_each_step(tmp_path: Path, first_days: Path) -> None:
+def test_partial_fill_thirty_percent_then_the_rest_exact_average_and_legs_sized_at_each_step(
+    tmp_path: Path, first_days: Path
+) -> None:
     config = day_config(tmp_path, first_days, **{"run.store_url": f"sqlite:///{tmp_path / 'partial.sqlite'}"})
     day = prepare_day_run(config)
     broker = PartialPaperBroker(day)
@@ -231,7 +277,9 @@ def test_partial_fill_thirty_percent_then_the_rest_exact_average_and_legs_sized_
     finally:
         day.close()
     kernel = result.kernel
-    entry = next(o for o in kernel.orders.all_orders if o.order_type is OrderType.MARKET and not o.reduce_only)
+    entry = next(
+        o for o in kernel.orders.all_orders if o.order_type is OrderType.MARKET and not o.reduce_only
+    )
     parts = [e for e in entry.events if isinstance(e, OrderFilled)]
     assert [p.last_qty for p in parts] == [D(2), entry.quantity - 2] and entry.quantity == 7
     assert entry.avg_px == (parts[0].last_px * parts[0].last_qty + parts[1].last_px * parts[1].last_qty) / 7
@@ -264,7 +312,12 @@ class KillSwitchVenue:
 
     def submit(self, order: Order) -> None:
         now = self.kernel.clock.now_ns()
-        base = {"client_order_id": order.client_order_id, "instrument_id": order.instrument_id, "ts_event": now, "ts_init": now}
+        base = {
+            "client_order_id": order.client_order_id,
+            "instrument_id": order.instrument_id,
+            "ts_event": now,
+            "ts_init": now,
+        }
         self.kernel.on_venue_event(OrderAccepted(**base, venue_order_id=VenueOrderId(order.client_order_id)))
         bid, ask = self.quotes[order.instrument_id.symbol]
         touch = ask if order.side is OrderSide.BUY else bid
@@ -277,18 +330,33 @@ class KillSwitchVenue:
 
     def cancel(self, order: Order) -> None:
         now = self.kernel.clock.now_ns()
-        self.kernel.on_venue_event(OrderCanceled(client_order_id=order.client_order_id, instrument_id=order.instrument_id, ts_event=now, ts_init=now))
+        self.kernel.on_venue_event(
+            OrderCanceled(
+                client_order_id=order.client_order_id,
+                instrument_id=order.instrument_id,
+                ts_event=now,
+                ts_init=now,
+            )
+        )
 
     def modify(self, order: Order, price: Decimal | None, quantity: Decimal | None) -> None:
         raise AssertionError("not used")
 
 
-def test_flatten_all_with_several_positions_closes_them_all_cancels_every_order_and_updates_the_store(tmp_path: Path) -> None:
+def test_flatten_all_with_several_positions_closes_them_all_cancels_every_order_and_updates_the_store(
+    tmp_path: Path,
+) -> None:
     sixe, mnq = futures_instrument("6EH4.XCME"), futures_instrument("MNQH4.XCME")
     store = open_store(f"sqlite:///{tmp_path / 'flatten.sqlite'}")
     sink = StoreSink(store)
     clock = SimClock(1_704_290_400_000_000_000)
-    kernel = Kernel(clock, portfolio=Portfolio({"USD": D(100_000)}), risk=RiskEngine(RiskConfig()), sinks=[sink], journal=sink)
+    kernel = Kernel(
+        clock,
+        portfolio=Portfolio({"USD": D(100_000)}),
+        risk=RiskEngine(RiskConfig()),
+        sinks=[sink],
+        journal=sink,
+    )
     quotes = {"6EH4": (D("1.09500"), D("1.09505")), "MNQH4": (D("16800.00"), D("16800.25"))}
     for inst, (bid, ask) in ((sixe, quotes["6EH4"]), (mnq, quotes["MNQH4"])):
         book = kernel.add_instrument(inst)
@@ -317,5 +385,7 @@ def test_flatten_all_with_several_positions_closes_them_all_cancels_every_order_
     store.close()
     assert all(p.quantity == 0 for p in state.positions.values()) and not state.open_orders
     assert {o.status for o in state.orders.values()} == {OrderStatus.FILLED, OrderStatus.CANCELED}
-    kinds = [k for k in (r.kind for r in open_store(f"sqlite:///{tmp_path / 'flatten.sqlite'}").read_risk_events())]
+    kinds = [
+        k for k in (r.kind for r in open_store(f"sqlite:///{tmp_path / 'flatten.sqlite'}").read_risk_events())
+    ]
     assert kinds[0] == "FlattenStarted" and "FlattenFinished" in kinds and "TradingStateChanged" in kinds
