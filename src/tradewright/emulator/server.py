@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tradewright.core.clock import ScaledClock
 from tradewright.core.errors import ConfigError
 from tradewright.core.ids import ClientOrderId
 from tradewright.data.loading import load_stream
@@ -33,7 +34,6 @@ from tradewright.emulator.store import StateStore
 from tradewright.emulator.streams import Conn, MarketHub, UserHub
 from tradewright.emulator.web import admin_routes, rest_handler
 from tradewright.emulator.wsserver import market_ws, ws_api
-from tradewright.live.clock import ScaledClock
 from tradewright.model.columnar import MarketStream
 from tradewright.sim.queue import queue_model_from_config
 
@@ -74,8 +74,8 @@ class EmulatorServer:
                 Path(str(path) + suffix).unlink(missing_ok=True)
         self.store = StateStore(path)
         self.faults = Faults(config.faults)
-        self.market_hub = MarketHub(self.spec.symbol)
-        self.user_hub = UserHub()
+        self.market_hub = MarketHub(self.spec.symbol, self.faults)
+        self.user_hub = UserHub(faults=self.faults)
         seeds = tuple(
             AccountSeed(a.api_key, resolve_secret(a), dict(a.balances), a.leverage)
             for a in config.account_list()

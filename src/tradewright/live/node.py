@@ -32,10 +32,11 @@ from tradewright.live.recovery import Reconciler, RestoreSummary, VenueOrderActi
 from tradewright.live.store_sink import StoreSink
 from tradewright.model.book import OrderBook
 from tradewright.model.data import TradeTick
-from tradewright.model.events import OrderEvent, OrderFilled
+from tradewright.model.events import OrderEvent, OrderFilled, TradingState, VenueIntegrityViolation
 from tradewright.model.orders import Order
 from tradewright.portfolio.portfolio import MarkPrice, Portfolio
 from tradewright.risk.engine import RiskEngine
+from tradewright.risk.state import instrument_scope
 from tradewright.store.ports import StateStore
 from tradewright.store.records import RunRecord
 from tradewright.strategy.base import BookTrigger, Strategy
@@ -95,6 +96,10 @@ class LiveNode:
             fence_strategy_errors=True,
             log=logging.getLogger("tradewright.kernel"),
         )
+        # A fill the venue could not have made is refused by the order manager and handed here.
+        self.kernel.orders.instruments = self.kernel.instruments
+        self.kernel.orders.on_violation = self._venue_integrity
+        self.integrity_violations = 0
         self.venue: BinanceVenue | None = None
         self.book: OrderBook | None = None
         self.strategy: Strategy | None = None
@@ -110,6 +115,7 @@ class LiveNode:
         self._fatal: str | None = None
         self._store_problem: str | None = None
         self._resync_due = False
+        self._resync_why = ""
         self._wake = asyncio.Event()
 
     # --- the run ----------------------------------------------------------------------------
@@ -162,7 +168,10 @@ class LiveNode:
             self.restored.replayed_fills,
         )
         self._spawn(venue.execution.run_user_stream(on_reconnect=self._resync), "user stream")
-        self._spawn(venue.execution.process_updates(), "order updates")
+        self._spawn(
+            venue.execution.process_updates(on_malformed=lambda: self._resync("a malformed order update")),
+            "order updates",
+        )
         if not await venue.execution.wait_user_stream(timeout_s=config.venue.timeout_ms / 1000):
             self.log.warning("the user stream is not connected yet; reconciling anyway")
         self.reconciler = Reconciler(
@@ -197,10 +206,42 @@ class LiveNode:
             self.id_prefix,
         )
 
-    def _resync(self) -> None:
-        """The user stream was down: what it missed is only recovered by reconciling now."""
+    def _resync(self, why: str = "the user stream reconnected") -> None:
+        """The user stream was down or said something unusable: only reconciling now recovers what it
+        should have said."""
         self._resync_due = True
+        self._resync_why = why
         self._wake.set()
+
+    def _venue_integrity(self, order: Order, fill: OrderFilled, why: str) -> None:
+        """The venue reported a fill that cannot be true of the order: it was not booked. Record it, let
+        only orders that reduce the position through on that instrument (REDUCING, until an operator
+        resets it), and reconcile at once: the venue's own records say what really happened."""
+        iid = order.instrument_id
+        self.integrity_violations += 1
+        self.log.error(
+            "venue integrity: the venue reported for order %s a %s; not booked. %s is set to REDUCING "
+            "(until an operator resets it) and the node reconciles with the venue",
+            order.client_order_id,
+            why,
+            iid,
+        )
+        now = self.clock.now_ns()
+        self.kernel.emit(
+            VenueIntegrityViolation(
+                client_order_id=order.client_order_id,
+                instrument_id=iid,
+                trade_id=str(fill.trade_id),
+                reason=why,
+                ts_event=fill.ts_event,
+                ts_init=now,
+            )
+        )
+        if isinstance(self.kernel.risk, RiskEngine):
+            self.kernel.risk.hold(instrument_scope(iid), "venue_integrity", TradingState.REDUCING, why)
+        else:
+            self.kernel.halt(why, iid)
+        self._resync(f"the venue reported an impossible fill for {order.client_order_id}")
 
     async def _loop(self, stop: asyncio.Event) -> None:
         config = self.config
@@ -223,6 +264,8 @@ class LiveNode:
             now = time.monotonic()
             due = config.reconcile.interval_s > 0 and now >= next_reconcile
             if (due or self._resync_due) and reconciling is None:
+                if self._resync_due:
+                    self.log.info("reconciling with the venue now: %s", self._resync_why)
                 self._resync_due = False
                 next_reconcile = now + config.reconcile.interval_s
                 reconciling = asyncio.create_task(self._reconcile(), name="reconcile")

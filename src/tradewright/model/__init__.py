@@ -39,6 +39,7 @@ from tradewright.model.events import (
     TimerFired,
     TradingState,
     TradingStateChanged,
+    VenueIntegrityViolation,
 )
 from tradewright.model.instrument import Instrument, InstrumentKind, to_decimal
 from tradewright.model.orders import TRANSITIONS, Order
@@ -96,5 +97,6 @@ __all__ = [
     "TradeTick",
     "TradingState",
     "TradingStateChanged",
+    "VenueIntegrityViolation",
     "to_decimal",
 ]
