@@ -277,7 +277,7 @@ def _parse_one_array(
                 out_lots[row + n] = value
             else:
                 code = OK
-            if code == MALFORMED or code == OUT_OF_RANGE:  # noqa: SIM109 (compiled: no tuple tests)  # noqa: SIM109 (compiled: no tuple tests)
+            if code == MALFORMED or code == OUT_OF_RANGE:  # noqa: SIM109 (compiled: no tuple tests)
                 return n, code
             if code != OK:
                 worst = code

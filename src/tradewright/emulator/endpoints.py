@@ -13,6 +13,7 @@ from tradewright.emulator import views
 from tradewright.emulator.errors import BinanceError
 from tradewright.emulator.exchange import Exchange
 from tradewright.emulator.exchange_info import exchange_info
+from tradewright.emulator.filters import check_market_filters
 from tradewright.emulator.ratelimit import RateLimitConfig
 from tradewright.emulator.records import EmOrder
 from tradewright.emulator.requests import (
@@ -112,6 +113,13 @@ class Endpoints:
     async def new_order(self, key: str | None, p: Params) -> Any:
         assert key is not None
         req = parse_new_order(p, self.spec, self.errors)
+        check_market_filters(
+            req,
+            self.spec,
+            self.errors,
+            reference=self.ex.market.mark_price(),
+            open_orders=len(self.ex.open_orders(key)),
+        )
         order = await self.ex.place(key, req)
         if self.spec.futures:
             if req.resp_type == "ACK":  # the order as it was accepted, before any match

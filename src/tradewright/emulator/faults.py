@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from tradewright.config.bounds import SecondsOrZero
 from tradewright.core.errors import ConfigError
 from tradewright.emulator.errors import BinanceError
 
@@ -42,7 +43,7 @@ class FaultSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     ws_drop_match: str = ""  # ...only frames whose stream or event name contains this text ("depth")
     ws_delay_ms: NonNeg = 0  # hold every outgoing WebSocket frame this long
     ws_malformed: NonNeg = 0  # send the next N data frames cut in half (invalid JSON)
-    ws_close_every_s: Annotated[float, msgspec.Meta(ge=0)] = 0.0  # close every WebSocket this often
+    ws_close_every_s: SecondsOrZero = 0.0  # close every WebSocket this often
     depth_gap: NonNeg = 0  # withhold the next N depth diffs from subscribers: a sequence gap
     http_error: NonNeg = 0  # answer the next N REST/WebSocket-API requests with http_error_status
     http_error_status: Literal[500, 502, 503, 504] = 503

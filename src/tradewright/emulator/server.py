@@ -26,6 +26,7 @@ from tradewright.emulator.config import EmulatorConfig, resolve_secret
 from tradewright.emulator.endpoints import Endpoints
 from tradewright.emulator.exchange import AccountSeed, Exchange, ExchangeSettings
 from tradewright.emulator.faults import Faults
+from tradewright.emulator.http_guard import GuardedRunner
 from tradewright.emulator.ratelimit import RateLimitConfig, RateLimiter
 from tradewright.emulator.routes import rest_routes, ws_api_routes
 from tradewright.emulator.scheduler import INF
@@ -135,7 +136,9 @@ class EmulatorServer:
         """Open the state, start listening on 127.0.0.1 and start replaying."""
         self.exchange.open(source="+".join(self.config.data) or self.stream.source)
         self.pacing = ScaledClock(self.exchange.clock.now_ns(), self.config.speed)
-        self._runner = web.AppRunner(self.app, access_log=None)
+        self._runner = GuardedRunner(
+            self.app, header_timeout_s=self.config.header_timeout_s, idle_timeout_s=self.config.idle_timeout_s
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, HOST, self.config.port)
         await site.start()

@@ -37,10 +37,11 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import msgspec
 
+from tradewright.config.bounds import Seconds
 from tradewright.config.loader import apply_env_overrides, load_toml, to_struct
 from tradewright.config.run import DataConfig, RiskConfig, RunConfig, StrategyConfig
 from tradewright.core.errors import ConfigError
@@ -50,7 +51,6 @@ from tradewright.venues.binance.config import BinanceConfig
 
 __all__ = ["LiveConfig", "NodeSection", "load_live_config"]
 
-Seconds = Annotated[float, msgspec.Meta(gt=0)]
 _STRATEGY_ID = re.compile(r"^[A-Za-z0-9_]{1,12}$")
 
 
