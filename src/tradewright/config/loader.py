@@ -22,6 +22,7 @@ __all__ = ["apply_env_overrides", "load_toml", "to_struct"]
 T = TypeVar("T")
 
 _AT = re.compile(r" - at `\$(.*)`$")
+_ENUM_VALUE = re.compile(r"Invalid enum value .*", re.DOTALL)
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:
@@ -59,6 +60,9 @@ def to_struct(kind: type[T], data: Mapping[str, Any], where: str) -> T:
         if missing is not None:
             key = f"{path}.{missing.group(1)}" if path else missing.group(1)
             raise ConfigError(f"missing required config key `{key}`") from None
+        # msgspec quotes an enum value it does not know; a secret pasted into the wrong key would be
+        # repeated in the error (and in logs): say what is wrong without the value.
+        message = _ENUM_VALUE.sub("Invalid enum value (not shown)", message)
         raise ConfigError(f"invalid value for `{path}`: {message}") from None
 
 

@@ -21,10 +21,12 @@ import logging
 import time
 from collections.abc import Coroutine
 from typing import Any
+from urllib.parse import urlsplit
 
 from tradewright.core.clock import LiveClock
 from tradewright.core.errors import StoreError, TradewrightError
 from tradewright.core.ids import InstrumentId
+from tradewright.core.redact import install_log_redaction
 from tradewright.engine.kernel import INF, Kernel
 from tradewright.live.config import LiveConfig
 from tradewright.live.crash import CrashHooks
@@ -54,6 +56,14 @@ _STATE_VERSION = 1
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
+def _url_password(url: str) -> list[str]:
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return []
+    return [] if password is None else [password]
+
+
 def order_id_prefix(now_ms: int) -> str:
     """A prefix for this run's client order ids: `T` + the start time in base 36 (ids never repeat
     across restarts, and stay well inside Binance's 36 characters)."""
@@ -76,6 +86,8 @@ class LiveNode:
         hooks: CrashHooks | None = None,
         log: logging.Logger | None = None,
     ) -> None:
+        # No log line of this process (CCXT's DEBUG requests included) may show a credential.
+        install_log_redaction([credentials.api_key, credentials.secret, *_url_password(config.store.url)])
         self.config = config
         self.credentials = credentials
         self.store = store
