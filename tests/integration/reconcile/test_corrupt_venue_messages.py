@@ -50,7 +50,7 @@ def test_corrupt_venue_messages_are_refused_the_node_halts_reconciles_and_ends_w
             log = node.text()
 
         # It said which venue message was bad, and never blamed its store.
-        assert 'skipped a malformed ORDER_TRADE_UPDATE' in log and '"l":"NaN"' in log
+        assert "skipped a malformed ORDER_TRADE_UPDATE" in log and '"l":"NaN"' in log
         assert "state store failed" not in log
         # It booked none of the lies: every fill is the venue's, once, at the venue's price and size.
         venue = {
