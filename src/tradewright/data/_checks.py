@@ -10,6 +10,9 @@ The rules, with their tolerances:
 * ``too_deep``: JSON nested deeper than the decoder recurses (Binance messages are 4 levels deep).
 * ``out_of_range``: a timestamp, update id or trade id outside 0..2^63-1 (as ns for times), a price or
   size with more digits than an int64 count of ticks or lots holds.
+* ``off_grid``: a price or size that is not a whole number of ticks or lots — refused one by one while
+  they are rare; at `OFF_GRID_LIMIT_PCT` % of the priced messages the load fails instead (the
+  instrument is not the recording's).
 * ``non_positive``: a price <= 0 anywhere, a trade of size 0.
 * ``update_ids``: a depth diff whose first update id ``U`` is above its last ``u``.
 * ``time_backwards``: the venue's time going back by more than `TIME_TOLERANCE_MS` within one stream
@@ -36,6 +39,7 @@ import numpy as np
 __all__ = [
     "INT64_MAX",
     "MAX_MS",
+    "OFF_GRID_LIMIT_PCT",
     "PRICE_BAND_PCT",
     "REASONS",
     "TIME_TOLERANCE_MS",
@@ -50,6 +54,7 @@ INT64_MAX = 2**63 - 1
 MAX_MS = INT64_MAX // 1_000_000  # a venue time in ms that still fits int64 once written in ns
 TIME_TOLERANCE_MS = 1_000
 PRICE_BAND_PCT = 10
+OFF_GRID_LIMIT_PCT = 1
 
 #: An update or trade id, and a venue time in ms: decoding refuses anything outside int64 (as ns).
 Id = Annotated[int, msgspec.Meta(ge=0, le=INT64_MAX)]
@@ -59,6 +64,7 @@ REASONS: dict[str, str] = {
     "malformed": "not JSON, a missing or mistyped field, or a number that is not a decimal",
     "too_deep": "JSON nested deeper than the decoder allows",
     "out_of_range": "a time, id, price or size beyond 64-bit range",
+    "off_grid": "a price or size off the instrument's grid (a few; many fail the load)",
     "non_positive": "a price <= 0 or a trade of size 0",
     "update_ids": "a depth diff with U > u",
     "time_backwards": f"venue time going back by more than {TIME_TOLERANCE_MS} ms within a stream",

@@ -19,7 +19,8 @@ message has one, else its event time ``E``; spot snapshots and spot bookTickers 
 their ``ts_event`` is 0.
 
 Prices and sizes are converted from the message text exactly (`tradewright.data._parse`); a value off
-the instrument's grid raises `DataError` (the instrument is wrong). Every other bad message is refused at
+the instrument's grid is refused like any bad message, but when such messages are common (the instrument is
+not the recording's) the load fails with `DataError`. Every other bad message is refused at
 this boundary by the rules of `tradewright.data._checks` (malformed or too deeply nested JSON, values out
 of range, non-positive prices, ``U > u``, venue time going backwards, repeated or decreasing trade ids,
 crossed quotes, trades far from the book): it is reported as an `Issue` naming file and line, counted in
@@ -54,7 +55,7 @@ from tradewright.data._binance_lines import (
     count_rejection,
     describe_values,
 )
-from tradewright.data._checks import band_violations
+from tradewright.data._checks import OFF_GRID_LIMIT_PCT, band_violations
 from tradewright.data._parse import (
     MALFORMED,
     OFF_GRID,
@@ -383,11 +384,17 @@ def _assemble(
 
 
 def _check_numbers(rec: Recording, inst: Instrument, parts: list[tuple[np.ndarray, np.ndarray]]) -> None:
-    """Raise `_BadValues` for messages with malformed or out-of-range numbers, `DataError` for the first
-    off-grid one (a value off the grid means the instrument is not the recording's)."""
+    """Raise `_BadValues` for messages with malformed, out-of-range or (a few) off-grid numbers.
+
+    Off the grid is judged by how often: a few such messages among many on the grid are corrupt and
+    skipped like any bad message, but when they reach `OFF_GRID_LIMIT_PCT` % of the priced messages the
+    instrument is not the recording's (a spot file read as a perpetual): `DataError`, naming the first.
+    """
     failures: list[tuple[int, str, str]] = []
     off_grid: list[int] = []
+    priced = 0
     for status, messages in parts:
+        priced += len(status)
         for k in np.flatnonzero(status).tolist():
             index = int(messages[k])
             if status[k] == MALFORMED or status[k] == OUT_OF_RANGE:
@@ -395,15 +402,17 @@ def _check_numbers(rec: Recording, inst: Instrument, parts: list[tuple[np.ndarra
                 failures.append((index, reason, describe_values(rec.payload[index], inst)))
             elif status[k] == OFF_GRID:
                 off_grid.append(index)
-    if failures:
-        raise _BadValues(failures)
-    if off_grid:
+    if off_grid and len(off_grid) * 100 >= OFF_GRID_LIMIT_PCT * priced:
         index = min(off_grid)
         raise DataError(
-            f"{describe_values(rec.payload[index], inst)}",
+            f"{describe_values(rec.payload[index], inst)} ({len(off_grid)} of {priced} messages are off the "
+            "grid: is this the recording's instrument?)",
             source=rec.where(index)[0],
             line=rec.where(index)[1],
         )
+    failures += [(index, "off_grid", describe_values(rec.payload[index], inst)) for index in off_grid]
+    if failures:
+        raise _BadValues(failures)
 
 
 # --- public entry point ----------------------------------------------------------------------------
