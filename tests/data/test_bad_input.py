@@ -44,7 +44,9 @@ def _edit_json(lines: list[bytes], i: int, change: Callable[[dict[str, object]],
     lines[i] = stamp + b" " + json.dumps(msg, separators=(",", ":")).encode()
 
 
-def _sub(lines: list[bytes], i: int, pattern: bytes, repl: bytes) -> None:
+def _sub(
+    lines: list[bytes], i: int, pattern: bytes, repl: bytes | Callable[[re.Match[bytes]], bytes]
+) -> None:
     lines[i] = re.sub(pattern, repl, lines[i], count=1)
 
 
@@ -84,6 +86,11 @@ def venue_time_backwards(lines: list[bytes]) -> None:
     _sub(lines, _nth(lines, b"@trade", 5), rb'"T":\d+', b'"T":1600000000000')
 
 
+def venue_time_jumps_ahead(lines: list[bytes]) -> None:
+    # one time corrupted an hour into the future: that message is refused, not every one after it
+    _sub(lines, _nth(lines, b"@trade", 5), rb'"T":(\d+)', lambda m: b'"T":%d' % (int(m[1]) + 3_600_000))
+
+
 def first_id_above_last(lines: list[bytes]) -> None:
     _edit_json(lines, _nth(lines, b"@depth", 3), lambda d: d.update(U=int(str(d["u"])) + 5))
 
@@ -105,6 +112,7 @@ CASES: list[tuple[Edit, str]] = [
     (trade_at_one_dollar, "price_band"),
     (trade_at_1e13, "price_band"),
     (venue_time_backwards, "time_backwards"),
+    (venue_time_jumps_ahead, "time_backwards"),
     (first_id_above_last, "update_ids"),
     (zero_size_trade, "non_positive"),
     (price_off_the_grid, "off_grid"),

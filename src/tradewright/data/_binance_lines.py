@@ -9,6 +9,7 @@ not a message of the venue, by the rules of `tradewright.data._checks`. The load
 from __future__ import annotations
 
 import gzip
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,6 +110,7 @@ class Recording:
     symbol: list[str] = field(default_factory=list)  # "" for snapshots that name no symbol
     stats: dict[str, int] = field(default_factory=dict)  # of the files (lines no symbol can be told for)
     by_symbol: dict[str, dict[str, int]] = field(default_factory=dict)  # rejections of one symbol's messages
+    dropped: set[int] = field(default_factory=set)  # messages refused after they were read (time outliers)
 
     def count(self, key: str, n: int = 1, symbol: str = "") -> None:
         stats = self.by_symbol.setdefault(symbol, {}) if symbol else self.stats
@@ -118,6 +120,7 @@ class Recording:
         return self.files[self.source[index]], self.line[index]
 
 
+_SYMBOL = re.compile(r"[a-z0-9_]{1,40}", re.ASCII)
 _Known = tuple[int, "msgspec.json.Decoder[Any]", str] | None  # None: a stream we do not load
 
 
@@ -126,16 +129,24 @@ class _Guard:
 
     One guard spans the files of one load, so a recording that continues another is checked across the
     seam. A snapshot (REST, stamped by another clock) is not part of a stream.
+
+    Venue time: a message more than `TIME_TOLERANCE_MS` before the stream's latest is refused — unless
+    it agrees with the time before that latest one, in which case the latest was the odd one out (a
+    single time corrupted into the future, which would otherwise make every later message look late):
+    that one is refused after the fact (`outliers`) and this one kept.
     """
 
-    __slots__ = ("_last_ms", "_last_trade")
+    __slots__ = ("_last_trade", "_streams", "outliers")
 
     def __init__(self) -> None:
-        self._last_ms: dict[tuple[int, str], int] = {}
+        # (kind, symbol) -> [latest ms, index of the message that set it (-1: none), the latest before it]
+        self._streams: dict[tuple[int, str], list[int]] = {}
         self._last_trade: dict[str, int] = {}
+        self.outliers: list[tuple[int, str]] = []  # (index of an accepted message, why) to refuse after all
 
-    def check(self, kind: int, payload: Payload, symbol: str) -> tuple[str, str] | None:
-        """(reason, what) if the message breaks its stream's order, else None (and remember it)."""
+    def check(self, kind: int, payload: Payload, symbol: str, index: int) -> tuple[str, str] | None:
+        """(reason, what) if the message breaks its stream's order, else None (and remember it as the
+        message at `index`)."""
         trade_id = -1
         if kind == DIFF:
             assert isinstance(payload, Depth)
@@ -160,18 +171,33 @@ class _Guard:
         else:
             return None
         if ms:
-            key = (kind, symbol)
-            previous = self._last_ms.get(key, 0)
-            if ms + TIME_TOLERANCE_MS < previous:
-                return "time_backwards", (
-                    f"venue time {ms} ms is {previous - ms} ms before the stream's latest {previous} ms "
-                    f"(tolerance {TIME_TOLERANCE_MS} ms)"
-                )
-            if ms > previous:
-                self._last_ms[key] = ms
+            broken = self._time(kind, symbol, ms, index)
+            if broken is not None:
+                return broken
         if trade_id >= 0:
             self._last_trade[symbol] = trade_id
         return None
+
+    def _time(self, kind: int, symbol: str, ms: int, index: int) -> tuple[str, str] | None:
+        stream = self._streams.get((kind, symbol))
+        if stream is None:
+            self._streams[(kind, symbol)] = [ms, index, ms]
+            return None
+        latest, latest_index, before = stream
+        if ms + TIME_TOLERANCE_MS >= latest:
+            if ms > latest:
+                stream[:] = [ms, index, latest]
+            return None
+        if latest_index >= 0 and ms + TIME_TOLERANCE_MS >= before:
+            self.outliers.append(
+                (latest_index, f"venue time {latest} ms is {latest - ms} ms ahead of the messages around it")
+            )
+            stream[:] = [max(ms, before), index, before]
+            return None
+        return "time_backwards", (
+            f"venue time {ms} ms is {latest - ms} ms before the stream's latest {latest} ms "
+            f"(tolerance {TIME_TOLERANCE_MS} ms)"
+        )
 
 
 class Reader:
@@ -222,10 +248,12 @@ class Reader:
                 rec.count("other_streams")
                 continue
             kind, payload, symbol = decoded
-            broken = guard(kind, payload, symbol)
+            broken = guard(kind, payload, symbol, len(rec.kind))
             if broken is not None:
                 self._reject(rec, source, line_no, broken[0], broken[1], line, symbol)
                 continue
+            if self._guard.outliers:
+                self._refuse_outliers(rec, source)
             if ts_recv < last_ts:
                 rec.count("ts_recv_clamped")  # keep the stream sorted without reordering messages
                 ts_recv = last_ts
@@ -237,6 +265,18 @@ class Reader:
             append_symbol(symbol)
         rec.source.extend([source] * (len(rec.kind) - len(rec.source)))
         rec.count("lines", lines)
+
+    def _refuse_outliers(self, rec: Recording, current: int) -> None:
+        """Refuse, after the fact, messages the guard found out of line with those around them."""
+        for index, why in self._guard.outliers:
+            source = rec.source[index] if index < len(rec.source) else current  # sources are set per file
+            path, line = rec.files[source], rec.line[index]
+            if self.strict:
+                raise DataError(f"rejected line (time_backwards): {why}", source=path, line=line)
+            rec.dropped.add(index)
+            count_rejection(rec, "time_backwards", rec.symbol[index])
+            self.on_issue(Issue("time_backwards", path, line, f"{why}; skipped"))
+        self._guard.outliers.clear()
 
     def _reject(
         self, rec: Recording, source: int, line: int, reason: str, why: str, raw: bytes, symbol: str = ""
@@ -290,6 +330,8 @@ def _classify(stream: str) -> _Known:
     found = _STREAMS.get(rest.partition("@")[0])
     if found is None:
         return None
+    if not _SYMBOL.fullmatch(name):  # Binance's stream names are lower-case letters, digits and _
+        raise ValueError(f"stream name {stream[:60]!r} does not name a Binance symbol")
     kind, _ = found
     return kind, _ENVELOPES[kind], name.upper()
 

@@ -20,6 +20,8 @@ The rules, with their tolerances:
 * ``duplicate_trade`` / ``trade_id_backwards``: a trade id equal to / below the last one of its stream
   (Binance's trade ids strictly increase per symbol).
 * ``crossed_quote``: a bookTicker whose bid is at or above its ask.
+* ``unknown_symbol``: a message of a symbol that has at most a hundredth of the main symbol's messages:
+  a corrupted stream name, not a second instrument (which would need ``symbol=``).
 * ``price_band``: a trade more than `PRICE_BAND_PCT` % away from the mid of the last bookTicker before it
   (or, before the first bookTicker, from the median trade price). The worst real print in the shared
   Binance recordings is 0.1 % from the mid, so the band leaves two orders of magnitude of room.
@@ -72,6 +74,7 @@ REASONS: dict[str, str] = {
     "trade_id_backwards": "a trade id below the last one of its stream",
     "crossed_quote": "a bookTicker with bid >= ask",
     "price_band": f"a trade more than {PRICE_BAND_PCT}% away from the book's mid",
+    "unknown_symbol": "a stream of a symbol with almost no messages in the recording (a corrupted name)",
 }
 
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import enum
 import gzip
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -79,6 +80,9 @@ __all__ = [
 ]
 
 BINANCE = Venue("BINANCE")
+_STRAY_RATIO = (
+    100  # a symbol with at most 1/100 of the main one's messages is corrupt lines, not an instrument
+)
 
 
 class BinanceMarket(enum.StrEnum):
@@ -435,6 +439,13 @@ def load_binance(
         raise DataError("no recording given")
     rec = Reader(strict, on_issue).read(files)
     chosen, market, sym = _choose(rec, symbol)
+    for index in stray_symbol_lines(rec, sym):
+        path, line = rec.where(index)
+        why = f"stream of symbol {rec.symbol[index][:40]!r}, which has almost no messages here: a corrupted name"
+        if strict:
+            raise DataError(f"rejected line (unknown_symbol): {why}", source=path, line=line)
+        count_rejection(rec, "unknown_symbol", sym)
+        on_issue(Issue("unknown_symbol", path, line, f"{why}; skipped"))
     inst = instrument if instrument is not None else binance_instrument(market, sym)
     while True:
         events, stats = _synchronise(rec, chosen, market, str(inst.id), on_issue)
@@ -463,8 +474,14 @@ def load_binance(
 
 
 def _choose(rec: Recording, symbol: str | None) -> tuple[list[int], BinanceMarket, str]:
-    """Pick the messages of one symbol (and the snapshots); tell the market from its first depth diff."""
-    symbols = set(rec.symbol) - {""}
+    """Pick the messages of one symbol (and the snapshots); tell the market from its first depth diff.
+
+    A symbol with a hundredth of the messages of the main one or fewer is not a second instrument but
+    lines whose stream name was corrupted: they are left out (`stray_symbol_lines` says where).
+    """
+    counts = Counter(s for s in rec.symbol if s)
+    main = max(counts.values(), default=0)
+    symbols = {s for s, n in counts.items() if n * _STRAY_RATIO > main}
     first = rec.files[0]
     if symbol is None:
         if len(symbols) != 1:
@@ -480,12 +497,20 @@ def _choose(rec: Recording, symbol: str | None) -> tuple[list[int], BinanceMarke
             "they cannot be told apart: record one symbol per file",
             source=first,
         )
-    chosen = [i for i, s in enumerate(rec.symbol) if s in (symbol, "")]
+    chosen = [i for i, s in enumerate(rec.symbol) if s in (symbol, "") and i not in rec.dropped]
     for i in chosen:
         payload = rec.payload[i]
         if isinstance(payload, Depth):
             return chosen, _market_of(payload, symbol), symbol
     raise DataError(f"no depth diff for {symbol}: cannot tell spot from futures", source=first)
+
+
+def stray_symbol_lines(rec: Recording, symbol: str) -> list[int]:
+    """The messages of symbols too rare to be an instrument of the recording (see `_choose`)."""
+    counts = Counter(s for s in rec.symbol if s)
+    main = max(counts.values(), default=0)
+    stray = {s for s, n in counts.items() if s != symbol and n * _STRAY_RATIO <= main}
+    return [i for i, s in enumerate(rec.symbol) if s in stray]
 
 
 def group_recordings(paths: Iterable[Path | str]) -> list[list[Path]]:

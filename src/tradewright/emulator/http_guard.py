@@ -26,7 +26,7 @@ from aiohttp.web_server import Server
 
 from tradewright.emulator.errors import BinanceError
 
-__all__ = ["MAX_BODY_BYTES", "GuardedRunner", "read_body", "too_large"]
+__all__ = ["MAX_BODY_BYTES", "GuardedRunner", "binance_envelope", "read_body", "too_large"]
 
 log = logging.getLogger(__name__)
 _REQUEST_LINE = re.compile(rb"/|[A-Z]+ /")  # the C parser quotes the path, the Python one the line
@@ -49,6 +49,27 @@ def _json_response(error: BinanceError) -> web.Response:
     )
     response.force_close()  # the stream may hold the rest of the bad request: do not read on from it
     return response
+
+
+@web.middleware
+async def binance_envelope(request: web.Request, handler: Any) -> web.StreamResponse:
+    """aiohttp's own refusals (no route for a path it cannot match, a WebSocket path without the upgrade
+    headers) in Binance's envelope too; the admin endpoints keep theirs."""
+    try:
+        response: web.StreamResponse = await handler(request)
+        return response
+    except web.HTTPException as exc:
+        if exc.status < 400 or request.path.startswith("/_admin"):
+            raise
+        if exc.status in (404, 405):
+            error = BinanceError(
+                -5000, f"Path {request.path[:200]}, Method {request.method[:20]} is invalid", 404
+            )
+        elif exc.status == 413:
+            error = too_large("body")
+        else:
+            error = BinanceError(-1102, "Malformed request.", exc.status)
+        return _json_response(error)
 
 
 class _GuardedHandler(RequestHandler):

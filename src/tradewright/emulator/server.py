@@ -26,7 +26,7 @@ from tradewright.emulator.config import EmulatorConfig, resolve_secret
 from tradewright.emulator.endpoints import Endpoints
 from tradewright.emulator.exchange import AccountSeed, Exchange, ExchangeSettings
 from tradewright.emulator.faults import Faults
-from tradewright.emulator.http_guard import GuardedRunner
+from tradewright.emulator.http_guard import GuardedRunner, binance_envelope
 from tradewright.emulator.ratelimit import RateLimitConfig, RateLimiter
 from tradewright.emulator.routes import rest_routes, ws_api_routes
 from tradewright.emulator.scheduler import INF
@@ -119,7 +119,7 @@ class EmulatorServer:
         return time.time_ns() // 1_000_000
 
     def _build_app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[binance_envelope])
         app[SERVER_KEY] = self
         app.add_routes(admin_routes())
         ws_paths = ["/ws", "/ws/{tail:.*}", "/stream", "/stream/{tail:.*}"]

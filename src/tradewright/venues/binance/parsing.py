@@ -31,6 +31,7 @@ from tradewright.model.instrument import Instrument, InstrumentKind, to_decimal
 from tradewright.venues.binance.schemas import (
     MAX_MAGNITUDE,
     AccountInfo,
+    Filter,
     OrderTradeUpdate,
     OrderUpdate,
     RestOrder,
@@ -96,6 +97,8 @@ def decode(kind: type[T], payload: Any, what: str) -> T:
         return msgspec.convert(payload, kind, strict=False)
     except msgspec.ValidationError as exc:
         raise VenueError(f"binance: malformed {what}: {exc}: {excerpt(payload)}") from None
+    except UnicodeError as exc:  # text that is not valid Unicode (a lone surrogate)
+        raise VenueError(f"binance: malformed {what}: not text ({exc}): {excerpt(payload)}") from None
     except RecursionError:
         raise VenueError(f"binance: malformed {what}: nested too deeply: {excerpt(payload)}") from None
 
@@ -132,13 +135,28 @@ def instrument_from_symbol(info: SymbolInfo, *, maker_fee: Decimal, taker_fee: D
     if price is None or price.tickSize is None or lot is None or lot.stepSize is None:
         raise VenueError(f"binance: {info.symbol} has no PRICE_FILTER tickSize or LOT_SIZE stepSize")
     notional = by_type.get("MIN_NOTIONAL")
+    try:
+        return _instrument(info, price.tickSize, lot, notional, maker_fee, taker_fee)
+    except GridError as exc:  # a tick or lot of 0, say: the venue's rules make no grid
+        raise VenueError(f"binance: {info.symbol} has unusable trading rules: {exc}") from None
+
+
+def _instrument(
+    info: SymbolInfo,
+    tick: Decimal,
+    lot: Filter,
+    notional: Filter | None,
+    maker_fee: Decimal,
+    taker_fee: Decimal,
+) -> Instrument:
+    assert lot.stepSize is not None
     return Instrument(
         id=instrument_id(info.symbol),
         kind=InstrumentKind.PERPETUAL,
         base=info.baseAsset,
         quote=info.quoteAsset,
         settle=info.marginAsset,
-        tick_size=price.tickSize.normalize(),
+        tick_size=tick.normalize(),
         lot_size=lot.stepSize.normalize(),
         min_size=(lot.minQty or Decimal(0)).normalize(),
         max_size=None if lot.maxQty is None else lot.maxQty.normalize(),
@@ -302,6 +320,8 @@ def book_levels(levels: Sequence[Sequence[Any]], instrument: Instrument, depth: 
     is dropped), as market data never becomes an order size. A price that is not finite, not > 0 or
     beyond the grid's range, and a size that is not finite or negative, raise `VenueError`.
     """
+    if not isinstance(levels, list | tuple):
+        raise VenueError(f"binance: a book side is not a list of levels: {excerpt(levels, 80)}")
     out: list[tuple[int, int]] = []
     for level in levels[:depth]:
         try:
@@ -311,7 +331,7 @@ def book_levels(levels: Sequence[Sequence[Any]], instrument: Instrument, depth: 
                 raise GridError(f"price must be > 0 and size in 0..1e15, got {level[0]!r} x {level[1]!r}")
             lots = int(size / instrument.lot_size)
         except (GridError, IndexError, KeyError, TypeError, ArithmeticError) as exc:
-            raise VenueError(f"binance: bad book level {excerpt(level, 80)}: {exc}") from None
+            raise VenueError(f"binance: bad book level ({exc}): {excerpt(level, 80)}") from None
         if lots > 0:
             out.append((ticks, lots))
     return out
@@ -372,7 +392,7 @@ def trade_tick(trade: Mapping[str, Any], instrument: Instrument, ts_init: int) -
         if buyer_maker is not None and not isinstance(buyer_maker, bool):
             raise ValueError(f"`m` must be true or false, got {excerpt(buyer_maker, 40)}")
     except (GridError, TypeError, ValueError, AttributeError, ArithmeticError, RecursionError) as exc:
-        raise VenueError(f"binance: bad trade {excerpt(trade, 200)}: {exc}") from None
+        raise VenueError(f"binance: bad trade ({exc}): {excerpt(trade, 200)}") from None
     aggressor = None if buyer_maker is None else (OrderSide.SELL if buyer_maker else OrderSide.BUY)
     return TradeTick(
         instrument_id=instrument.id,
