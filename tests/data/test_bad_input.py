@@ -219,3 +219,41 @@ def test_data_verify_names_each_class_and_exits_1(tmp_path: Path) -> None:
     for reason in ("duplicate_trade=1", "time_backwards=1", "update_ids=1"):
         assert reason in table, table
     assert "FAIL" in table and "Traceback" not in done.stderr
+
+
+def test_a_backtest_on_a_recording_with_bad_lines_runs_and_names_them(tmp_path: Path) -> None:
+    lines = _lines(8_000)
+    for edit in (level_1e27, nested_100k, local_time_beyond_int64, venue_time_beyond_int64):
+        edit(lines)
+    data = tmp_path / "bad.jsonl.gz"
+    data.write_bytes(gzip.compress(b"\n".join(lines) + b"\n"))
+    config = tmp_path / "bad.toml"
+    demo = (REPO / "examples" / "demo_mm.toml").read_text()
+    demo = demo.replace(
+        'paths = ["../data/binance/binance_usdm_btcusdt_20240808.jsonl.gz"]', f'paths = ["{data}"]'
+    )
+    config.write_text(
+        demo.replace('path = "symmetric_mm.py"', f'path = "{REPO / "examples" / "symmetric_mm.py"}"')
+    )
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tradewright.cli.main",
+            "backtest",
+            str(config),
+            "--json",
+            "--out",
+            str(tmp_path / "run"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    for reason in ("out_of_range", "too_deep"):
+        assert re.search(rf"bad\.jsonl\.gz:\d+: {reason}: ", done.stderr), done.stderr[-3000:]
+    assert json.loads(done.stdout)["events"] > 10_000

@@ -85,9 +85,8 @@ async def fuzz_rest(n: int, tally: Tally, state: Path) -> None:
         for i in range(n):
             rnd = random.Random(f"rest:{i}")
             method, path, query, headers, body = _request(rnd)
-            url = URL(
-                base + urllib.parse.quote(path, safe="/%") + (f"?{query}" if query else ""), encoded=True
-            )
+            quoted = urllib.parse.quote(path, safe="/%", errors="surrogatepass")
+            url = URL(base + quoted + (f"?{query}" if query else ""), encoded=True)
             what = f"{method} {url} body={body[:300]!r}"
             try:
                 async with session.request(

@@ -37,6 +37,7 @@ __all__ = [
     "OUT_OF_RANGE",
     "BookMessage",
     "Issue",
+    "checked_header",
     "detect_format",
     "finest_step",
     "grid_instrument",
@@ -75,6 +76,15 @@ class Issue:
 
     def __str__(self) -> str:
         return f"{self.source}:{self.line}: {self.kind}: {self.message}"
+
+
+def checked_header(table: pa.Table, path: Path) -> list[str]:
+    """A CSV table's column names, or `DataError` when the header is not UTF-8 text."""
+    try:
+        names: list[str] = table.column_names
+    except UnicodeDecodeError:
+        raise DataError("the header is not UTF-8 text", source=str(path)) from None
+    return names
 
 
 def log_issue(issue: Issue) -> None:

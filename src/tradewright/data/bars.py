@@ -36,6 +36,7 @@ import pyarrow.csv as pcsv
 import pyarrow.feather as feather
 
 from tradewright.core.errors import DataError
+from tradewright.data._parse import checked_header
 from tradewright.model.instrument import Instrument
 
 __all__ = [
@@ -394,7 +395,9 @@ def _read_csv(path: Path, *, names: list[str] | None = None, skip_rows: int = 0)
             convert = pcsv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()))
         else:
             convert = pcsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()))
-        return pcsv.read_csv(path, read_options=read, convert_options=convert)
+        table = pcsv.read_csv(path, read_options=read, convert_options=convert)
+        checked_header(table, path)  # a header that is not UTF-8 fails here, not at first use
+        return table
     except pa.ArrowInvalid as exc:
         expected = len(names) if names is not None else len(_first_line(path).split(","))
         header_lines = 0 if names is not None and skip_rows == 0 else 1

@@ -34,8 +34,13 @@ def fill_violation(order: Order, fill: OrderFilled, instrument: Instrument | Non
     limit = order.price
     if limit is not None and (px > limit if order.side is OrderSide.BUY else px < limit):
         return f"fill {fill.trade_id} @ {px} is beyond the {order.side.value} order's limit {limit}"
-    if instrument is not None and (px % instrument.tick_size or qty % instrument.lot_size):
-        return f"fill {fill.trade_id} of {qty} @ {px} is off the grid ({instrument.tick_size} x {instrument.lot_size})"
+    if instrument is not None:
+        try:
+            off = bool(px % instrument.tick_size or qty % instrument.lot_size)
+        except ArithmeticError:  # more digits than a Decimal context holds: nowhere near any grid
+            off = True
+        if off:
+            return f"fill {fill.trade_id} of {qty} @ {px} is off the grid ({instrument.tick_size} x {instrument.lot_size})"
     return None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, time, timedelta
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, DecimalException, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
@@ -173,7 +173,7 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
         px = to_decimal(price, what="price")
         try:
             ticks, rem = divmod(px, self.tick_size)
-        except InvalidOperation:  # more digits than the decimal context holds: no instrument trades there
+        except DecimalException:  # more digits than the decimal context holds: no instrument trades there
             raise GridError(f"{self.id}: price {px} is out of range") from None
         if rem != 0:
             raise GridError(f"{self.id}: price {px} is not on the tick grid of {self.tick_size}")
@@ -204,7 +204,7 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
             raise GridError(f"{self.id}: size must not be negative, got {qty}")
         try:
             lots, rem = divmod(qty, self.lot_size)
-        except InvalidOperation:
+        except DecimalException:
             raise GridError(f"{self.id}: size {qty} is out of range") from None
         if rem != 0:
             raise GridError(f"{self.id}: size {qty} is not a multiple of the lot size {self.lot_size}")

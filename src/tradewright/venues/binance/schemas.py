@@ -32,6 +32,7 @@ __all__ = [
 
 #: No price, size or amount of a real market comes near this; beyond it a value is corrupt, not big.
 MAX_MAGNITUDE = Decimal("1e15")
+_MAX_EXPONENT = 15
 _INT64_MAX = 2**63 - 1
 Id = Annotated[int, msgspec.Meta(ge=0, le=_INT64_MAX)]
 Ms = Annotated[int, msgspec.Meta(ge=0, le=_INT64_MAX // 1_000_000)]
@@ -44,7 +45,8 @@ def _check(record: msgspec.Struct, *, amounts: tuple[str, ...] = (), signed: tup
         value = getattr(record, name)
         if value is None:
             continue
-        if not value.is_finite() or abs(value) >= MAX_MAGNITUDE:
+        # adjusted() is the exponent of the leading digit: no arithmetic, so no Overflow on 1e999999
+        if not value.is_finite() or (value and value.adjusted() >= _MAX_EXPONENT):
             raise ValueError(
                 f"`{_wire_name(record, name)}` is not a finite number below 1e15: {str(value)[:40]}"
             )
