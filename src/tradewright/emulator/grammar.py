@@ -43,12 +43,22 @@ def parse_decimal(text: str, name: str, errors: VenueErrors) -> Decimal:
 
 
 def json_value(text: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """Parse JSON whose nesting is at most `max_depth`; raise ValueError otherwise (never RecursionError)."""
+    """Parse JSON whose nesting is at most `max_depth` and whose objects repeat no key; raise ValueError
+    otherwise (never RecursionError)."""
     brackets = _NOT_BRACKETS.sub("", _STRINGS.sub("", text))
     steps = (1 if c in "[{" else -1 for c in brackets)
     if max(itertools.accumulate(steps, initial=0)) > max_depth:
         raise ValueError(f"JSON nested deeper than {max_depth} levels")
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique_keys)
     except RecursionError:  # cannot happen below the depth limit; kept as a last guard
         raise ValueError("JSON nested too deeply") from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose keys are all different: ``{"quantity": "0.002", "quantity": "5"}`` is refused (a
+    parser would keep the last one, as with a parameter sent twice)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise ValueError("a key is sent twice")
+    return obj

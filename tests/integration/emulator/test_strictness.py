@@ -287,6 +287,9 @@ def test_websocket_requests_that_are_nested_or_mistyped_get_errors_and_the_conne
                     401,
                     {"code": -2014, "msg": "API-key format invalid."},
                 )
+                duplicated = '{"id":5,"method":"order.place","params":{"symbol":"BTCUSDT","quantity":"0.002","quantity":"5"}}'
+                await ws.send_str(duplicated)  # a key twice, as a parameter twice over REST: refused
+                assert (await ws.receive_json(timeout=5))["error"]["code"] == -1102
                 await ws.send_json({"id": 3, "method": "time"})
                 assert (await ws.receive_json(timeout=5))["status"] == 200
                 async with session.ws_connect(f"{base}/ws") as ws:
