@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,24 @@ def bundled_data(relative: str) -> Path:
     path = REPO / "data" / relative
     assert path.exists(), f"bundled data file missing: data/{relative}"
     return path
+
+
+# --- fuzz summaries (tests/fuzz): each fuzz test leaves a line per boundary in its report's user
+# properties (these reach the controller under xdist too); they are printed at the end of the session.
+_FUZZ_LINES: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "teardown":  # the tally fixture adds its lines as it tears down
+        _FUZZ_LINES.extend(str(value) for name, value in report.user_properties if name == "fuzz")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _FUZZ_LINES:
+        terminalreporter.section("fuzz: messages, rejections by reason, uncaught exceptions")
+        total = 0
+        for line in _FUZZ_LINES:
+            terminalreporter.write_line(line)
+            found = re.search(r"([\d,]+) messages in", line)
+            total += int(found.group(1).replace(",", "")) if found else 0
+        terminalreporter.write_line(f"total: {total:,} messages")

@@ -13,6 +13,7 @@ from tradewright.data._parse import (
     MALFORMED,
     OFF_GRID,
     OK,
+    OUT_OF_RANGE,
     finest_step,
     parse_level_arrays,
     scale_strings,
@@ -57,11 +58,17 @@ def test_trailing_zeros_and_negative_values() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "-", ".", "1.2.3", "1e5", " 1", "1 ", "abc", "+1", "12345678901234567890"]
+    "text", ["", "-", ".", "1.2.3", "1e5", " 1", "1 ", "abc", "+1", "NaN", "Infinity", "1_000"]
 )
 def test_text_that_is_not_a_plain_decimal_is_malformed(text: str) -> None:
     _, status = scale_strings([text], Decimal("0.01"))
     assert status.tolist() == [MALFORMED]
+
+
+@pytest.mark.parametrize("text", ["12345678901234567890", "1" + "0" * 27, "92233720368547758.08"])
+def test_a_decimal_beyond_int64_steps_is_out_of_range(text: str) -> None:
+    _, status = scale_strings([text], Decimal("0.01"))
+    assert status.tolist() == [OUT_OF_RANGE]
 
 
 def test_split_step() -> None:

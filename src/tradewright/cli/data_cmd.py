@@ -228,15 +228,19 @@ def run_list(args: argparse.Namespace) -> int:
 
 def _verification_table(results: list[Verification]) -> Table:
     table = Table(title="data verification")
-    columns = ("source", "instrument", "messages", "gaps", "malformed", "unsynced", "bookTicker compared",
-               "mismatches", "checksums", "failures", "status")  # fmt: skip
+    columns = ("source", "instrument", "messages", "gaps", "malformed", "refused (by reason)", "unsynced",
+               "bookTicker compared", "mismatches", "checksums", "failures", "status")  # fmt: skip
     for col in columns:
         table.add_column(col, justify="left" if col in ("source", "instrument", "status") else "right")
     for r in results:
         name = " + ".join(Path(s).name for s in r.source.split("+"))
         status = "[red]FAIL[/]" if r.problems else "[green]OK[/]"
+        refused = {k: v for k, v in r.rejected.items() if k != "malformed"}
+        if r.zero_size_levels:
+            refused["zero_size_levels"] = r.zero_size_levels
         table.add_row(
             name, r.instrument, f"{r.messages:,}", str(r.sequence_gaps), str(r.malformed_lines),
+            " ".join(f"{k}={v:,}" for k, v in sorted(refused.items())) or "0",
             f"{r.unsynced_diffs:,}", f"{r.quotes_compared:,} of {r.quotes:,}", str(r.quote_mismatches),
             f"{r.checksums_checked:,}", str(r.checksum_failures), status,
         )  # fmt: skip

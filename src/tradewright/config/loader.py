@@ -23,6 +23,7 @@ __all__ = ["apply_env_overrides", "closest", "load_toml", "to_struct"]
 T = TypeVar("T")
 
 _AT = re.compile(r" - at `\$(.*)`$")
+_ENUM_VALUE = re.compile(r"Invalid enum value .*", re.DOTALL)
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:
@@ -69,13 +70,17 @@ def to_struct(kind: type[T], data: Mapping[str, Any], where: str) -> T:
         if missing is not None:
             key = f"{path}.{missing.group(1)}" if path else missing.group(1)
             raise ConfigError(f"missing required config key `{key}`") from None
-        bad = re.match(r"Invalid enum value (.+)$", message)
+        bad = re.match(r"Invalid enum value (.+)$", message, re.DOTALL)
         values = _enum_values(info)
         if bad is not None and values:
+            # The value itself is not repeated: a secret pasted into the wrong key would end up in the
+            # error (and in logs). The closest valid value and the list of valid ones are enough.
             given = bad.group(1).strip("'\"")
             raise ConfigError(
-                f"invalid value for `{path}`: {bad.group(1)}" + _choices(given, values, "values")
+                f"invalid value for `{path}` (not shown)" + _choices(given, values, "values")
             ) from None
+        # msgspec quotes an enum value it does not know: say what is wrong without the value.
+        message = _ENUM_VALUE.sub("Invalid enum value (not shown)", message)
         raise ConfigError(f"invalid value for `{path}`: {message}") from None
 
 

@@ -3,8 +3,9 @@
 Recordings carry prices and sizes as decimal text ("61800.20"). Converting through float would round;
 converting through `Decimal` one value at a time costs microseconds each. Here the text of a whole file
 is handed to compiled kernels in one buffer, which scale each number to the instrument's step exactly:
-a value that is not a plain decimal (or is negative where that is not allowed, or does not fit in int64)
-is MALFORMED, one that is not a whole number of steps is OFF_GRID.
+a value that is not a plain decimal (or is negative where that is not allowed) is MALFORMED, one with
+more digits than an int64 count of steps holds is OUT_OF_RANGE, one that is not a whole number of steps
+is OFF_GRID.
 
 A step is written ``m * 10**-e`` with integer ``m`` (0.25 -> (25, 2), 0.1 -> (1, 1), 100 -> (100, 0)),
 so a value ``v * 10**-f`` is ``v * 10**(e - f) / m`` steps, which must come out whole.
@@ -15,7 +16,7 @@ from __future__ import annotations
 import gzip
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -33,8 +34,10 @@ __all__ = [
     "MALFORMED",
     "OFF_GRID",
     "OK",
+    "OUT_OF_RANGE",
     "BookMessage",
     "Issue",
+    "checked_header",
     "detect_format",
     "finest_step",
     "grid_instrument",
@@ -49,6 +52,7 @@ __all__ = [
 OK = 0
 MALFORMED = 1
 OFF_GRID = 2
+OUT_OF_RANGE = 3
 
 _QUOTE = 34
 _COMMA = 44
@@ -72,6 +76,15 @@ class Issue:
 
     def __str__(self) -> str:
         return f"{self.source}:{self.line}: {self.kind}: {self.message}"
+
+
+def checked_header(table: pa.Table, path: Path) -> list[str]:
+    """A CSV table's column names, or `DataError` when the header is not UTF-8 text."""
+    try:
+        names: list[str] = table.column_names
+    except UnicodeDecodeError:
+        raise DataError("the header is not UTF-8 text", source=str(path)) from None
+    return names
 
 
 def log_issue(issue: Issue) -> None:
@@ -137,7 +150,7 @@ def _scale(data: np.ndarray, start: int, stop: int, m: int, e: int, signed: bool
         c = data[i]
         if 48 <= c <= 57:
             if mantissa > _MAX_MANTISSA:
-                return 0, MALFORMED
+                return 0, OUT_OF_RANGE
             mantissa = mantissa * 10 + (c - 48)
             digits += 1
             if frac >= 0:
@@ -155,7 +168,7 @@ def _scale(data: np.ndarray, start: int, stop: int, m: int, e: int, signed: bool
     if frac <= e:
         for _ in range(e - frac):
             if mantissa > _MAX_MANTISSA:
-                return 0, MALFORMED
+                return 0, OUT_OF_RANGE
             mantissa *= 10
     else:
         div = 1
@@ -274,8 +287,8 @@ def _parse_one_array(
                 out_lots[row + n] = value
             else:
                 code = OK
-            if code == MALFORMED:
-                return n, MALFORMED
+            if code == MALFORMED or code == OUT_OF_RANGE:  # noqa: SIM109 (compiled: no tuple tests)
+                return n, code
             if code != OK:
                 worst = code
             field += 1
@@ -316,7 +329,7 @@ def _parse_arrays(
     for c in range(len(bounds) - 1):
         n, code = _parse_one_array(data, bounds[c], bounds[c + 1], pm, pe, qm, qe, out_tick, out_lots, row)
         status[c] = code
-        if code == MALFORMED:
+        if code == MALFORMED or code == OUT_OF_RANGE:  # noqa: SIM109 (compiled: no tuple tests)
             n = 0  # a malformed array contributes no rows
         counts[c] = n
         row += n
@@ -328,7 +341,8 @@ def parse_level_arrays(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Parse JSON level arrays ``[["px","qty"],...]`` (one per chunk) into grid integers (both >= 0).
 
-    Return (ticks, lots, rows per chunk, status per chunk); a MALFORMED chunk contributes no rows.
+    Return (ticks, lots, rows per chunk, status per chunk); a MALFORMED or OUT_OF_RANGE chunk contributes
+    no rows.
     """
     lengths = np.fromiter((len(c) for c in chunks), dtype=np.int64, count=len(chunks))
     bounds = np.zeros(len(chunks) + 1, dtype=np.int64)
@@ -388,10 +402,17 @@ _VENUE_HOSTS = {b"ws.okx.com": "okx", b"ws.bitget.com": "bitget", b"ws.kraken.co
 
 
 def _levels(rows: list[list[str]], line: int) -> list[tuple[str, str]]:
-    try:
-        return [(row[0], row[1]) for row in rows]
-    except IndexError:
-        raise DataError("a level has fewer than two fields", line=line) from None
+    levels = []
+    for row in rows:
+        if (
+            not isinstance(row, list)
+            or len(row) < 2
+            or not isinstance(row[0], str)
+            or not isinstance(row[1], str)
+        ):
+            raise ValueError(f"a level is not [price, size, ...] as strings: {str(row)[:80]}")
+        levels.append((row[0], row[1]))
+    return levels
 
 
 def _okx_like(body: bytes, line: int, push_decoder: msgspec.json.Decoder[_Push]) -> list[BookMessage]:
@@ -434,11 +455,12 @@ def _kraken(body: bytes, line: int) -> list[BookMessage]:
 
 
 def parse_checksum_recording(
-    path: Path, lines: Sequence[bytes] | None = None
+    path: Path, lines: Sequence[bytes] | None = None, on_issue: Callable[[Issue], None] | None = None
 ) -> tuple[str, list[BookMessage]]:
     """Read a cryptofeed recording of OKX, Bitget or Kraken books: return (venue, book messages).
 
-    `lines` may be given instead of reading `path` (e.g. a test that edits one message).
+    `lines` may be given instead of reading `path` (e.g. a test that edits one message). A message that
+    cannot be decoded raises `DataError` naming its line, or — with `on_issue` — is reported and skipped.
     """
     if lines is None:
         with gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb") as fh:
@@ -461,10 +483,12 @@ def parse_checksum_recording(
                 messages += _kraken(body, line_no)
             elif venue:
                 messages += _okx_like(body, line_no, push_decoder)
-        except (ValueError, TypeError) as exc:
-            raise DataError(
-                f"malformed {venue} book message: {exc}", source=str(path), line=line_no
-            ) from None
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
+            # any of these means the message is not the venue's shape (KeyError: a field missing, ...)
+            why = f"malformed {venue} book message: {type(exc).__name__}: {str(exc)[:200]}"
+            if on_issue is None:
+                raise DataError(why, source=str(path), line=line_no) from None
+            on_issue(Issue("malformed", str(path), line_no, f"{why}; skipped: {line[:200]!r}"))
     if not venue:
         raise DataError("not a cryptofeed recording of a checksum venue (no wss:// line)", source=str(path))
     return venue, messages

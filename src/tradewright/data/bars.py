@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -35,6 +36,7 @@ import pyarrow.csv as pcsv
 import pyarrow.feather as feather
 
 from tradewright.core.errors import DataError
+from tradewright.data._parse import checked_header
 from tradewright.model.instrument import Instrument
 
 __all__ = [
@@ -192,12 +194,21 @@ def load_binance_klines(path: str | Path, instrument: Instrument | None = None) 
     where = _TextRows(path, header_lines=0)
     open_ms = _integers(table["open_time"], "open_time", where)
     close_ms = _integers(table["close_time"], "close_time", where)
+    _ms_to_ns(close_ms, "close_time", where)  # in range (checked before the subtraction can wrap)
+    open_ns = _ms_to_ns(open_ms, "open_time", where)
     lengths = close_ms - open_ms + 1
     if len(lengths) and (lengths != lengths[0]).any():
         row = int(np.argmax(lengths != lengths[0]))
         raise where.error(row, f"bar length {lengths[row]} ms differs from the first bar's {lengths[0]} ms")
     interval = int(lengths[0]) * 1_000_000 if len(lengths) else 0
-    return _build(table, open_ms * 1_000_000, where, instrument, stamped_at="open", interval_ns=interval)
+    return _build(
+        table,
+        open_ns,
+        where,
+        instrument,
+        stamped_at="open",
+        interval_ns=interval,
+    )
 
 
 def load_freqtrade_feather(
@@ -249,7 +260,7 @@ def load_freqtrade_json(
         columns[name] = pa.array([None if values[k] is None else str(values[k]) for k in keys], pa.string())
     table = pa.table(columns)
     _require(table, ("date", *PRICE_COLUMNS), where)
-    ts = _integers(table["date"], "date", where) * 1_000_000
+    ts = _ms_to_ns(_integers(table["date"], "date", where), "date", where)
     return _build(table, ts, where, instrument, stamped_at="open", interval_ns=interval_ns)
 
 
@@ -350,9 +361,11 @@ _Where = _TextRows | _BinaryRows
 
 
 def _open_text(path: Path) -> IO[str]:
+    # Bytes that are not UTF-8 are shown as U+FFFD here (the header, error line numbers); the column
+    # parser refuses them, naming the line.
     if path.name.endswith(".gz"):
-        return gzip.open(path, "rt", encoding="utf-8")
-    return path.open(encoding="utf-8")
+        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
+    return path.open(encoding="utf-8", errors="replace")
 
 
 def _lines(path: Path) -> Iterator[str]:
@@ -382,7 +395,9 @@ def _read_csv(path: Path, *, names: list[str] | None = None, skip_rows: int = 0)
             convert = pcsv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()))
         else:
             convert = pcsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()))
-        return pcsv.read_csv(path, read_options=read, convert_options=convert)
+        table = pcsv.read_csv(path, read_options=read, convert_options=convert)
+        checked_header(table, path)  # a header that is not UTF-8 fails here, not at first use
+        return table
     except pa.ArrowInvalid as exc:
         expected = len(names) if names is not None else len(_first_line(path).split(","))
         header_lines = 0 if names is not None and skip_rows == 0 else 1
@@ -419,13 +434,14 @@ def _convert(
         raise where.error(_first_null(column), f"{what} is missing")
     try:
         return pc.cast(column, to)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as failed:
         for row, text in enumerate(column.to_pylist()):
             try:
                 check(text)
             except (ValueError, ArithmeticError) as exc:
-                raise where.error(row, f"{what} {text!r} is invalid: {exc}") from None
-        raise
+                raise where.error(row, f"{what} {text[:80]!r} is invalid: {exc}") from None
+        # Python's parsers take what Arrow's do not (``1_000``, Unicode digits): name Arrow's reason
+        raise DataError(f"{what}: {str(failed)[:200]}", source=str(where.path)) from None
 
 
 def _timestamps(column: pa.ChunkedArray, where: _Where) -> np.ndarray:
@@ -450,14 +466,42 @@ def _timestamps(column: pa.ChunkedArray, where: _Where) -> np.ndarray:
     raise DataError("timestamps cannot be parsed", source=str(where.path))
 
 
+_MAX_MS = (2**63 - 1) // 1_000_000
+_INT_TEXT = re.compile(r"\s*[+-]?[0-9]+\s*", re.ASCII)
+_FLOAT_TEXT = re.compile(
+    r"\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*|(?i:[+-]?(nan|inf|infinity))", re.ASCII
+)
+
+
+def _checked(pattern: re.Pattern[str], convert: Callable[[str], object]) -> Callable[[str], object]:
+    """A per-row check as strict as Arrow's number parser (Python's also takes ``1_000`` and ``١``)."""
+
+    def check(text: str) -> object:
+        if not pattern.fullmatch(text):
+            raise ValueError("not a number")
+        return convert(text)
+
+    return check
+
+
+def _ms_to_ns(ms: np.ndarray, what: str, where: _Where) -> np.ndarray:
+    """Milliseconds to nanoseconds, refusing times that int64 nanoseconds cannot hold (they would wrap)."""
+    bad = (ms < 0) | (ms > _MAX_MS)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise where.error(row, f"{what} {int(ms[row])} ms is outside 0..{_MAX_MS} (int64 nanoseconds)")
+    result: np.ndarray = ms * 1_000_000
+    return result
+
+
 def _integers(column: pa.ChunkedArray, what: str, where: _Where) -> np.ndarray:
-    return _as_numpy(_convert(column, pa.int64(), what, where, int))
+    return _as_numpy(_convert(column, pa.int64(), what, where, _checked(_INT_TEXT, int)))
 
 
 def _floats(column: pa.ChunkedArray, what: str, where: _Where) -> np.ndarray:
     if pa.types.is_floating(column.type) or pa.types.is_integer(column.type):
         return _as_numpy(column.cast(pa.float64()))
-    return _as_numpy(_convert(column, pa.float64(), what, where, float))
+    return _as_numpy(_convert(column, pa.float64(), what, where, _checked(_FLOAT_TEXT, float)))
 
 
 def _tick_scale(tick_size: Decimal) -> tuple[int, int]:

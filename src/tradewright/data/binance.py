@@ -19,29 +19,48 @@ message has one, else its event time ``E``; spot snapshots and spot bookTickers 
 their ``ts_event`` is 0.
 
 Prices and sizes are converted from the message text exactly (`tradewright.data._parse`); a value off
-the instrument's grid raises `DataError`. A malformed line (bad JSON, a missing or mistyped field, a
-number that is not a decimal) is reported as an `Issue` naming file and line, counted in
-``stats["malformed_lines"]`` and skipped — or raises `DataError` with ``strict=True``.
+the instrument's grid is refused like any bad message, but when such messages are common (the instrument is
+not the recording's) the load fails with `DataError`. Every other bad message is refused at
+this boundary by the rules of `tradewright.data._checks` (malformed or too deeply nested JSON, values out
+of range, non-positive prices, ``U > u``, venue time going backwards, repeated or decreasing trade ids,
+crossed quotes, trades far from the book): it is reported as an `Issue` naming file and line, counted in
+``stats["rejected_<reason>"]`` (malformed ones also in ``stats["malformed_lines"]``) and skipped — or
+raises `DataError` with ``strict=True``.
 """
 
 from __future__ import annotations
 
 import enum
 import gzip
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
-import msgspec
 import numpy as np
 
-from tradewright.core.errors import DataError, GridError, SequenceGap
+from tradewright.core.errors import DataError, SequenceGap
 from tradewright.core.ids import InstrumentId, Venue
+from tradewright.data._binance_lines import (
+    DIFF,
+    QUOTE,
+    SNAPSHOT,
+    TRADE,
+    BookTicker,
+    Depth,
+    Reader,
+    Recording,
+    Snapshot,
+    Trade,
+    count_rejection,
+    describe_values,
+)
+from tradewright.data._checks import OFF_GRID_LIMIT_PCT, band_violations
 from tradewright.data._parse import (
     MALFORMED,
     OFF_GRID,
+    OUT_OF_RANGE,
     Issue,
     log_issue,
     parse_level_arrays,
@@ -61,6 +80,9 @@ __all__ = [
 ]
 
 BINANCE = Venue("BINANCE")
+_STRAY_RATIO = (
+    100  # a symbol with at most 1/100 of the main one's messages is corrupt lines, not an instrument
+)
 
 
 class BinanceMarket(enum.StrEnum):
@@ -133,196 +155,9 @@ def binance_instrument(market: BinanceMarket, symbol: str) -> Instrument:
         ) from None
 
 
-# --- venue payloads (gc=False: they hold only ints, strings and raw bytes, so cannot form cycles) ----
-class _Snapshot(msgspec.Struct, gc=False):
-    final_id: int = msgspec.field(name="lastUpdateId")
-    bids: msgspec.Raw
-    asks: msgspec.Raw
-    event_ms: int = msgspec.field(name="E", default=0)
-    txn_ms: int = msgspec.field(name="T", default=0)
-    symbol: str = ""  # only COIN-M snapshots name their symbol
-
-
-class _Depth(msgspec.Struct, gc=False):
-    event_ms: int = msgspec.field(name="E")
-    first_id: int = msgspec.field(name="U")
-    final_id: int = msgspec.field(name="u")
-    bids: msgspec.Raw = msgspec.field(name="b")
-    asks: msgspec.Raw = msgspec.field(name="a")
-    txn_ms: int = msgspec.field(name="T", default=0)
-    prev_final_id: int | None = msgspec.field(name="pu", default=None)
-
-
-class _Trade(msgspec.Struct, gc=False):
-    trade_id: int = msgspec.field(name="t")
-    price: str = msgspec.field(name="p")
-    qty: str = msgspec.field(name="q")
-    txn_ms: int = msgspec.field(name="T")
-    buyer_is_maker: bool = msgspec.field(name="m")
-    order_type: str = msgspec.field(name="X", default="MARKET")  # futures only
-
-
-class _BookTicker(msgspec.Struct, gc=False):
-    update_id: int = msgspec.field(name="u")
-    bid: str = msgspec.field(name="b")
-    bid_qty: str = msgspec.field(name="B")
-    ask: str = msgspec.field(name="a")
-    ask_qty: str = msgspec.field(name="A")
-    txn_ms: int = msgspec.field(name="T", default=0)
-    event_ms: int = msgspec.field(name="E", default=0)
-
-
-class _Envelope(msgspec.Struct, gc=False):
-    stream: str | None = None
-    data: msgspec.Raw = msgspec.Raw()
-
-
-_Payload = _Snapshot | _Depth | _Trade | _BookTicker
-_SNAPSHOT, _DIFF, _TRADE, _QUOTE = 0, 1, 2, 3
-_STREAMS: dict[str, tuple[int, type[msgspec.Struct]]] = {
-    "depth": (_DIFF, _Depth),
-    "trade": (_TRADE, _Trade),
-    "bookTicker": (_QUOTE, _BookTicker),
-}
-_PREFIX = b'{"stream":"'
-
-
-@dataclass(slots=True)
-class _Recording:
-    """Every decodable message of the recording in file order, as parallel lists."""
-
-    files: list[str]
-    kind: list[int] = field(default_factory=list)
-    payload: list[_Payload] = field(default_factory=list)
-    ts_recv: list[int] = field(default_factory=list)
-    source: list[int] = field(default_factory=list)  # index into `files`
-    line: list[int] = field(default_factory=list)
-    symbol: list[str] = field(default_factory=list)  # "" for snapshots that name no symbol
-    stats: dict[str, int] = field(default_factory=dict)
-
-    def count(self, key: str, n: int = 1) -> None:
-        self.stats[key] = self.stats.get(key, 0) + n
-
-    def where(self, index: int) -> tuple[str, int]:
-        return self.files[self.source[index]], self.line[index]
-
-
-_Known = tuple[int, "msgspec.json.Decoder[Any]", str] | None  # None: a stream we do not load
-
-
-class _Reader:
-    """Decode lines into typed payloads; report and skip what cannot be decoded."""
-
-    def __init__(self, strict: bool, on_issue: Callable[[Issue], None]) -> None:
-        self.strict = strict
-        self.on_issue = on_issue
-        self._envelope = msgspec.json.Decoder(_Envelope)
-        self._snapshot = msgspec.json.Decoder(_Snapshot)
-        self._known: dict[bytes, _Known] = {}
-
-    def read(self, paths: Sequence[Path]) -> _Recording:
-        rec = _Recording([str(p) for p in paths])
-        for source, path in enumerate(paths):
-            self._read_file(rec, source, path)
-        return rec
-
-    def _read_file(self, rec: _Recording, source: int, path: Path) -> None:
-        last_ts = 0
-        lines = 0
-        append_kind, append_payload = rec.kind.append, rec.payload.append
-        append_ts, append_line, append_symbol = rec.ts_recv.append, rec.line.append, rec.symbol.append
-        for line_no, line in enumerate(_read_bytes(path).split(b"\n"), start=1):
-            if not line or line.isspace():
-                continue
-            lines += 1
-            stamp, _, body = line.partition(b" ")
-            try:
-                ts_recv = int(stamp)
-            except ValueError:
-                self._malformed(rec, source, line_no, "no '<local_ns> ' prefix", line)
-                continue
-            try:
-                decoded = self._decode(body)
-            except ValueError as exc:  # msgspec's DecodeError and ValidationError are ValueErrors
-                self._malformed(rec, source, line_no, str(exc), line)
-                continue
-            if decoded is None:
-                rec.count("other_streams")
-                continue
-            kind, payload, symbol = decoded
-            if ts_recv < last_ts:
-                rec.count("ts_recv_clamped")  # keep the stream sorted without reordering messages
-                ts_recv = last_ts
-            last_ts = ts_recv
-            append_kind(kind)
-            append_payload(payload)
-            append_ts(ts_recv)
-            append_line(line_no)
-            append_symbol(symbol)
-        rec.source.extend([source] * (len(rec.kind) - len(rec.source)))
-        rec.count("lines", lines)
-
-    def _malformed(self, rec: _Recording, source: int, line: int, why: str, raw: bytes) -> None:
-        path = rec.files[source]
-        if self.strict:
-            raise DataError(f"malformed line: {why}", source=path, line=line)
-        rec.count("malformed_lines")
-        self.on_issue(Issue("malformed", path, line, f"{why}; skipped: {raw[:200]!r}"))
-
-    def _decode(self, body: bytes) -> tuple[int, _Payload, str] | None:
-        end = body.find(b'"', len(_PREFIX))
-        if end > 0 and body.startswith(_PREFIX):  # the usual shape: one decode straight into the payload
-            name = body[len(_PREFIX) : end]
-            if name not in self._known:
-                self._known[name] = _classify(name.decode())
-            known = self._known[name]
-            if known is None:
-                return None
-            kind, decoder, symbol = known
-            return kind, decoder.decode(body).data, symbol
-        envelope = self._envelope.decode(body)  # other key orders, and the REST snapshot
-        if envelope.stream is None:
-            snapshot = self._snapshot.decode(body)
-            return _SNAPSHOT, snapshot, snapshot.symbol.upper()
-        known = _classify(envelope.stream)
-        if known is None:
-            return None
-        kind, _, symbol = known
-        payload: _Payload = msgspec.json.decode(envelope.data, type=_STREAMS_BY_KIND[kind])  # type: ignore[assignment]
-        return kind, payload, symbol
-
-
-_STREAMS_BY_KIND: dict[int, type[msgspec.Struct]] = {kind: t for kind, t in _STREAMS.values()}
-
-
-def _classify(stream: str) -> _Known:
-    name, _, rest = stream.partition("@")
-    found = _STREAMS.get(rest.partition("@")[0])
-    if found is None:
-        return None
-    kind, payload_type = found
-    envelope = msgspec.defstruct(
-        f"{payload_type.__name__}Envelope", [("stream", str), ("data", payload_type)], gc=False
-    )
-    return kind, msgspec.json.Decoder(envelope), name.upper()
-
-
-def _read_bytes(path: Path) -> bytes:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"cannot read recording: {exc.strerror}", source=str(path)) from None
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise DataError(f"corrupt gzip data: {exc}", source=str(path)) from None
-    return raw
-
-
 def peek_binance(path: Path, max_lines: int = 500) -> tuple[BinanceMarket, str, int] | None:
     """Return (market, symbol, first local ns) from a recording's first lines, or None if it is not one."""
-    reader = _Reader(strict=False, on_issue=lambda issue: None)
+    reader = Reader(strict=False, on_issue=lambda issue: None)
     first_ts = 0
     try:
         with gzip.open(path, "rb") if _is_gzip(path) else path.open("rb") as fh:
@@ -331,10 +166,10 @@ def peek_binance(path: Path, max_lines: int = 500) -> tuple[BinanceMarket, str, 
                 try:
                     ts = int(stamp)
                     decoded = reader._decode(body)
-                except ValueError:
+                except (ValueError, RecursionError):
                     continue
                 first_ts = first_ts or ts
-                if decoded is not None and isinstance(decoded[1], _Depth):
+                if decoded is not None and isinstance(decoded[1], Depth):
                     return _market_of(decoded[1], decoded[2]), decoded[2], first_ts
     except (OSError, EOFError):
         return None
@@ -346,7 +181,7 @@ def _is_gzip(path: Path) -> bool:
         return fh.read(2) == b"\x1f\x8b"
 
 
-def _market_of(depth: _Depth, symbol: str) -> BinanceMarket:
+def _market_of(depth: Depth, symbol: str) -> BinanceMarket:
     if depth.prev_final_id is None:
         return BinanceMarket.SPOT
     return BinanceMarket.COINM if "_" in symbol else BinanceMarket.USDM
@@ -363,7 +198,7 @@ class _Events:
 
 
 def _synchronise(
-    rec: _Recording, chosen: list[int], market: BinanceMarket, name: str, on_issue: Callable[[Issue], None]
+    rec: Recording, chosen: list[int], market: BinanceMarket, name: str, on_issue: Callable[[Issue], None]
 ) -> tuple[_Events, dict[str, int]]:
     """Run the venue's sync rule over the chosen messages; return the events and what happened."""
     sync = BinanceSpotSync(name) if market is BinanceMarket.SPOT else BinanceFuturesSync(name)
@@ -376,7 +211,7 @@ def _synchronise(
     def offer(index: int, ts_recv: int) -> bool:
         """Offer one diff to the tracker; False if it opened a gap (the tracker then holds diffs)."""
         depth = rec.payload[index]
-        assert isinstance(depth, _Depth)
+        assert isinstance(depth, Depth)
         try:
             decision = sync.on_diff(depth.first_id, depth.final_id, depth.prev_final_id)
         except SequenceGap as gap:
@@ -384,7 +219,7 @@ def _synchronise(
             on_issue(Issue("sequence_gap", *rec.where(index), str(gap)))
             return False
         if decision is Decision.APPLY:
-            add_kind(_DIFF)
+            add_kind(DIFF)
             add_msg(index)
             add_ts(ts_recv)
             stats["diffs_applied"] += 1
@@ -397,15 +232,15 @@ def _synchronise(
     kinds, payloads, stamps = rec.kind, rec.payload, rec.ts_recv
     for index in chosen:
         kind = kinds[index]
-        if kind in (_QUOTE, _TRADE):
-            if kind == _TRADE and payloads[index].order_type != "MARKET":  # type: ignore[union-attr]
+        if kind in (QUOTE, TRADE):
+            if kind == TRADE and payloads[index].order_type != "MARKET":  # type: ignore[union-attr]
                 stats["trades_not_market"] += 1  # insurance-fund and ADL prints are not market trades
                 continue
-            stats["quotes" if kind == _QUOTE else "trades"] += 1
+            stats["quotes" if kind == QUOTE else "trades"] += 1
             add_kind(kind)
             add_msg(index)
             add_ts(stamps[index])
-        elif kind == _DIFF:
+        elif kind == DIFF:
             stats["diffs"] += 1
             if not sync.synced or not offer(index, stamps[index]):
                 held.append(index)
@@ -415,9 +250,9 @@ def _synchronise(
                 stats["snapshots_unused"] += 1  # the diffs chain without it
                 continue
             snapshot = payloads[index]
-            assert isinstance(snapshot, _Snapshot)
+            assert isinstance(snapshot, Snapshot)
             sync.on_snapshot(snapshot.final_id)
-            add_kind(_SNAPSHOT)
+            add_kind(SNAPSHOT)
             add_msg(index)
             add_ts(stamps[index])
             waiting, held = held, []
@@ -439,25 +274,27 @@ def _synchronise(
 
 # --- rows ------------------------------------------------------------------------------------------
 class _BadValues(Exception):
-    """Messages whose numbers are malformed (to be skipped): internal to one load."""
+    """Messages whose values break a rule (to be skipped): (message, reason, what), internal to one load."""
 
-    def __init__(self, failures: list[tuple[int, str]]) -> None:
-        super().__init__(f"{len(failures)} malformed messages")
+    def __init__(self, failures: list[tuple[int, str, str]]) -> None:
+        super().__init__(f"{len(failures)} messages with bad values")
         self.failures = failures
 
 
-def _assemble(rec: _Recording, events: _Events, inst: Instrument) -> dict[str, np.ndarray]:
+def _assemble(
+    rec: Recording, events: _Events, inst: Instrument
+) -> tuple[dict[str, np.ndarray], dict[str, int]]:
     """Turn the events into the stream's columns, converting every number in a few vectorised passes."""
     ev_kind = np.asarray(events.kind, dtype=np.int8)
     ev_msg = np.asarray(events.message, dtype=np.int64)
     n_events = len(ev_kind)
     P = rec.payload
-    d_ev = np.flatnonzero(ev_kind <= _DIFF)  # snapshots and diffs
-    t_ev = np.flatnonzero(ev_kind == _TRADE)
-    q_ev = np.flatnonzero(ev_kind == _QUOTE)
-    depths: list[_Snapshot | _Depth] = [P[i] for i in ev_msg[d_ev].tolist()]
-    trades: list[_Trade] = [P[i] for i in ev_msg[t_ev].tolist()]
-    quotes: list[_BookTicker] = [P[i] for i in ev_msg[q_ev].tolist()]
+    d_ev = np.flatnonzero(ev_kind <= DIFF)  # snapshots and diffs
+    t_ev = np.flatnonzero(ev_kind == TRADE)
+    q_ev = np.flatnonzero(ev_kind == QUOTE)
+    depths: list[Snapshot | Depth] = [P[i] for i in ev_msg[d_ev].tolist()]
+    trades: list[Trade] = [P[i] for i in ev_msg[t_ev].tolist()]
+    quotes: list[BookTicker] = [P[i] for i in ev_msg[q_ev].tolist()]
 
     lvl_tick, lvl_lots, counts, lvl_st = parse_level_arrays(
         [c for d in depths for c in (d.bids, d.asks)], inst.tick_size, inst.lot_size
@@ -466,15 +303,36 @@ def _assemble(rec: _Recording, events: _Events, inst: Instrument) -> dict[str, n
     tr_lots, tr_lots_st = scale_strings([t.qty for t in trades], inst.lot_size)
     q_tick, q_tick_st = scale_strings([s for q in quotes for s in (q.bid, q.ask)], inst.tick_size)
     q_lots, q_lots_st = scale_strings([s for q in quotes for s in (q.bid_qty, q.ask_qty)], inst.lot_size)
-    _check(
+    depth_st = lvl_st.reshape(-1, 2).max(axis=1)
+    trade_st = np.maximum(tr_tick_st, tr_lots_st)
+    quote_st = np.maximum(q_tick_st, q_lots_st).reshape(-1, 2).max(axis=1)
+    _check_numbers(
         rec,
         inst,
-        [
-            (lvl_st.reshape(-1, 2).max(axis=1), ev_msg[d_ev]),
-            (np.maximum(tr_tick_st, tr_lots_st), ev_msg[t_ev]),
-            (np.maximum(q_tick_st, q_lots_st).reshape(-1, 2).max(axis=1), ev_msg[q_ev]),
-        ],
+        [(depth_st, ev_msg[d_ev]), (trade_st, ev_msg[t_ev]), (quote_st, ev_msg[q_ev])],
     )
+    level_depth = np.repeat(np.arange(len(depths)), counts.reshape(-1, 2).sum(axis=1))
+    q_bid, q_ask = q_tick[0::2], q_tick[1::2]
+    problems = [
+        (ev_msg[d_ev][np.unique(level_depth[lvl_tick <= 0])], "non_positive", "a book level priced <= 0"),
+        (ev_msg[t_ev][(tr_tick <= 0) | (tr_lots <= 0)], "non_positive", "a trade priced <= 0 or of size 0"),
+        (ev_msg[q_ev][(q_bid <= 0) | (q_ask <= 0)], "non_positive", "a bookTicker priced <= 0"),
+        (ev_msg[q_ev][(q_bid >= q_ask) & (q_bid > 0)], "crossed_quote", "bookTicker bid >= ask"),
+    ]
+    sane_quote = (q_bid > 0) & (q_ask > q_bid)
+    out_of_band = band_violations(t_ev, tr_tick, q_ev[sane_quote], (q_bid + q_ask)[sane_quote])
+    problems.append(
+        (ev_msg[t_ev][out_of_band & (tr_tick > 0)], "price_band", "trade far from the book's mid")
+    )
+    failures = [
+        (index, reason, f"{what}: {describe_values(P[index], inst)}")
+        for indices, reason, what in problems
+        for index in indices.tolist()
+    ]
+    if failures:
+        raise _BadValues(sorted(failures))
+    snapshot_levels = np.repeat(ev_kind[d_ev] == SNAPSHOT, counts.reshape(-1, 2).sum(axis=1))
+    extra = {"zero_size_levels": int(np.count_nonzero(snapshot_levels & (lvl_lots == 0)))}
 
     ev_uid = np.empty(n_events, dtype=np.int64)
     ev_ts_event = np.empty(n_events, dtype=np.int64)
@@ -487,8 +345,8 @@ def _assemble(rec: _Recording, events: _Events, inst: Instrument) -> dict[str, n
     ev_ts_event *= 1_000_000
 
     per_depth = counts.reshape(-1, 2).sum(axis=1)
-    is_snap = ev_kind == _SNAPSHOT
-    rows = is_snap + (ev_kind == _TRADE) + 2 * (ev_kind == _QUOTE)
+    is_snap = ev_kind == SNAPSHOT
+    rows = is_snap + (ev_kind == TRADE) + 2 * (ev_kind == QUOTE)
     rows[d_ev] += per_depth
     offsets = np.zeros(n_events, dtype=np.int64)
     np.cumsum(rows[:-1], out=offsets[1:])
@@ -526,52 +384,39 @@ def _assemble(rec: _Recording, events: _Events, inst: Instrument) -> dict[str, n
         cols["tick"][q_rows + k] = q_tick[k::2]
         cols["lots"][q_rows + k] = q_lots[k::2]
     cols["flags"][(offsets + rows - 1)[rows > 0]] = F_LAST
-    return cols
+    return cols, extra
 
 
-def _check(rec: _Recording, inst: Instrument, parts: list[tuple[np.ndarray, np.ndarray]]) -> None:
-    """Raise `_BadValues` for messages with malformed numbers, `DataError` for the first off-grid one."""
-    malformed: list[tuple[int, str]] = []
+def _check_numbers(rec: Recording, inst: Instrument, parts: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    """Raise `_BadValues` for messages with malformed, out-of-range or (a few) off-grid numbers.
+
+    Off the grid is judged by how often: a few such messages among many on the grid are corrupt and
+    skipped like any bad message, but when they reach `OFF_GRID_LIMIT_PCT` % of the priced messages the
+    instrument is not the recording's (a spot file read as a perpetual): `DataError`, naming the first.
+    """
+    failures: list[tuple[int, str, str]] = []
     off_grid: list[int] = []
+    priced = 0
     for status, messages in parts:
+        priced += len(status)
         for k in np.flatnonzero(status).tolist():
             index = int(messages[k])
-            if status[k] == MALFORMED:
-                malformed.append((index, _describe(rec.payload[index], inst)))
+            if status[k] == MALFORMED or status[k] == OUT_OF_RANGE:
+                reason = "malformed" if status[k] == MALFORMED else "out_of_range"
+                failures.append((index, reason, describe_values(rec.payload[index], inst)))
             elif status[k] == OFF_GRID:
                 off_grid.append(index)
-    if malformed:
-        raise _BadValues(malformed)
-    if off_grid:
+    if off_grid and len(off_grid) * 100 >= OFF_GRID_LIMIT_PCT * priced:
         index = min(off_grid)
         raise DataError(
-            f"{_describe(rec.payload[index], inst)}", source=rec.where(index)[0], line=rec.where(index)[1]
+            f"{describe_values(rec.payload[index], inst)} ({len(off_grid)} of {priced} messages are off the "
+            "grid: is this the recording's instrument?)",
+            source=rec.where(index)[0],
+            line=rec.where(index)[1],
         )
-
-
-def _describe(payload: _Payload, inst: Instrument) -> str:
-    """Name the first bad value of a message (slow path, only for messages that failed)."""
-    pairs: list[tuple[object, object]] = []
-    if isinstance(payload, _Depth | _Snapshot):
-        for raw in (payload.bids, payload.asks):
-            try:
-                pairs += [(level[0], level[1]) for level in msgspec.json.decode(raw)]
-            except (ValueError, TypeError, IndexError, KeyError):
-                return f"level array is malformed: {bytes(raw)[:120]!r}"
-    elif isinstance(payload, _Trade):
-        pairs = [(payload.price, payload.qty)]
-    else:
-        pairs = [(payload.bid, payload.bid_qty), (payload.ask, payload.ask_qty)]
-    for price, size in pairs:
-        if not isinstance(price, str) or not isinstance(size, str):
-            return f"level {[price, size]!r} does not hold two decimal strings"
-        try:
-            inst.price_to_ticks(price)
-            if inst.size_to_lots(size) < 0 or price.startswith("-"):
-                return f"negative value in level {[price, size]!r}"
-        except GridError as exc:
-            return str(exc)
-    return "a value is malformed"
+    failures += [(index, "off_grid", describe_values(rec.payload[index], inst)) for index in off_grid]
+    if failures:
+        raise _BadValues(failures)
 
 
 # --- public entry point ----------------------------------------------------------------------------
@@ -592,32 +437,51 @@ def load_binance(
     files = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
     if not files:
         raise DataError("no recording given")
-    rec = _Reader(strict, on_issue).read(files)
+    rec = Reader(strict, on_issue).read(files)
     chosen, market, sym = _choose(rec, symbol)
+    for index in stray_symbol_lines(rec, sym):
+        path, line = rec.where(index)
+        why = f"stream of symbol {rec.symbol[index][:40]!r}, which has almost no messages here: a corrupted name"
+        if strict:
+            raise DataError(f"rejected line (unknown_symbol): {why}", source=path, line=line)
+        count_rejection(rec, "unknown_symbol", sym)
+        on_issue(Issue("unknown_symbol", path, line, f"{why}; skipped"))
     inst = instrument if instrument is not None else binance_instrument(market, sym)
     while True:
         events, stats = _synchronise(rec, chosen, market, str(inst.id), on_issue)
         try:
-            cols = _assemble(rec, events, inst)
+            cols, extra = _assemble(rec, events, inst)
             break
         except _BadValues as bad:  # drop those messages and synchronise again without them
             skip = set()
-            for index, text in bad.failures:
+            for index, reason, text in bad.failures:
+                if index in skip:
+                    continue
                 path, line = rec.where(index)
                 if strict:
-                    raise DataError(f"malformed line: {text}", source=path, line=line) from None
-                rec.count("malformed_lines")
-                on_issue(Issue("malformed", path, line, f"{text}; skipped"))
+                    what = "malformed line" if reason == "malformed" else f"rejected line ({reason})"
+                    raise DataError(f"{what}: {text}", source=path, line=line) from None
+                count_rejection(rec, reason, sym)
+                on_issue(Issue(reason, path, line, f"{text}; skipped"))
                 skip.add(index)
             chosen = [i for i in chosen if i not in skip]
     stats |= rec.stats
+    for key, n in rec.by_symbol.get(sym, {}).items():
+        stats[key] = stats.get(key, 0) + n
+    stats |= {k: v for k, v in extra.items() if v}
     stats["messages"] = len(chosen)
     return MarketStream(inst, source="+".join(rec.files), stats=stats, **cols)
 
 
-def _choose(rec: _Recording, symbol: str | None) -> tuple[list[int], BinanceMarket, str]:
-    """Pick the messages of one symbol (and the snapshots); tell the market from its first depth diff."""
-    symbols = set(rec.symbol) - {""}
+def _choose(rec: Recording, symbol: str | None) -> tuple[list[int], BinanceMarket, str]:
+    """Pick the messages of one symbol (and the snapshots); tell the market from its first depth diff.
+
+    A symbol with a hundredth of the messages of the main one or fewer is not a second instrument but
+    lines whose stream name was corrupted: they are left out (`stray_symbol_lines` says where).
+    """
+    counts = Counter(s for s in rec.symbol if s)
+    main = max(counts.values(), default=0)
+    symbols = {s for s, n in counts.items() if n * _STRAY_RATIO > main}
     first = rec.files[0]
     if symbol is None:
         if len(symbols) != 1:
@@ -633,12 +497,20 @@ def _choose(rec: _Recording, symbol: str | None) -> tuple[list[int], BinanceMark
             "they cannot be told apart: record one symbol per file",
             source=first,
         )
-    chosen = [i for i, s in enumerate(rec.symbol) if s in (symbol, "")]
+    chosen = [i for i, s in enumerate(rec.symbol) if s in (symbol, "") and i not in rec.dropped]
     for i in chosen:
         payload = rec.payload[i]
-        if isinstance(payload, _Depth):
+        if isinstance(payload, Depth):
             return chosen, _market_of(payload, symbol), symbol
     raise DataError(f"no depth diff for {symbol}: cannot tell spot from futures", source=first)
+
+
+def stray_symbol_lines(rec: Recording, symbol: str) -> list[int]:
+    """The messages of symbols too rare to be an instrument of the recording (see `_choose`)."""
+    counts = Counter(s for s in rec.symbol if s)
+    main = max(counts.values(), default=0)
+    stray = {s for s, n in counts.items() if s != symbol and n * _STRAY_RATIO <= main}
+    return [i for i, s in enumerate(rec.symbol) if s in stray]
 
 
 def group_recordings(paths: Iterable[Path | str]) -> list[list[Path]]:

@@ -22,7 +22,7 @@ from pyarrow import csv as pacsv
 
 from tradewright.core.errors import DataError
 from tradewright.core.ids import InstrumentId, Venue
-from tradewright.data._parse import OK, scale_arrow_strings
+from tradewright.data._parse import OK, checked_header, scale_arrow_strings
 from tradewright.model.columnar import F_LAST, KIND_CLEAR, KIND_DELTA, KIND_TRADE, MarketStream
 from tradewright.model.instrument import Instrument, InstrumentKind
 
@@ -125,8 +125,9 @@ def _read(path: Path) -> pa.Table:
         raise DataError("file not found", source=str(path)) from None
     except (pa.ArrowInvalid, OSError, EOFError) as exc:
         raise DataError(f"not a benchmark CSV: {exc}", source=str(path)) from None
-    if table.column_names != _HEADER:
-        raise DataError(f"header is {table.column_names}, expected {_HEADER}", source=str(path))
+    header = checked_header(table, path)
+    if header != _HEADER:
+        raise DataError(f"header is {header}, expected {_HEADER}", source=str(path))
     for name in ("ts", "side", "qty"):
         if table.column(name).null_count:
             raise DataError(f"column {name} has empty values", source=str(path))

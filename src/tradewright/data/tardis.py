@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from pyarrow import csv as pacsv
 
 from tradewright.core.errors import DataError
-from tradewright.data._parse import OK, finest_step, grid_instrument, scale_arrow_strings
+from tradewright.data._parse import OK, checked_header, finest_step, grid_instrument, scale_arrow_strings
 from tradewright.model.columnar import F_LAST, KIND_CLEAR, KIND_DELTA, KIND_TRADE, MarketStream
 from tradewright.model.instrument import Instrument
 
@@ -141,8 +141,9 @@ def _read(path: Path, columns: list[str], symbol: str | None) -> pa.Table:
         raise DataError("file not found", source=str(path)) from None
     except (pa.ArrowInvalid, OSError, EOFError) as exc:
         raise DataError(f"not a Tardis CSV: {exc}", source=str(path)) from None
-    if table.column_names != columns:
-        raise DataError(f"header is {table.column_names}, expected {columns}", source=str(path))
+    header = checked_header(table, path)
+    if header != columns:
+        raise DataError(f"header is {header}, expected {columns}", source=str(path))
     for name in ("timestamp", "local_timestamp"):
         if table.column(name).null_count:
             raise DataError(f"column {name} has empty values", source=str(path))

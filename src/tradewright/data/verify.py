@@ -1,10 +1,14 @@
 """Check recorded market data: rebuild the book and compare it with what the venue itself said.
 
-* Binance recordings (or their Parquet cache): the loader's sequence gaps, malformed lines and diffs it
-  could not apply; then the book is rebuilt row by row and, right after each applied diff, its best bid
-  and ask are compared with every bookTicker whose update id equals that diff's final update id ``u``.
+* Binance recordings (or their Parquet cache): the loader's sequence gaps, the messages it refused (by
+  reason: malformed, out of range, duplicate trades, time going backwards, ... — see
+  `tradewright.data._checks`) and diffs it could not apply; then the book is rebuilt row by row and,
+  right after each applied diff, its best bid and ask are compared with every bookTicker whose update id
+  equals that diff's final update id ``u``.
 * Checksum venues (cryptofeed recordings of OKX, Bitget, Kraken books): every book message's checksum is
-  checked against the rebuilt book; a failure discards the book until the next snapshot.
+  checked against the rebuilt book; a failure discards the book until the next snapshot. A message that
+  cannot be decoded or holds a level that is not a number is counted as malformed and skipped (the book
+  is then discarded until the next snapshot too).
 
 `verify_path` dispatches on the file; each result is a `Verification` whose `problems` must be 0.
 """
@@ -18,7 +22,8 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from tradewright.core.errors import BookError, ChecksumMismatch, DataError, SequenceGap
+from tradewright.core.errors import BookError, ChecksumMismatch, DataError, GridError, SequenceGap
+from tradewright.data._checks import rejected_counts
 from tradewright.data._parse import (
     BookMessage,
     Issue,
@@ -52,13 +57,17 @@ class Verification:
     checksums_checked: int = 0
     checksum_failures: int = 0
     levels_beyond_range: int = 0  # far levels the ladder cannot hold (they never reach the top)
+    rejected: dict[str, int] = field(default_factory=dict)  # messages refused, by reason (malformed, ...)
+    zero_size_levels: int = 0  # zero-size levels inside snapshots (harmless, but not what a venue sends)
     examples: list[str] = field(default_factory=list)
 
     @property
     def problems(self) -> int:
+        refused = sum(self.rejected.values()) if self.rejected else self.malformed_lines
         return (
             self.sequence_gaps
-            + self.malformed_lines
+            + refused
+            + self.zero_size_levels
             + self.quote_mismatches
             + self.checksum_failures
             + (1 if self.unsynced_diffs and not self.sequence_gaps else 0)
@@ -196,6 +205,8 @@ def verify_stream(stream: MarketStream, issues: Iterable[Issue] = ()) -> Verific
         sequence_gaps=stats.get("sequence_gaps", 0),
         malformed_lines=stats.get("malformed_lines", 0),
         unsynced_diffs=stats.get("diffs_unsynced", 0),
+        rejected=rejected_counts(stats),
+        zero_size_levels=stats.get("zero_size_levels", 0),
     )
     result.examples.extend(str(issue) for issue in list(issues)[:5])
     compare_quotes(stream, result)
@@ -264,9 +275,15 @@ class ChecksumReplay:
                 result.sequence_gaps += 1
                 self._discard(book, msg, str(gap))
                 return
-        for side, levels in ((1, msg.bids), (-1, msg.asks)):
-            for price, size in levels:
-                book.store.set(side, price, size)
+        try:
+            for side, levels in ((1, msg.bids), (-1, msg.asks)):
+                for price, size in levels:
+                    book.store.set(side, price, size)
+        except (GridError, BookError) as exc:  # a level that is not a number on the grid: the book is unknown
+            result.malformed_lines += 1
+            result.rejected["malformed"] = result.rejected.get("malformed", 0) + 1
+            self._discard(book, msg, f"malformed level: {exc}")
+            return
         if book.depth:
             book.store.truncate(book.depth)
         if msg.checksum is None:
@@ -286,9 +303,8 @@ class ChecksumReplay:
         if len(book.result.examples) < 5:
             book.result.examples.append(f"line {msg.line}: {why}")
         if self.on_issue is not None:
-            self.on_issue(
-                Issue("checksum" if "checksum" in why else "sequence_gap", self.source, msg.line, why)
-            )
+            kind = "checksum" if "checksum" in why else "malformed" if "malformed" in why else "sequence_gap"
+            self.on_issue(Issue(kind, self.source, msg.line, why))
 
     def results(self) -> list[Verification]:
         return [book.result for book in self.books.values()]
@@ -309,11 +325,25 @@ def infer_instruments(venue: str, messages: list[BookMessage]) -> dict[str, Inst
 
 
 def replay_checksums(path: Path, on_issue: Callable[[Issue], None] | None = None) -> list[Verification]:
-    """Replay a cryptofeed recording of a checksum venue; one result per instrument."""
-    venue, messages = parse_checksum_recording(path)
+    """Replay a cryptofeed recording of a checksum venue; one result per instrument.
+
+    Messages that cannot be decoded are skipped, reported to `on_issue` and counted as malformed in every
+    result (which instrument they were for cannot be told).
+    """
+    issues: list[Issue] = []
+    venue, messages = parse_checksum_recording(path, on_issue=issues.append)
     if not messages:
         raise DataError("no book messages found", source=str(path))
     replay = ChecksumReplay(venue, infer_instruments(venue, messages), str(path), on_issue)
     for msg in messages:
         replay.apply(msg)
-    return replay.results()
+    results = replay.results()
+    for issue in issues:
+        if on_issue is not None:
+            on_issue(issue)
+        for result in results:
+            result.malformed_lines += 1
+            result.rejected["malformed"] = result.rejected.get("malformed", 0) + 1
+            if len(result.examples) < 5:
+                result.examples.append(str(issue))
+    return results

@@ -19,12 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from tradewright.emulator.errors import VenueErrors
+from tradewright.emulator.grammar import parse_int
 
 __all__ = ["Signer", "require", "rest_total_params", "sign", "ws_payload", "ws_value"]
 
 _DEFAULT_RECV_WINDOW_MS = 5000
 _MAX_RECV_WINDOW_MS = 60000
 _MAX_AHEAD_MS = 1000
+_MAX_KEY_LEN = 256  # Binance's keys are 64 characters
 
 
 def _strip_signature(raw: str) -> tuple[str, str | None]:
@@ -69,17 +71,15 @@ class Signer:
     secret_of: Callable[[str], str | None]
     wall_ms: Callable[[], int]
 
-    def check_key(self, api_key: str | None) -> str:
-        """Return the API key if it belongs to an account."""
-        if api_key is None or not api_key.strip():
+    def check_key(self, api_key: object) -> str:
+        """Return the API key if it belongs to an account (a key that is not text is malformed)."""
+        if not isinstance(api_key, str) or not api_key.strip() or len(api_key) > _MAX_KEY_LEN:
             raise self.errors.api_key_format()
         if self.secret_of(api_key) is None:
             raise self.errors.api_key_rejected()
         return api_key
 
-    def check(
-        self, api_key: str | None, payload: str, signature: str | None, params: Mapping[str, Any]
-    ) -> str:
+    def check(self, api_key: object, payload: str, signature: str | None, params: Mapping[str, Any]) -> str:
         """Verify a signed request; return its API key or raise the `BinanceError` Binance would send."""
         key = self.check_key(api_key)
         self.check_timestamp(params)
@@ -87,8 +87,11 @@ class Signer:
             raise self.errors.mandatory("signature")
         secret = self.secret_of(key)
         assert secret is not None
-        expected = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, signature.lower()):
+        # A payload that is not valid text (lone surrogates) still gets an answer: it cannot match.
+        expected = hmac.new(
+            secret.encode(), payload.encode(errors="surrogatepass"), hashlib.sha256
+        ).hexdigest()
+        if not hmac.compare_digest(expected.encode(), signature.lower().encode(errors="surrogatepass")):
             raise self.errors.bad_signature()
         return key
 
@@ -96,17 +99,11 @@ class Signer:
         raw_ts = params.get("timestamp")
         if raw_ts is None or raw_ts == "":
             raise self.errors.mandatory("timestamp")
-        try:
-            ts = int(str(raw_ts))
-        except ValueError:
-            raise self.errors.illegal_chars("timestamp", "^[0-9]{1,20}$") from None
+        ts = parse_int(ws_value(raw_ts), "timestamp", self.errors)
         window = _DEFAULT_RECV_WINDOW_MS
         raw_window = params.get("recvWindow")
         if raw_window is not None and raw_window != "":
-            try:
-                window = int(str(raw_window))
-            except ValueError:
-                raise self.errors.illegal_chars("recvWindow", "^[0-9]{1,20}$") from None
+            window = parse_int(ws_value(raw_window), "recvWindow", self.errors)
             if window > _MAX_RECV_WINDOW_MS:
                 raise self.errors.recv_window_too_large()
         now = self.wall_ms()

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from tradewright.config.bounds import Seconds
 from tradewright.config.loader import load_toml, to_struct
 from tradewright.core.errors import ConfigError
 from tradewright.emulator.faults import FaultSettings
@@ -47,7 +48,7 @@ class EmulatorConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     venue: Literal["binance-spot", "binance-usdm"]
     data: list[str]
     symbol: str = ""
-    speed: Annotated[float, msgspec.Meta(gt=0)] = 1.0
+    speed: Annotated[float, msgspec.Meta(gt=0, le=1_000_000)] = 1.0
     port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 0
     state: str = ""
     fresh: bool = False
@@ -56,12 +57,16 @@ class EmulatorConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     min_notional: Decimal | None = None
     queue_model: Literal["conservative", "power", "log"] = "conservative"
     queue_power: Annotated[float, msgspec.Meta(gt=0)] = 2.0
-    order_latency_ms: Annotated[float, msgspec.Meta(ge=0)] = 0.0
+    order_latency_ms: Annotated[float, msgspec.Meta(ge=0, le=3_600_000)] = 0.0
     weight_limit: Pos | None = None
     orders_per_10s: Pos | None = None
     orders_long: Pos | None = None
     ban_after: Annotated[int, msgspec.Meta(ge=0)] = 10
     ban_s: Pos = 120
+    # A new connection must send a whole request head (and a request its body) within this; a
+    # kept-alive connection idle this long is closed.
+    header_timeout_s: Seconds = 10.0
+    idle_timeout_s: Seconds = 60.0
     accounts: list[AccountConfig] = msgspec.field(default_factory=list)
     faults: FaultSettings = msgspec.field(default_factory=FaultSettings)
 

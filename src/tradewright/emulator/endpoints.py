@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -13,6 +12,8 @@ from tradewright.emulator import views
 from tradewright.emulator.errors import BinanceError
 from tradewright.emulator.exchange import Exchange
 from tradewright.emulator.exchange_info import exchange_info
+from tradewright.emulator.filters import check_market_filters
+from tradewright.emulator.grammar import json_value
 from tradewright.emulator.ratelimit import RateLimitConfig
 from tradewright.emulator.records import EmOrder
 from tradewright.emulator.requests import (
@@ -112,6 +113,13 @@ class Endpoints:
     async def new_order(self, key: str | None, p: Params) -> Any:
         assert key is not None
         req = parse_new_order(p, self.spec, self.errors)
+        check_market_filters(
+            req,
+            self.spec,
+            self.errors,
+            reference=self.ex.market.mark_price(),
+            open_orders=len(self.ex.open_orders(key)),
+        )
         order = await self.ex.place(key, req)
         if self.spec.futures:
             if req.resp_type == "ACK":  # the order as it was accepted, before any match
@@ -227,7 +235,7 @@ class Endpoints:
         if raw is None or raw == "":
             raise self.errors.mandatory("batchOrders")
         try:
-            items = raw if isinstance(raw, list) else json.loads(str(raw))
+            items = raw if isinstance(raw, list) else json_value(str(raw))
         except ValueError:
             raise self.errors.invalid_value("batchOrders") from None
         if not isinstance(items, list) or not 1 <= len(items) <= 5:
@@ -252,6 +260,12 @@ class Endpoints:
         clients = _json_list(p.get("origClientOrderIdList", p.get("origclientorderidlist")))
         if not ids and not clients:
             raise self.errors.one_of("orderIdList", "origClientOrderIdList")
+        if len(ids) + len(clients) > 10:
+            raise self.errors.invalid_value("orderIdList" if ids else "origClientOrderIdList")
+        if not all(type(i) is int and 0 <= i < 2**63 for i in ids):  # bool is an int: not an order id
+            raise self.errors.invalid_value("orderIdList")
+        if not all(isinstance(c, str) for c in clients):
+            raise self.errors.invalid_value("origClientOrderIdList")
         out: list[Any] = []
         lookups = [(int(i), None) for i in ids] + [(None, str(c)) for c in clients]
         for order_id, client_id in lookups:
@@ -406,7 +420,7 @@ def _json_list(raw: Any) -> list[Any]:
     if isinstance(raw, list):
         return raw
     try:
-        value = json.loads(str(raw))
+        value = json_value(str(raw))
     except ValueError:
         return []
     return value if isinstance(value, list) else []

@@ -149,6 +149,21 @@ class VenueErrors:
             )
         return BinanceError(-1013, "Filter failure: NOTIONAL")
 
+    def price_above_band(self, cap: str) -> BinanceError:
+        if self.futures:
+            return BinanceError(-4016, f"Limit price can't be higher than {cap}.")
+        return BinanceError(-1013, "Filter failure: PERCENT_PRICE_BY_SIDE")
+
+    def price_below_band(self, floor: str) -> BinanceError:
+        if self.futures:
+            return BinanceError(-4024, f"Limit price can't be lower than {floor}.")
+        return BinanceError(-1013, "Filter failure: PERCENT_PRICE_BY_SIDE")
+
+    def too_many_open_orders(self) -> BinanceError:
+        if self.futures:
+            return BinanceError(-2025, "Reach max open order limit.")
+        return BinanceError(-1013, "Filter failure: MAX_NUM_ORDERS")
+
     # --- order processing ------------------------------------------------------------------
     def insufficient_balance(self) -> BinanceError:
         if self.futures:

@@ -21,6 +21,7 @@ from tradewright.emulator import payloads as P
 from tradewright.emulator.errors import BinanceError, VenueErrors
 from tradewright.emulator.faults import Faults
 from tradewright.emulator.funds import Funds
+from tradewright.emulator.keyhash import hash_secret, secret_matches
 from tradewright.emulator.ledger import Account
 from tradewright.emulator.market import MarketReplay
 from tradewright.emulator.records import EmFill, EmOrder
@@ -174,10 +175,24 @@ class Exchange:
         self.commit()
 
     def _seed_accounts(self) -> None:
+        """Give each configured account its secret (memory only); create the accounts the state lacks."""
         for seed in self.settings.accounts:
-            if seed.api_key in self.accounts:
-                continue  # a restart keeps what the account holds now
-            acc = Account(seed.api_key, seed.secret, leverage=seed.leverage, update_ms=self.venue_ms())
+            known = self.accounts.get(seed.api_key)
+            if known is not None:  # a restart keeps what the account holds now
+                if not secret_matches(seed.secret, known.secret_hash):
+                    raise ConfigError(
+                        f"account {seed.api_key}: the secret in the environment is not the one state file "
+                        f"{self.store.path} was created with; set the right one, or start with --fresh"
+                    )
+                known.secret = seed.secret
+                continue
+            acc = Account(
+                seed.api_key,
+                seed.secret,
+                leverage=seed.leverage,
+                update_ms=self.venue_ms(),
+                secret_hash=hash_secret(seed.secret),
+            )
             for asset, amount in seed.balances.items():
                 if self.spec.futures:
                     acc.wallet[asset] = amount

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from tradewright.emulator.filters import MAX_NUM_ORDERS, SPOT_BAND, USDM_BAND
 from tradewright.emulator.ratelimit import RateLimitConfig
 from tradewright.emulator.spec import VenueSpec, fmt_decimal
 
@@ -82,6 +83,14 @@ def _spot(spec: VenueSpec, limits: RateLimitConfig, server_ms: int) -> dict[str,
                 "stepSize": _s(spec.step_size),
             },
             {
+                "filterType": "PERCENT_PRICE_BY_SIDE",
+                "bidMultiplierUp": f"{SPOT_BAND.bid_up:f}",
+                "bidMultiplierDown": f"{SPOT_BAND.bid_down:f}",
+                "askMultiplierUp": f"{SPOT_BAND.ask_up:f}",
+                "askMultiplierDown": f"{SPOT_BAND.ask_down:f}",
+                "avgPriceMins": 5,
+            },
+            {
                 "filterType": "MARKET_LOT_SIZE",
                 "minQty": _s(spec.min_qty),
                 "maxQty": _s(spec.max_qty),
@@ -95,7 +104,7 @@ def _spot(spec: VenueSpec, limits: RateLimitConfig, server_ms: int) -> dict[str,
                 "applyMaxToMarket": False,
                 "avgPriceMins": 5,
             },
-            {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": 200},
+            {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": MAX_NUM_ORDERS},
         ],
         "permissions": [],
         "permissionSets": [["SPOT"]],
@@ -155,12 +164,12 @@ def _futures(spec: VenueSpec, limits: RateLimitConfig, server_ms: int) -> dict[s
                 "maxQty": "120",
                 "minQty": f"{spec.min_qty.normalize():f}",
             },
-            {"limit": 200, "filterType": "MAX_NUM_ORDERS"},
+            {"limit": MAX_NUM_ORDERS, "filterType": "MAX_NUM_ORDERS"},
             {"limit": 10, "filterType": "MAX_NUM_ALGO_ORDERS"},
             {"notional": f"{spec.min_notional.normalize():f}", "filterType": "MIN_NOTIONAL"},
             {
-                "multiplierDown": "0.9500",
-                "multiplierUp": "1.0500",
+                "multiplierDown": f"{USDM_BAND.bid_down:.4f}",
+                "multiplierUp": f"{USDM_BAND.bid_up:.4f}",
                 "multiplierDecimal": "4",
                 "filterType": "PERCENT_PRICE",
             },

@@ -5,10 +5,12 @@ Counters ("the next N ...") count down as faults fire; durations and switches st
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import msgspec
 
+from tradewright.config.bounds import SecondsOrZero
 from tradewright.core.errors import ConfigError
 from tradewright.emulator.errors import BinanceError
 
@@ -41,7 +43,7 @@ class FaultSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     ws_drop_match: str = ""  # ...only frames whose stream or event name contains this text ("depth")
     ws_delay_ms: NonNeg = 0  # hold every outgoing WebSocket frame this long
     ws_malformed: NonNeg = 0  # send the next N data frames cut in half (invalid JSON)
-    ws_close_every_s: Annotated[float, msgspec.Meta(ge=0)] = 0.0  # close every WebSocket this often
+    ws_close_every_s: SecondsOrZero = 0.0  # close every WebSocket this often
     depth_gap: NonNeg = 0  # withhold the next N depth diffs from subscribers: a sequence gap
     http_error: NonNeg = 0  # answer the next N REST/WebSocket-API requests with http_error_status
     http_error_status: Literal[500, 502, 503, 504] = 503
@@ -50,6 +52,14 @@ class FaultSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     reject_orders: NonNeg = 0  # reject the next N new orders with reject_code
     reject_code: int = -2010
     reject_msg: str = ""  # default: Binance's message for reject_code
+    # Corrupt venue messages (the venue's own state stays right; only what it says is wrong):
+    book_price_corrupt: NonNeg = 0  # the next N depth diffs carry a bid at book_price_value
+    book_price_value: str = "1000000000000000000000000000000.00"  # 1e30, in the venue's number format
+    fill_nan: NonNeg = 0  # the next N trade updates (ORDER_TRADE_UPDATE / executionReport) say "l": "NaN"
+    fill_beyond_limit: NonNeg = (
+        0  # the next N trade updates of limit orders price the fill 5 % through the limit
+    )
+    fill_duplicate: NonNeg = 0  # the next N trade updates are sent twice
 
 
 class Faults:
@@ -112,8 +122,40 @@ class Faults:
     def throttle(self) -> bool:
         return self._take("http_429")
 
+    def corrupt_book_price(self) -> str | None:
+        """The price to put on a bid of the next depth diff, if that fault is due."""
+        return self._s.book_price_value if self._take("book_price_corrupt") else None
+
+    def corrupt_fill(self, event: dict[str, Any]) -> list[dict[str, Any]]:
+        """The user-stream messages to send for `event`: itself, or a corrupted copy (or two copies).
+
+        Only trade updates (execution type TRADE) are touched; the venue's own records keep the truth.
+        """
+        order = event.get("o") if event.get("e") == "ORDER_TRADE_UPDATE" else event
+        if event.get("e") not in ("ORDER_TRADE_UPDATE", "executionReport") or not isinstance(order, dict):
+            return [event]
+        if order.get("x") != "TRADE":
+            return [event]
+        if self._s.fill_beyond_limit > 0 and Decimal(str(order.get("p", "0"))) > 0:
+            self._take("fill_beyond_limit")
+            limit = Decimal(str(order["p"]))
+            beyond = limit * (Decimal("1.05") if order.get("S") == "BUY" else Decimal("0.95"))
+            return [_with_order(event, {"L": f"{beyond.quantize(limit):f}"})]
+        if self._take("fill_nan"):
+            return [_with_order(event, {"l": "NaN"})]
+        if self._take("fill_duplicate"):
+            return [event, event]
+        return [event]
+
     def order_rejection(self) -> BinanceError | None:
         if not self._take("reject_orders"):
             return None
         msg = self._s.reject_msg or known_reject(self._s.reject_code) or ""
         return BinanceError(self._s.reject_code, msg, 400)
+
+
+def _with_order(event: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a user event with fields of its order changed (USD-M nests them under "o")."""
+    if event.get("e") == "ORDER_TRADE_UPDATE":
+        return {**event, "o": {**event["o"], **changes}}
+    return {**event, **changes}

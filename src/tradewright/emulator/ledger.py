@@ -66,13 +66,14 @@ class Account:
     """One API key's money. Spot uses `balances`; USD-M uses `wallet` and `positions`."""
 
     api_key: str
-    secret: str = field(repr=False)
+    secret: str | None = field(repr=False)  # in memory only (from the environment); None: not configured
     leverage: int = 20
     balances: dict[str, SpotBalance] = field(default_factory=dict)
     wallet: dict[str, Decimal] = field(default_factory=dict)
     positions: dict[str, FuturesPosition] = field(default_factory=dict)
     update_ms: int = 0
     dirty: bool = True
+    secret_hash: str = field(default="", repr=False)  # what the state file keeps (`keyhash`)
 
     # --- spot ------------------------------------------------------------------------------------
     def balance(self, asset: str) -> SpotBalance:

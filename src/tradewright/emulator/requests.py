@@ -6,17 +6,16 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from tradewright.emulator.errors import CLIENT_ID_PATTERN, VenueErrors
+from tradewright.emulator.grammar import parse_decimal, parse_int
 from tradewright.emulator.spec import VenueSpec
 
 __all__ = ["OrderRequest", "int_param", "limit_param", "parse_new_order", "symbol_param"]
 
-_NUMBER = re.compile(r"^([0-9]{1,20})(\.[0-9]{1,20})?$")
-_NUMBER_RANGE = r"^([0-9]{1,20})(\.[0-9]{1,20})?$"
-_CLIENT_ID = re.compile(CLIENT_ID_PATTERN)
+_CLIENT_ID = re.compile(CLIENT_ID_PATTERN.removesuffix("$") + r"\Z")  # no trailing newline
 _TIFS_SPOT = ("GTC", "IOC", "FOK")
 _TIFS_FUTURES = ("GTC", "IOC", "FOK", "GTX")
 
@@ -66,10 +65,7 @@ def int_param(params: Mapping[str, Any], name: str, errors: VenueErrors) -> int 
     text = _text(params, name)
     if text is None:
         return None
-    try:
-        return int(text)
-    except ValueError:
-        raise errors.illegal_chars(name, "^[0-9]{1,20}$") from None
+    return parse_int(text, name, errors)
 
 
 def limit_param(params: Mapping[str, Any], errors: VenueErrors, default: int, maximum: int) -> int:
@@ -85,12 +81,7 @@ def _decimal(params: Mapping[str, Any], name: str, errors: VenueErrors) -> Decim
     text = _text(params, name)
     if text is None:
         return None
-    if not _NUMBER.match(text):
-        raise errors.illegal_chars(name, _NUMBER_RANGE)
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        raise errors.illegal_chars(name, _NUMBER_RANGE) from None
+    return parse_decimal(text, name, errors)
 
 
 def _places(value: Decimal) -> int:

@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tradewright.core.clock import ScaledClock
 from tradewright.core.errors import ConfigError
 from tradewright.core.ids import ClientOrderId
 from tradewright.data.loading import load_stream
@@ -25,6 +26,7 @@ from tradewright.emulator.config import EmulatorConfig, resolve_secret
 from tradewright.emulator.endpoints import Endpoints
 from tradewright.emulator.exchange import AccountSeed, Exchange, ExchangeSettings
 from tradewright.emulator.faults import Faults
+from tradewright.emulator.http_guard import GuardedRunner, binance_envelope
 from tradewright.emulator.ratelimit import RateLimitConfig, RateLimiter
 from tradewright.emulator.routes import rest_routes, ws_api_routes
 from tradewright.emulator.scheduler import INF
@@ -33,7 +35,6 @@ from tradewright.emulator.store import StateStore
 from tradewright.emulator.streams import Conn, MarketHub, UserHub
 from tradewright.emulator.web import admin_routes, rest_handler
 from tradewright.emulator.wsserver import market_ws, ws_api
-from tradewright.live.clock import ScaledClock
 from tradewright.model.columnar import MarketStream
 from tradewright.sim.queue import queue_model_from_config
 
@@ -74,8 +75,8 @@ class EmulatorServer:
                 Path(str(path) + suffix).unlink(missing_ok=True)
         self.store = StateStore(path)
         self.faults = Faults(config.faults)
-        self.market_hub = MarketHub(self.spec.symbol)
-        self.user_hub = UserHub()
+        self.market_hub = MarketHub(self.spec.symbol, self.faults)
+        self.user_hub = UserHub(faults=self.faults)
         seeds = tuple(
             AccountSeed(a.api_key, resolve_secret(a), dict(a.balances), a.leverage)
             for a in config.account_list()
@@ -118,7 +119,7 @@ class EmulatorServer:
         return time.time_ns() // 1_000_000
 
     def _build_app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[binance_envelope])
         app[SERVER_KEY] = self
         app.add_routes(admin_routes())
         ws_paths = ["/ws", "/ws/{tail:.*}", "/stream", "/stream/{tail:.*}"]
@@ -135,7 +136,9 @@ class EmulatorServer:
         """Open the state, start listening on 127.0.0.1 and start replaying."""
         self.exchange.open(source="+".join(self.config.data) or self.stream.source)
         self.pacing = ScaledClock(self.exchange.clock.now_ns(), self.config.speed)
-        self._runner = web.AppRunner(self.app, access_log=None)
+        self._runner = GuardedRunner(
+            self.app, header_timeout_s=self.config.header_timeout_s, idle_timeout_s=self.config.idle_timeout_s
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, HOST, self.config.port)
         await site.start()

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from tradewright.core.errors import StoreError
+from tradewright.emulator.keyhash import hash_secret
 from tradewright.emulator.ledger import Account, FuturesPosition, SpotBalance
 from tradewright.emulator.records import EmFill, EmOrder
 
@@ -21,7 +22,7 @@ SCHEMA_VERSION = "1"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS accounts (
-    api_key TEXT PRIMARY KEY, secret TEXT NOT NULL, leverage INTEGER NOT NULL, update_ms INTEGER NOT NULL);
+    api_key TEXT PRIMARY KEY, secret_hash TEXT NOT NULL, leverage INTEGER NOT NULL, update_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS balances (
     api_key TEXT NOT NULL, asset TEXT NOT NULL, free TEXT NOT NULL, locked TEXT NOT NULL,
     PRIMARY KEY (api_key, asset));
@@ -57,9 +58,32 @@ class StateStore:
             self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")  # durable across a process crash (kill -9)
+            self._db.execute("PRAGMA secure_delete=ON")  # what is deleted (an old secret) is overwritten
+            self._hash_plain_secrets()
             self._db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open emulator state {path}: {exc}") from None
+
+    def _hash_plain_secrets(self) -> None:
+        """State files from before secrets were hashed kept them in plain text: hash them and wipe the
+        plain text from the file (secure_delete, then a checkpoint that truncates the write-ahead log)."""
+        db = self._db
+        columns = [row[1] for row in db.execute("PRAGMA table_info(accounts)")]
+        if "secret" not in columns:
+            return
+        rows = db.execute("SELECT api_key, secret, leverage, update_ms FROM accounts").fetchall()
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("DROP TABLE accounts")
+        db.execute(
+            "CREATE TABLE accounts (api_key TEXT PRIMARY KEY, secret_hash TEXT NOT NULL, "
+            "leverage INTEGER NOT NULL, update_ms INTEGER NOT NULL)"
+        )
+        db.executemany(
+            "INSERT INTO accounts VALUES (?, ?, ?, ?)",
+            [(key, hash_secret(secret), leverage, ms) for key, secret, leverage, ms in rows],
+        )
+        db.execute("COMMIT")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
         self._db.close()
@@ -70,8 +94,10 @@ class StateStore:
 
     def accounts(self) -> dict[str, Account]:
         found: dict[str, Account] = {}
-        for key, secret, leverage, update_ms in self._db.execute("SELECT * FROM accounts"):
-            found[key] = Account(key, secret, leverage=leverage, update_ms=update_ms, dirty=False)
+        for key, secret_hash, leverage, update_ms in self._db.execute("SELECT * FROM accounts"):
+            found[key] = Account(
+                key, None, leverage=leverage, update_ms=update_ms, dirty=False, secret_hash=secret_hash
+            )
         for key, asset, free, locked in self._db.execute("SELECT * FROM balances"):
             found[key].balances[asset] = SpotBalance(Decimal(free), Decimal(locked))
         for key, asset, balance in self._db.execute("SELECT * FROM wallets"):
@@ -176,7 +202,7 @@ class StateStore:
         db = self._db
         db.execute(
             "INSERT OR REPLACE INTO accounts VALUES (?, ?, ?, ?)",
-            (acc.api_key, acc.secret, acc.leverage, acc.update_ms),
+            (acc.api_key, acc.secret_hash, acc.leverage, acc.update_ms),
         )
         db.executemany(
             "INSERT OR REPLACE INTO balances VALUES (?, ?, ?, ?)",

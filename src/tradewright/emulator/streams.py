@@ -102,9 +102,11 @@ class Conn:
 class MarketHub:
     """Market-stream subscriptions: canonical key (``btcusdt@depth``) -> connections."""
 
-    def __init__(self, symbol: str) -> None:
+    def __init__(self, symbol: str, faults: Faults | None = None) -> None:
         self.symbol = symbol.lower()
         self._subs: dict[str, set[Conn]] = {}
+        self._faults = faults
+        self._depth_key = f"{self.symbol}@depth"
 
     @staticmethod
     def canonical(name: str) -> str:
@@ -136,6 +138,8 @@ class MarketHub:
         members = self._subs.get(key)
         if not members:
             return
+        if key == self._depth_key and self._faults is not None:
+            payload = _corrupt_depth(payload, self._faults)
         raw = payload.decode()
         for conn in list(members):
             name = conn.subs.get(key, key)
@@ -161,6 +165,7 @@ class UserHub:
     """User-data subscribers per API key: listenKey streams and WebSocket-API subscriptions."""
 
     sinks: dict[str, list[_Sink]] = field(default_factory=dict)
+    faults: Faults | None = None
 
     def attach_listen_key(self, conn: Conn, api_key: str, listen_key: str, combined: bool) -> None:
         mode = "combined" if combined else "raw"
@@ -189,15 +194,17 @@ class UserHub:
         sinks = self.sinks.get(api_key)
         if not sinks:
             return
-        raw = _encode(event).decode()
+        events = [event] if self.faults is None else self.faults.corrupt_fill(event)
         label = str(event.get("e", ""))
-        for sink in sinks:
-            if sink.mode == "raw":
-                sink.conn.send(raw, label)
-            elif sink.mode == "combined":
-                sink.conn.send(f'{{"stream":"{sink.tag}","data":{raw}}}', label)
-            else:
-                sink.conn.send(f'{{"subscriptionId":{sink.tag},"event":{raw}}}', label)
+        for one in events:
+            raw = _encode(one).decode()
+            for sink in sinks:
+                if sink.mode == "raw":
+                    sink.conn.send(raw, label)
+                elif sink.mode == "combined":
+                    sink.conn.send(f'{{"stream":"{sink.tag}","data":{raw}}}', label)
+                else:
+                    sink.conn.send(f'{{"subscriptionId":{sink.tag},"event":{raw}}}', label)
 
     def expire(self, listen_key: str, event_ms: int) -> None:
         """Tell the listen key's streams it expired, then close them."""
@@ -208,3 +215,14 @@ class UserHub:
                 sink.conn.finish()
                 with contextlib.suppress(ValueError):
                     sinks.remove(sink)
+
+
+def _corrupt_depth(payload: bytes, faults: Faults) -> bytes:
+    """Fault injection: put a bid at an absurd price into this depth diff (if that fault is due)."""
+    price = faults.corrupt_book_price()
+    if price is None:
+        return payload
+    msg = msgspec.json.decode(payload)
+    bids = msg.get("b") or []
+    msg["b"] = [[price, bids[0][1] if bids else "1.000"], *bids[1:]]
+    return _encode(msg)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -14,6 +13,8 @@ from tradewright.core.errors import ConfigError
 from tradewright.emulator.appkey import SERVER_KEY
 from tradewright.emulator.auth import rest_total_params
 from tradewright.emulator.errors import BinanceError
+from tradewright.emulator.grammar import json_value
+from tradewright.emulator.http_guard import read_body
 from tradewright.emulator.routes import Security
 
 if TYPE_CHECKING:
@@ -31,21 +32,29 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
     return web.Response(body=_encode(body), status=status, content_type=_JSON, headers=headers)
 
 
+def _params(raw_query: str, raw_body: str) -> dict[str, str]:
+    """The request's parameters (query, then form body); a name sent twice is refused, as Binance does
+    (`dict` would keep the last: a signed ``quantity=0.002&quantity=5`` must not place 5)."""
+    pairs = parse_qsl(raw_query, keep_blank_values=True) + parse_qsl(raw_body, keep_blank_values=True)
+    params = dict(pairs)
+    if len(params) != len(pairs):
+        raise BinanceError(-1101, "Duplicate values for a parameter detected.")
+    return params
+
+
 async def rest_handler(request: web.Request) -> web.StreamResponse:
     server: EmulatorServer = request.app[SERVER_KEY]
     route = server.rest_routes.get((request.method, request.path))
     if route is None:
-        body = {"code": -5000, "msg": f"Path {request.path}, Method {request.method} is invalid"}
+        body = {"code": -5000, "msg": f"Path {request.path[:200]}, Method {request.method} is invalid"}
         return _json(body, 404)
-    raw_query = request.rel_url.raw_query_string
-    raw_body = await request.text() if request.can_read_body else ""
-    params: dict[str, str] = dict(parse_qsl(raw_query, keep_blank_values=True))
-    if raw_body:
-        params.update(parse_qsl(raw_body, keep_blank_values=True))
-    server.requests.append(f"{request.method} {request.path}")
     errors = server.exchange.errors
     headers: dict[str, str] = {}
     try:
+        raw_query = request.rel_url.raw_query_string
+        raw_body = await read_body(request, server.config.header_timeout_s) if request.can_read_body else ""
+        params = _params(raw_query, raw_body)
+        server.requests.append(f"{request.method} {request.path}")
         server.catch_up()
         if server.faults.throttle():
             raise errors.weight_exceeded(server.limiter.config.weight_per_minute, 60)
@@ -81,6 +90,15 @@ def _loopback_only(request: web.Request) -> None:
         raise web.HTTPForbidden(text="the admin endpoints answer loopback clients only")
 
 
+async def _admin_body(request: web.Request) -> Any:
+    """The admin request's JSON body, or None when it is not JSON (too large, not UTF-8, nested too deep)."""
+    server: EmulatorServer = request.app[SERVER_KEY]
+    try:
+        return json_value(await read_body(request, server.config.header_timeout_s) or "{}")
+    except (BinanceError, ValueError):
+        return None
+
+
 async def _status(request: web.Request) -> web.Response:
     _loopback_only(request)
     server: EmulatorServer = request.app[SERVER_KEY]
@@ -96,10 +114,7 @@ async def _faults_get(request: web.Request) -> web.Response:
 async def _faults_post(request: web.Request) -> web.Response:
     _loopback_only(request)
     server: EmulatorServer = request.app[SERVER_KEY]
-    try:
-        body = json.loads(await request.text() or "{}")
-    except ValueError:
-        return _json({"error": "the body must be a JSON object"}, 400)
+    body = await _admin_body(request)
     if not isinstance(body, dict):
         return _json({"error": "the body must be a JSON object"}, 400)
     close = body.pop("close_ws", None)
@@ -134,10 +149,7 @@ async def _order(request: web.Request) -> web.Response:
 async def _replay(request: web.Request) -> web.Response:
     _loopback_only(request)
     server: EmulatorServer = request.app[SERVER_KEY]
-    try:
-        body = json.loads(await request.text() or "{}")
-    except ValueError:
-        return _json({"error": "the body must be a JSON object"}, 400)
+    body = await _admin_body(request)
     paused = body.get("paused") if isinstance(body, dict) else None
     if not isinstance(paused, bool):
         return _json({"error": 'send {"paused": true|false}'}, 400)

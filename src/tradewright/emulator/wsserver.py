@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,7 @@ from aiohttp import WSMsgType, web
 from tradewright.emulator.appkey import SERVER_KEY
 from tradewright.emulator.auth import ws_payload
 from tradewright.emulator.errors import BinanceError
+from tradewright.emulator.grammar import json_value
 from tradewright.emulator.routes import Security
 from tradewright.emulator.streams import Conn
 
@@ -93,7 +93,7 @@ async def market_ws(request: web.Request) -> web.WebSocketResponse:
 
 def _market_request(server: EmulatorServer, conn: Conn, text: str) -> None:
     try:
-        msg = json.loads(text)
+        msg = json_value(text)
     except ValueError as exc:
         conn.send_json({"error": {"code": 3, "msg": f"Invalid JSON: {exc}"}, "id": None}, data=False)
         return
@@ -158,7 +158,7 @@ async def ws_api(request: web.Request) -> web.WebSocketResponse:
 async def _api_request(server: EmulatorServer, conn: Conn, session: dict[str, Any], text: str) -> None:
     limiter = server.limiter
     try:
-        msg = json.loads(text)
+        msg = json_value(text)
         if not isinstance(msg, dict):
             raise ValueError("not an object")
     except ValueError:

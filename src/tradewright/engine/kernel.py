@@ -76,6 +76,7 @@ class Kernel:
         self.orders = OrderManager(id_prefix, self.log)
         self.fence_strategy_errors = fence_strategy_errors
         self.instruments: dict[InstrumentId, Instrument] = {}
+        self.orders.instruments = self.instruments  # fill sanity includes the grid, in every mode
         self.books: dict[InstrumentId, OrderBook] = {}
         self.strategies: list[Strategy] = []
         self._by_instrument: dict[InstrumentId, list[Strategy]] = {}

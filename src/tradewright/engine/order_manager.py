@@ -3,14 +3,45 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 
 from tradewright.core.ids import ClientOrderId, InstrumentId, StrategyId, TradeId
 from tradewright.model.enums import OrderSide
 from tradewright.model.events import OrderAccepted, OrderEvent, OrderFilled
+from tradewright.model.instrument import Instrument
 from tradewright.model.orders import TRANSITIONS, Order
 
-__all__ = ["OrderManager"]
+__all__ = ["VENUE_INTEGRITY", "OrderManager", "fill_violation"]
+
+VENUE_INTEGRITY = "venue integrity"  # the prefix of a refusal that says the venue reported the impossible
+
+
+def fill_violation(order: Order, fill: OrderFilled, instrument: Instrument | None) -> str | None:
+    """Why a venue's fill cannot be true of this order, or None when it can be booked.
+
+    A fill must be finite and on the instrument's grid (when the instrument is known), priced > 0, at or
+    inside the order's limit (a BUY at or below it, a SELL at or above it) and no larger than what is
+    left of the order. Cheap on purpose: a few Decimal comparisons per fill, none per other event.
+    """
+    px, qty = fill.last_px, fill.last_qty
+    if not (px.is_finite() and qty.is_finite()):
+        return f"fill {fill.trade_id} is not a number: {qty} @ {px}"
+    if px <= 0 or qty <= 0:
+        return f"fill {fill.trade_id} of {qty} @ {px}: price and size must be > 0"
+    if qty > order.quantity - order.filled_qty:
+        return f"fill {fill.trade_id} of {qty} is more than the {order.quantity - order.filled_qty} left of the order"
+    limit = order.price
+    if limit is not None and (px > limit if order.side is OrderSide.BUY else px < limit):
+        return f"fill {fill.trade_id} @ {px} is beyond the {order.side.value} order's limit {limit}"
+    if instrument is not None:
+        try:
+            off = bool(px % instrument.tick_size or qty % instrument.lot_size)
+        except ArithmeticError:  # more digits than a Decimal context holds: nowhere near any grid
+            off = True
+        if off:
+            return f"fill {fill.trade_id} of {qty} @ {px} is off the grid ({instrument.tick_size} x {instrument.lot_size})"
+    return None
 
 
 class OrderManager:
@@ -18,7 +49,9 @@ class OrderManager:
 
     Duplicates (a fill with a trade id already seen, a second ack) and stale
     events (an ack after the order already ended) are ignored and counted, never raised: venues repeat
-    and reorder messages.
+    and reorder messages. A fill that cannot be true (`fill_violation`) is refused as well, and handed to
+    `on_violation` (the live node halts the instrument and reconciles); `instruments`, when set, lets
+    that check include the grid.
     """
 
     def __init__(self, id_prefix: str, log: logging.Logger | None = None) -> None:
@@ -29,6 +62,8 @@ class OrderManager:
         self._fill_ids: set[tuple[ClientOrderId, TradeId]] = set()
         self._log = log or logging.getLogger("tradewright.orders")
         self.ignored_events = 0
+        self.instruments: Mapping[InstrumentId, Instrument] = {}
+        self.on_violation: Callable[[Order, OrderFilled, str], None] | None = None
 
     def next_id(self, strategy_id: StrategyId) -> ClientOrderId:
         self._seq += 1
@@ -75,6 +110,9 @@ class OrderManager:
         if etype is OrderFilled:
             if (event.client_order_id, event.trade_id) in self._fill_ids:  # type: ignore[attr-defined]
                 return "duplicate fill"
+            bad = fill_violation(order, event, self.instruments.get(event.instrument_id))  # type: ignore[arg-type]
+            if bad is not None:
+                return f"{VENUE_INTEGRITY}: {bad}"
         elif etype is OrderAccepted and order.venue_order_id is not None:
             if order.status.is_terminal:
                 return "ack after the order ended"
@@ -104,6 +142,9 @@ class OrderManager:
         why = self.refusal(event)
         if why is not None:
             self._ignore(event, why)
+            if why.startswith(VENUE_INTEGRITY) and self.on_violation is not None:
+                bare = why[len(VENUE_INTEGRITY) + 2 :]
+                self.on_violation(self._orders[event.client_order_id], event, bare)  # type: ignore[arg-type]
             return None
         order = self._orders[event.client_order_id]
         order.apply(event)

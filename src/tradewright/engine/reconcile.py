@@ -30,6 +30,7 @@ from typing import Annotated
 
 import msgspec
 
+from tradewright.config.bounds import SecondsOrZero
 from tradewright.core.errors import InvalidStateTransition
 from tradewright.core.ids import ClientOrderId, InstrumentId, TradeId
 from tradewright.engine.venue_state import AccountSnapshot, VenueOrder, VenueOrderStatus
@@ -78,7 +79,7 @@ class ReconcileConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     a cash difference up to this (in the currency) is left alone.
     """
 
-    interval_s: Annotated[float, msgspec.Meta(ge=0)] = 30.0
+    interval_s: SecondsOrZero = 30.0
     drift_pct: Decimal = Decimal(5)
     drift_lots: Annotated[int, msgspec.Meta(ge=0)] = 1
     confirmations: Annotated[int, msgspec.Meta(ge=1, le=10)] = 2

@@ -37,20 +37,21 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlsplit
 
 import msgspec
 
+from tradewright.config.bounds import Seconds
 from tradewright.config.loader import apply_env_overrides, load_toml, to_struct
 from tradewright.config.run import DataConfig, RiskConfig, RunConfig, StrategyConfig
 from tradewright.core.errors import ConfigError
 from tradewright.engine.reconcile import ReconcileConfig
-from tradewright.store.config import StoreConfig, default_url
+from tradewright.store.config import URL_ENV_VAR, StoreConfig, default_url
 from tradewright.venues.binance.config import BinanceConfig
 
 __all__ = ["LiveConfig", "NodeSection", "load_live_config"]
 
-Seconds = Annotated[float, msgspec.Meta(gt=0)]
 _STRATEGY_ID = re.compile(r"^[A-Za-z0-9_]{1,12}$")
 
 
@@ -101,7 +102,9 @@ class LiveConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 def load_live_config(path: str | Path, overrides: dict[str, Any] | None = None) -> LiveConfig:
     """Load and validate a live config (paths inside it are relative to the file)."""
     path = Path(path)
-    data = apply_env_overrides(load_toml(path))
+    raw = load_toml(path)
+    _no_password_in_file(raw)
+    data = apply_env_overrides(raw)
     for key in ("base_dir", "source_text"):
         if key in data:
             raise ConfigError(f"unknown config key `{key}`")
@@ -121,3 +124,27 @@ def load_live_config(path: str | Path, overrides: dict[str, Any] | None = None) 
         return to_struct(LiveConfig, data, "")
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+
+
+def _no_password_in_file(raw: dict[str, Any]) -> None:
+    """A store URL with a password belongs in the environment, not in a config file (which is copied,
+    committed and shared): refuse it, without showing it."""
+    store = raw.get("store")
+    url = store.get("url") if isinstance(store, dict) else None
+    if not isinstance(url, str):
+        return
+    try:
+        parts = urlsplit(url)
+        has_password = parts.password is not None
+    except ValueError:
+        return  # StoreConfig reports an unreadable URL (redacted)
+    secret_params = [
+        name
+        for name, _ in parse_qsl(parts.query)
+        if any(w in name.lower() for w in ("password", "passwd", "secret", "token"))
+    ]
+    if has_password or secret_params:
+        raise ConfigError(
+            f"`store.url` in the config file carries a password; set the whole URL in ${URL_ENV_VAR} instead "
+            "(the URL is not shown)"
+        )

@@ -24,10 +24,12 @@ import logging
 import time
 from collections.abc import Coroutine
 from typing import Any
+from urllib.parse import urlsplit
 
 from tradewright.core.clock import LiveClock
 from tradewright.core.errors import StoreError, TradewrightError
 from tradewright.core.ids import InstrumentId
+from tradewright.core.redact import install_log_redaction
 from tradewright.engine.kernel import INF, Kernel
 from tradewright.live.config import LiveConfig
 from tradewright.live.crash import CrashHooks
@@ -36,10 +38,11 @@ from tradewright.live.status import StatusSink, StatusTracker, StrategyFailures
 from tradewright.live.store_sink import StoreSink
 from tradewright.model.book import OrderBook
 from tradewright.model.data import TradeTick
-from tradewright.model.events import OrderEvent, OrderFilled
+from tradewright.model.events import OrderEvent, OrderFilled, TradingState, VenueIntegrityViolation
 from tradewright.model.orders import Order
 from tradewright.portfolio.portfolio import MarkPrice, Portfolio
 from tradewright.risk.engine import RiskEngine
+from tradewright.risk.state import instrument_scope
 from tradewright.store.ports import StateStore
 from tradewright.store.records import RunRecord
 from tradewright.strategy.base import BookTrigger, Strategy
@@ -55,6 +58,14 @@ EXIT_FAILED = 1
 EXIT_STORE_FAILED = 3
 _STATE_VERSION = 1
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _url_password(url: str) -> list[str]:
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return []
+    return [] if password is None else [password]
 
 
 def order_id_prefix(now_ms: int) -> str:
@@ -80,6 +91,8 @@ class LiveNode:
         log: logging.Logger | None = None,
         status: StatusSink | None = None,
     ) -> None:
+        # No log line of this process (CCXT's DEBUG requests included) may show a credential.
+        install_log_redaction([credentials.api_key, credentials.secret, *_url_password(config.store.url)])
         self.config = config
         self.credentials = credentials
         self.store = store
@@ -107,6 +120,9 @@ class LiveNode:
         self.events = 0  # market data updates received
         self.flatten_requests: list[str] = []  # queued by `tradewright flatten` (live.control)
         self._flattening: str | None = None
+        # A fill the venue could not have made is refused by the order manager and handed here.
+        self.kernel.orders.on_violation = self._venue_integrity
+        self.integrity_violations = 0
         self.venue: BinanceVenue | None = None
         self.book: OrderBook | None = None
         self.strategy: Strategy | None = None
@@ -122,6 +138,7 @@ class LiveNode:
         self._fatal: str | None = None
         self._store_problem: str | None = None
         self._resync_due = False
+        self._resync_why = ""
         self._wake = asyncio.Event()
 
     # --- the run ----------------------------------------------------------------------------
@@ -175,7 +192,10 @@ class LiveNode:
             self.restored.replayed_fills,
         )
         self._spawn(venue.execution.run_user_stream(on_reconnect=self._resync), "user stream")
-        self._spawn(venue.execution.process_updates(), "order updates")
+        self._spawn(
+            venue.execution.process_updates(on_malformed=lambda: self._resync("a malformed order update")),
+            "order updates",
+        )
         if not await venue.execution.wait_user_stream(timeout_s=config.venue.timeout_ms / 1000):
             self.log.warning("the user stream is not connected yet; reconciling anyway")
         self.reconciler = Reconciler(
@@ -212,10 +232,42 @@ class LiveNode:
             self.id_prefix,
         )
 
-    def _resync(self) -> None:
-        """The user stream was down: what it missed is only recovered by reconciling now."""
+    def _resync(self, why: str = "the user stream reconnected") -> None:
+        """The user stream was down or said something unusable: only reconciling now recovers what it
+        should have said."""
         self._resync_due = True
+        self._resync_why = why
         self._wake.set()
+
+    def _venue_integrity(self, order: Order, fill: OrderFilled, why: str) -> None:
+        """The venue reported a fill that cannot be true of the order: it was not booked. Record it, let
+        only orders that reduce the position through on that instrument (REDUCING, until an operator
+        resets it), and reconcile at once: the venue's own records say what really happened."""
+        iid = order.instrument_id
+        self.integrity_violations += 1
+        self.log.error(
+            "venue integrity: the venue reported for order %s a %s; not booked. %s is set to REDUCING "
+            "(until an operator resets it) and the node reconciles with the venue",
+            order.client_order_id,
+            why,
+            iid,
+        )
+        now = self.clock.now_ns()
+        self.kernel.emit(
+            VenueIntegrityViolation(
+                client_order_id=order.client_order_id,
+                instrument_id=iid,
+                trade_id=str(fill.trade_id),
+                reason=why,
+                ts_event=fill.ts_event,
+                ts_init=now,
+            )
+        )
+        if isinstance(self.kernel.risk, RiskEngine):
+            self.kernel.risk.hold(instrument_scope(iid), "venue_integrity", TradingState.REDUCING, why)
+        else:
+            self.kernel.halt(why, iid)
+        self._resync(f"the venue reported an impossible fill for {order.client_order_id}")
 
     async def _loop(self, stop: asyncio.Event) -> None:
         config = self.config
@@ -239,6 +291,8 @@ class LiveNode:
             now = time.monotonic()
             due = config.reconcile.interval_s > 0 and now >= next_reconcile
             if (due or self._resync_due) and reconciling is None:
+                if self._resync_due:
+                    self.log.info("reconciling with the venue now: %s", self._resync_why)
                 self._resync_due = False
                 next_reconcile = now + config.reconcile.interval_s
                 reconciling = asyncio.create_task(self._reconcile(), name="reconcile")

@@ -27,6 +27,7 @@ from tradewright.model.events import (
     OrderPendingCancel,
     OrderSubmitted,
     RiskEvent,
+    VenueIntegrityViolation,
 )
 from tradewright.model.orders import Order
 from tradewright.model.position import Position
@@ -163,6 +164,8 @@ def risk_record(event: RiskEvent) -> RiskEventRecord:
     if isinstance(event, CommandDenied):
         instrument_id = event.instrument_id
         message = event.message
+    elif isinstance(event, VenueIntegrityViolation):
+        instrument_id = event.instrument_id
     elif getattr(event, "scope", None) == "instrument":
         try:
             instrument_id = InstrumentId.parse(str(getattr(event, "target", "")))

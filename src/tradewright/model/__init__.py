@@ -40,6 +40,7 @@ from tradewright.model.events import (
     TimerFired,
     TradingState,
     TradingStateChanged,
+    VenueIntegrityViolation,
 )
 from tradewright.model.instrument import Instrument, InstrumentKind, to_decimal
 from tradewright.model.orders import TRANSITIONS, Order
@@ -111,6 +112,7 @@ __all__ = [
     "TradeTick",
     "TradingState",
     "TradingStateChanged",
+    "VenueIntegrityViolation",
     "make_bracket",
     "resolution_events",
     "to_decimal",

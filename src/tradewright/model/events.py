@@ -44,6 +44,7 @@ __all__ = [
     "TimerFired",
     "TradingState",
     "TradingStateChanged",
+    "VenueIntegrityViolation",
 ]
 
 
@@ -247,6 +248,16 @@ class FlattenFinished(RiskEvent, frozen=True, kw_only=True):
     open_orders: int
 
 
+class VenueIntegrityViolation(RiskEvent, frozen=True, kw_only=True):
+    """A venue reported something that cannot be true of our order (a fill off the grid, beyond the
+    order's limit, larger than what is left, not a number); it was not booked. `reason` says which."""
+
+    client_order_id: ClientOrderId
+    instrument_id: InstrumentId
+    trade_id: str
+    reason: str
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     OrderSubmitted,
     OrderDenied,
@@ -269,4 +280,5 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     CommandDenied,
     FlattenStarted,
     FlattenFinished,
+    VenueIntegrityViolation,
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, time, timedelta
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, DecimalException, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
@@ -48,6 +48,7 @@ def to_decimal(value: object, *, what: str = "value") -> Decimal:
 
 
 _NS = 1_000_000_000
+_INT64 = 2**63  # ticks and lots live in int64 arrays inside the engine
 
 
 def _clock_time(text: str, what: str) -> time:
@@ -170,9 +171,14 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
     def price_to_ticks(self, price: object) -> int:
         """Return the price as a whole number of ticks; raise `GridError` if it is off the grid."""
         px = to_decimal(price, what="price")
-        ticks, rem = divmod(px, self.tick_size)
+        try:
+            ticks, rem = divmod(px, self.tick_size)
+        except DecimalException:  # more digits than the decimal context holds: no instrument trades there
+            raise GridError(f"{self.id}: price {px} is out of range") from None
         if rem != 0:
             raise GridError(f"{self.id}: price {px} is not on the tick grid of {self.tick_size}")
+        if not -_INT64 <= ticks < _INT64:
+            raise GridError(f"{self.id}: price {px} is out of range ({ticks} ticks do not fit 64 bits)")
         return int(ticks)
 
     def ticks_to_price(self, ticks: int) -> Decimal:
@@ -196,9 +202,14 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
         qty = to_decimal(size, what="size")
         if qty < 0:
             raise GridError(f"{self.id}: size must not be negative, got {qty}")
-        lots, rem = divmod(qty, self.lot_size)
+        try:
+            lots, rem = divmod(qty, self.lot_size)
+        except DecimalException:
+            raise GridError(f"{self.id}: size {qty} is out of range") from None
         if rem != 0:
             raise GridError(f"{self.id}: size {qty} is not a multiple of the lot size {self.lot_size}")
+        if lots >= _INT64:
+            raise GridError(f"{self.id}: size {qty} is out of range ({lots} lots do not fit 64 bits)")
         return int(lots)
 
     def lots_to_size(self, lots: int) -> Decimal:

@@ -26,6 +26,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from tradewright.config.bounds import Seconds
 from tradewright.core.ids import InstrumentId
 from tradewright.indicators import RealisedVolatility
 from tradewright.model.book import OrderBook
@@ -49,13 +50,13 @@ class AvellanedaStoikovConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_
     max_inventory: Decimal
     risk_aversion: Annotated[float, msgspec.Meta(gt=0)] = 0.1
     horizon: Literal["finite", "infinite"] = "infinite"
-    horizon_s: Annotated[float, msgspec.Meta(gt=0)] = 60.0
+    horizon_s: Seconds = 60.0
     vol_window: Annotated[int, msgspec.Meta(ge=2)] = 30
     vol_sample_ms: Annotated[int, msgspec.Meta(ge=1)] = 1000
     intensity: Literal["online", "fixed"] = "online"
     kappa: Annotated[float, msgspec.Meta(gt=0)] = 10.0
     arrival_rate: Annotated[float, msgspec.Meta(gt=0)] = 1.0
-    intensity_halflife_s: Annotated[float, msgspec.Meta(gt=0)] = 30.0
+    intensity_halflife_s: Seconds = 30.0
     min_spread_ticks: Annotated[int, msgspec.Meta(ge=1)] = 1
     quotes: QuoteManagerConfig = msgspec.field(default_factory=QuoteManagerConfig)
 

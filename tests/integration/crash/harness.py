@@ -181,9 +181,16 @@ class Node:
     """One `tradewright live` process; its log (stderr) goes to a file read by the waits below."""
 
     def __init__(
-        self, config: Path, log: Path, env: dict[str, str] | None = None, *, max_file_bytes: int | None = None
+        self,
+        config: Path,
+        log: Path,
+        env: dict[str, str] | None = None,
+        *,
+        max_file_bytes: int | None = None,
+        args: list[str] | None = None,
     ) -> None:
-        """`max_file_bytes`: no file the node writes may grow beyond this (RLIMIT_FSIZE): a full disk."""
+        """`max_file_bytes`: no file the node writes may grow beyond this (RLIMIT_FSIZE): a full disk.
+        `args`: more command-line arguments (e.g. ``--log-level DEBUG``)."""
         self.log = log
         self._out = log.open("wb")
         limit = None
@@ -193,7 +200,7 @@ class Node:
                 resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
 
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tradewright.cli.main", "live", str(config)],
+            [sys.executable, "-m", "tradewright.cli.main", "live", str(config), *(args or [])],
             stdout=subprocess.DEVNULL,
             # Under a file size limit the log goes through a pipe (which has none) to our file.
             stderr=self._out if limit is None else subprocess.PIPE,

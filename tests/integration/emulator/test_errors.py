@@ -43,7 +43,8 @@ def limit(price: Any, qty: str, **extra: Any) -> dict[str, Any]:
 
 def common_cases(prefix: str, qty: str) -> list[Case]:
     order = f"{prefix}/order"
-    far = "50000.00" if prefix == "/api/v3" else "50000.0"
+    # Far enough from the touch (about 61,800) not to fill, inside USD-M's PERCENT_PRICE band (0.95 x mark).
+    far = "50000.00" if prefix == "/api/v3" else "59000.0"
 
     async def bad_signature(c: Signed) -> Any:
         c.secret = "not-the-secret"
@@ -278,14 +279,14 @@ def usdm_cases() -> list[Case]:
         ),
         Case(
             "insufficient margin",
-            lambda c: c.call("POST", order, limit("50000", "100")),
+            lambda c: c.call("POST", order, limit("59000", "100")),
             400,
             -2019,
             "Margin is insufficient.",
         ),
         Case(
             "reduce-only without a position",
-            lambda c: c.call("POST", order, limit("50000", "0.002", reduceOnly="true")),
+            lambda c: c.call("POST", order, limit("59000", "0.002", reduceOnly="true")),
             400,
             -2022,
             "ReduceOnly Order is rejected.",

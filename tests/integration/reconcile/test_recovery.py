@@ -138,8 +138,8 @@ def ack(cid: str) -> OrderAccepted:
     )
 
 
-def buy(strategy: Strategy, qty: str = "0.010") -> ClientOrderId:
-    return strategy.ctx.submit(IID, OrderSide.BUY, Decimal(qty), Decimal("100.0"))
+def buy(strategy: Strategy, qty: str = "0.010", price: str = "100.0") -> ClientOrderId:
+    return strategy.ctx.submit(IID, OrderSide.BUY, Decimal(qty), Decimal(price))
 
 
 def reconciler(
@@ -161,7 +161,7 @@ def test_a_restart_rebuilds_orders_positions_with_their_lots_balances_and_strate
         before, strategy, _ = node(store)
         before.portfolio.set_balance("USDT", Decimal(1000))
         store.save_portfolio([], {"USDT": Decimal(1000)}, ts_ns=0)
-        first, second = buy(strategy), buy(strategy)
+        first, second = buy(strategy), buy(strategy, price="101.0")  # a fill above its limit is refused
         for cid in (first, second):
             before.on_venue_event(ack(cid))
         before.on_venue_event(fill(first, "1", "0.010", "100.0"))

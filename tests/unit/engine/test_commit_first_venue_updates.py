@@ -123,7 +123,7 @@ def test_the_same_events_in_another_order_end_in_the_same_state() -> None:
     for sequence in orders:
         journal = InMemoryJournal()
         kernel, _, strategy = make_kernel(journal)
-        cid = buy(strategy)
+        cid = buy(strategy, price="100.5")  # both fills at or below the limit
         events = {
             "ack": ack(cid, "7"),
             "fill1": fill(cid, "t1", "0.004", px="100.0"),

@@ -6,10 +6,10 @@ import os
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
 
 import msgspec
 
+from tradewright.config.urls import check_url
 from tradewright.core.errors import ConfigError
 
 __all__ = ["BinanceConfig", "Credentials"]
@@ -36,15 +36,8 @@ class BinanceConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     taker_fee: Decimal | None = None
 
     def __post_init__(self) -> None:
-        for key, url, schemes in (
-            ("venue.rest_url", self.rest_url, ("http", "https")),
-            ("venue.ws_url", self.ws_url, ("ws", "wss")),
-        ):
-            parts = urlsplit(url)
-            if parts.scheme not in schemes or not parts.netloc:
-                raise ConfigError(f"`{key}` must be a {' or '.join(schemes)} URL with a host, got {url!r}")
-            if parts.query or parts.fragment:
-                raise ConfigError(f"`{key}` must not carry a query or fragment, got {url!r}")
+        check_url("venue.rest_url", self.rest_url, ("http", "https"))
+        check_url("venue.ws_url", self.ws_url, ("ws", "wss"))
 
 
 class Credentials:

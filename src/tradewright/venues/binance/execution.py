@@ -46,6 +46,7 @@ from tradewright.venues.binance.parsing import (
     account_snapshot,
     decode,
     end_event,
+    excerpt,
     fill_from_trade,
     order_update,
     update_facts,
@@ -391,20 +392,40 @@ class BinanceExecutionClient:
             await asyncio.sleep(0.02)
         return False
 
-    async def process_updates(self) -> None:
-        """Apply user-stream updates one at a time, in the order the venue sent them."""
+    async def process_updates(self, on_malformed: Callable[[], None] | None = None) -> None:
+        """Apply user-stream updates one at a time, in the order the venue sent them.
+
+        An update that cannot be decoded or applied is counted, logged with the venue message itself
+        (truncated), and skipped; `on_malformed` is then called, because whatever it reported is only
+        recovered by reconciling with the venue. No message can end this task.
+        """
         while True:
             message = await self._updates.get()
             try:
                 await self._on_update(message)
+            except asyncio.CancelledError:
+                raise
             except VenueError as exc:
-                self.malformed += 1
-                self._log.warning("skipped a malformed order update: %s", exc)
+                self._bad_update(message, str(exc), on_malformed)
+            except Exception as exc:  # the task's boundary: one message never stops the user stream
+                self._bad_update(message, f"{type(exc).__name__}: {exc}", on_malformed)
+
+    def _bad_update(self, message: Any, why: str, on_malformed: Callable[[], None] | None) -> None:
+        self.malformed += 1
+        self._log.warning(
+            "skipped a malformed ORDER_TRADE_UPDATE from the venue (%s); venue message: %s",
+            excerpt(why, 300),
+            excerpt(message, 400),
+        )
+        if on_malformed is not None:
+            on_malformed()
 
     async def _on_update(self, message: dict[str, Any]) -> None:
         update = order_update(message)
         if not self._venue_symbol:
             self._venue_symbol = str(self._ex.market(self._symbol)["id"])
+        if update.event != "ORDER_TRADE_UPDATE":
+            raise VenueError(f"binance: an order update whose event is {excerpt(update.event, 40)}")
         if update.order.symbol != self._venue_symbol:
             return
         facts = update_facts(update, self.instrument.id, self._clock.now_ns(), self.instrument.settle)

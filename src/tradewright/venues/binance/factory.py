@@ -76,7 +76,12 @@ def _exchange(config: BinanceConfig, credentials: Credentials, tap: Callable[[di
         def handle_order_update(self, client: Any, message: Any) -> Any:
             if isinstance(message, dict) and message.get("e") == "ORDER_TRADE_UPDATE":
                 tap(message)
-            return super().handle_order_update(client, message)
+            try:
+                return super().handle_order_update(client, message)
+            except Exception:
+                # Left to CCXT, the error would reject `watch_orders` and drop the subscription; the
+                # message itself reaches `process_updates`, which refuses it with a reason.
+                return None
 
     exchange = TappedBinanceUsdm(
         {

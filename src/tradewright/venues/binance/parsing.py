@@ -7,6 +7,7 @@ what was wrong, so one bad message is counted and skipped rather than trusted.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -28,7 +29,9 @@ from tradewright.model.events import (
 )
 from tradewright.model.instrument import Instrument, InstrumentKind, to_decimal
 from tradewright.venues.binance.schemas import (
+    MAX_MAGNITUDE,
     AccountInfo,
+    Filter,
     OrderTradeUpdate,
     OrderUpdate,
     RestOrder,
@@ -38,12 +41,15 @@ from tradewright.venues.binance.schemas import (
 
 __all__ = [
     "BINANCE",
+    "BOOK_BAND_PCT",
     "ORDER_STATUS",
     "UpdateFacts",
     "account_snapshot",
     "book_levels",
+    "book_update",
     "decode",
     "end_event",
+    "excerpt",
     "fill_from_trade",
     "fill_from_update",
     "instrument_from_symbol",
@@ -56,6 +62,9 @@ __all__ = [
 
 BINANCE = Venue("BINANCE")
 MS = 1_000_000
+_MAX_MS = (2**63 - 1) // MS
+#: How far (in %) a level among the top of the book may sit from the mid before the update is refused.
+BOOK_BAND_PCT = 10
 T = TypeVar("T")
 
 ORDER_STATUS: dict[str, VenueOrderStatus] = {
@@ -69,12 +78,29 @@ ORDER_STATUS: dict[str, VenueOrderStatus] = {
 }
 
 
+def excerpt(payload: Any, limit: int = 300) -> str:
+    """The start of a payload's text for a log line or an error (never raises, whatever the payload)."""
+    try:
+        text = msgspec.json.encode(payload).decode() if isinstance(payload, dict | list) else repr(payload)
+    except (TypeError, ValueError, RecursionError, OverflowError):
+        try:
+            text = repr(payload)
+        except (RecursionError, ValueError):
+            text = f"<{type(payload).__name__} that cannot be shown>"
+    # a lone surrogate cannot be written to a UTF-8 log: show it escaped
+    return text[:limit].encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def decode(kind: type[T], payload: Any, what: str) -> T:
     """Decode a JSON-like payload into a schema record, or raise `VenueError` naming the problem."""
     try:
         return msgspec.convert(payload, kind, strict=False)
     except msgspec.ValidationError as exc:
-        raise VenueError(f"binance: malformed {what}: {exc}: {str(payload)[:300]}") from None
+        raise VenueError(f"binance: malformed {what}: {exc}: {excerpt(payload)}") from None
+    except UnicodeError as exc:  # text that is not valid Unicode (a lone surrogate)
+        raise VenueError(f"binance: malformed {what}: not text ({exc}): {excerpt(payload)}") from None
+    except RecursionError:
+        raise VenueError(f"binance: malformed {what}: nested too deeply: {excerpt(payload)}") from None
 
 
 def instrument_id(symbol: str) -> InstrumentId:
@@ -109,13 +135,28 @@ def instrument_from_symbol(info: SymbolInfo, *, maker_fee: Decimal, taker_fee: D
     if price is None or price.tickSize is None or lot is None or lot.stepSize is None:
         raise VenueError(f"binance: {info.symbol} has no PRICE_FILTER tickSize or LOT_SIZE stepSize")
     notional = by_type.get("MIN_NOTIONAL")
+    try:
+        return _instrument(info, price.tickSize, lot, notional, maker_fee, taker_fee)
+    except GridError as exc:  # a tick or lot of 0, say: the venue's rules make no grid
+        raise VenueError(f"binance: {info.symbol} has unusable trading rules: {exc}") from None
+
+
+def _instrument(
+    info: SymbolInfo,
+    tick: Decimal,
+    lot: Filter,
+    notional: Filter | None,
+    maker_fee: Decimal,
+    taker_fee: Decimal,
+) -> Instrument:
+    assert lot.stepSize is not None
     return Instrument(
         id=instrument_id(info.symbol),
         kind=InstrumentKind.PERPETUAL,
         base=info.baseAsset,
         quote=info.quoteAsset,
         settle=info.marginAsset,
-        tick_size=price.tickSize.normalize(),
+        tick_size=tick.normalize(),
         lot_size=lot.stepSize.normalize(),
         min_size=(lot.minQty or Decimal(0)).normalize(),
         max_size=None if lot.maxQty is None else lot.maxQty.normalize(),
@@ -276,37 +317,89 @@ def book_levels(levels: Sequence[Sequence[Any]], instrument: Instrument, depth: 
     CCXT hands book levels over as floats. A float that came from Binance's decimal string converts
     back exactly through its shortest repr (`to_decimal`), and a price off the tick grid raises, so no
     rounded price reaches the book; a size is rounded down to whole lots (a level of less than one lot
-    is dropped), as market data never becomes an order size.
+    is dropped), as market data never becomes an order size. A price that is not finite, not > 0 or
+    beyond the grid's range, and a size that is not finite or negative, raise `VenueError`.
     """
+    if not isinstance(levels, list | tuple):
+        raise VenueError(f"binance: a book side is not a list of levels: {excerpt(levels, 80)}")
     out: list[tuple[int, int]] = []
     for level in levels[:depth]:
         try:
             ticks = instrument.price_to_ticks(to_decimal(level[0], what="price"))
-            lots = int(to_decimal(level[1], what="size") / instrument.lot_size)
-        except (GridError, IndexError, TypeError) as exc:
-            raise VenueError(f"binance: bad book level {level!r}: {exc}") from None
+            size = to_decimal(level[1], what="size")
+            if ticks <= 0 or size < 0 or size >= MAX_MAGNITUDE:
+                raise GridError(f"price must be > 0 and size in 0..1e15, got {level[0]!r} x {level[1]!r}")
+            lots = int(size / instrument.lot_size)
+        except (GridError, IndexError, KeyError, TypeError, ArithmeticError) as exc:
+            raise VenueError(f"binance: bad book level ({exc}): {excerpt(level, 80)}") from None
         if lots > 0:
             out.append((ticks, lots))
     return out
 
 
+def book_update(
+    book: Any, instrument: Instrument, depth: int, band_pct: int = BOOK_BAND_PCT
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The top `depth` levels a side of a CCXT order book, checked as a whole: (bids, asks).
+
+    Beyond each level's own checks (`book_levels`): bids strictly fall and asks strictly rise, the best
+    bid is below the best ask, and every level lies within `band_pct` % of the mid — the top levels of a
+    real book sit within a fraction of a percent of it. Anything else raises `VenueError` naming the
+    update (its update id and time) and what is wrong with it.
+    """
+    try:
+        raw_bids, raw_asks = book["bids"], book["asks"]
+        name = f"order book update u={book.get('nonce')} at {book.get('timestamp')}"
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise VenueError(
+            f"binance: an order book update without bids and asks: {excerpt(book)}: {exc!r}"
+        ) from None
+    bids = book_levels(raw_bids, instrument, depth)
+    asks = book_levels(raw_asks, instrument, depth)
+    for side, levels, falling in (("bids", bids, True), ("asks", asks, False)):
+        for (a, _), (b, _) in itertools.pairwise(levels):
+            if (b >= a) if falling else (b <= a):
+                raise VenueError(f"binance: {name}: {side} are not in price order ({a} then {b} ticks)")
+    if bids and asks:
+        best_bid, best_ask = bids[0][0], asks[0][0]
+        if best_bid >= best_ask:
+            raise VenueError(
+                f"binance: {name}: crossed book, best bid {instrument.ticks_to_price(best_bid)} >= "
+                f"best ask {instrument.ticks_to_price(best_ask)}"
+            )
+        mid2 = best_bid + best_ask
+        for side, levels in (("bid", bids), ("ask", asks)):
+            for tick, _ in levels:
+                if abs(2 * tick - mid2) * 100 > band_pct * mid2:
+                    raise VenueError(
+                        f"binance: {name}: {side} level {instrument.ticks_to_price(tick)} is more than "
+                        f"{band_pct}% from the mid {instrument.ticks_to_price(mid2) / 2}"
+                    )
+    return bids, asks
+
+
 def trade_tick(trade: Mapping[str, Any], instrument: Instrument, ts_init: int) -> TradeTick:
     """A public trade from CCXT's parsed form (the raw `info` keeps Binance's exact strings)."""
-    info = trade.get("info") or {}
     try:
+        info = trade.get("info") or {}
         price = to_decimal(info.get("p", trade.get("price")), what="price")
         size = to_decimal(info.get("q", trade.get("amount")), what="size")
         buyer_maker = info.get("m")
         ts_ms = int(str(info.get("T", trade.get("timestamp"))))
-    except (GridError, TypeError, ValueError) as exc:
-        raise VenueError(f"binance: bad trade {str(trade)[:200]}: {exc}") from None
+        trade_id = str(info.get("t", trade.get("id", "")))
+        if not (0 < price < MAX_MAGNITUDE and 0 < size < MAX_MAGNITUDE and 0 <= ts_ms <= _MAX_MS):
+            raise ValueError("price and size must be > 0 and below 1e15, the time within 64-bit ns")
+        if buyer_maker is not None and not isinstance(buyer_maker, bool):
+            raise ValueError(f"`m` must be true or false, got {excerpt(buyer_maker, 40)}")
+    except (GridError, TypeError, ValueError, AttributeError, ArithmeticError, RecursionError) as exc:
+        raise VenueError(f"binance: bad trade ({exc}): {excerpt(trade, 200)}") from None
     aggressor = None if buyer_maker is None else (OrderSide.SELL if buyer_maker else OrderSide.BUY)
     return TradeTick(
         instrument_id=instrument.id,
         price=price,
         size=size,
         aggressor=aggressor,
-        trade_id=str(info.get("t", trade.get("id", ""))),
+        trade_id=trade_id,
         ts_event=ts_ms * MS,
         ts_init=ts_init,
     )
