@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,17 @@ def shared_data(relative: str) -> Path:
             pytest.fail(f"CI=true: {message}")
         pytest.skip(message)
     return path
+
+
+_RECURSION_LIMIT = sys.getrecursionlimit()
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_recursion_limit() -> None:
+    """The official signing clients used as test oracles import py_ecc, which raises the recursion limit
+    to 100,000; with it a deeply nested JSON test input overflows the C stack (a crash, not an error).
+    Every test starts at the interpreter's own limit, as the product keeps it (venues._common.eth)."""
+    sys.setrecursionlimit(_RECURSION_LIMIT)
 
 
 def bundled_data(relative: str) -> Path:

@@ -48,7 +48,7 @@ def test_a_secret_pasted_into_an_enum_key_is_not_repeated(tmp_path: Path) -> Non
     with pytest.raises(ConfigError) as refused:
         load_live_config(live_config(tmp_path, venue=f'kind = "{SECRET}"'))
 
-    assert "venue.kind" in str(refused.value) and "Invalid enum value (not shown)" in str(refused.value)
+    assert "`venue.kind` (not shown)" in str(refused.value)
     assert SECRET not in str(refused.value)
 
 

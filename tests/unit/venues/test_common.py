@@ -119,3 +119,22 @@ def test_feed_stats_count_per_instrument() -> None:
 def test_unknown_venue_kind_lists_the_valid_ones() -> None:
     with pytest.raises(ConfigError, match="unknown venue kind 'nope'"):
         venue_package("nope")
+
+
+def test_signing_venues_leave_the_recursion_limit_alone() -> None:
+    """py_ecc raises it to 100,000 on import; then a deeply nested message would crash the process in
+    the JSON decoder (a C stack overflow) instead of being refused."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; before = sys.getrecursionlimit(); "
+        "import tradewright.venues.polymarket, tradewright.venues.turbine, tradewright.servers.polymarket; "
+        "import json\n"
+        "try:\n    json.loads('[' * 200000 + ']' * 200000)\nexcept RecursionError:\n    pass\n"
+        "print(before, sys.getrecursionlimit())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-500:]
+    before, after = out.stdout.split()
+    assert before == after

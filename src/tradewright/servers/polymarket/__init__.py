@@ -3,6 +3,7 @@ its real payloads (../shared/data/venues/polymarket), with a private side that v
 every order's EIP-712 signature, matches across both outcome tokens, settles trades on a simulated
 chain and resolves markets on command."""
 
+import tradewright.venues._common.eth  # noqa: F401  (first: keeps the recursion limit; see that module)
 from tradewright.servers.polymarket.protocol import DEFAULT_WALLET, PolymarketProtocol, WalletSpec
 from tradewright.servers.polymarket.server import serve_polymarket
 from tradewright.servers.polymarket.world import World, load_world

@@ -3,6 +3,7 @@ private side that verifies bearer tokens, order and permit signatures, matches o
 markets and pays claims. Its payloads are written from Turbine's documentation and the official
 client (no capture of the live venue exists), and say so where they are built."""
 
+import tradewright.venues._common.eth  # noqa: F401  (first: keeps the recursion limit; see that module)
 from tradewright.servers.turbine.protocol import TurbineProtocol, TurbineWalletSpec
 from tradewright.servers.turbine.server import serve_turbine
 

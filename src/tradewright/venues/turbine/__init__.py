@@ -4,6 +4,7 @@ permits, positions seeded from the venue, resolution tracking and claims of winn
 The venue package's face for the registry: `CONFIG_TYPES`, `credentials`, `connect`, `list_markets`.
 """
 
+import tradewright.venues._common.eth  # noqa: F401  (first: keeps the recursion limit; see that module)
 from tradewright.venues.turbine.claims import ClaimAudit, ClaimRecord, claim_winnings, claimable_markets
 from tradewright.venues.turbine.config import TurbineConfig
 from tradewright.venues.turbine.execution import CAPABILITIES, TurbineExecution
