@@ -70,6 +70,11 @@ class ServerOptions:
     enforce_limits: bool = True  # answer requests beyond the venue's documented limits with its 429
 
 
+# A stopping server closes every WebSocket itself first; a handler still running after this long (a
+# client that never answers the close) is cut off rather than holding the port for aiohttp's 60 s default.
+_SHUTDOWN_TIMEOUT_S = 2.0
+
+
 class _Limiter:
     """Sliding windows of the protocol's documented limits; counts what went over them."""
 
@@ -173,7 +178,9 @@ class ReplayServer:
             app.router.add_get(path, self._ws)
         app.router.add_route("*", "/_admin/{action}", self._admin)
         app.router.add_route("*", "/{tail:.*}", self._http)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=_SHUTDOWN_TIMEOUT_S
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, HOST, self.options.port)
         await site.start()
@@ -405,7 +412,9 @@ class ReplayServer:
                 if msg.type is WSMsgType.BINARY:
                     # Venues whose clients speak binary frames (msgpack) get them as bytes.
                     self.requests.add(
-                        LoggedRequest(RequestLog.now(), "ws", "SEND", request.path, detail=repr(msg.data[:500]))
+                        LoggedRequest(
+                            RequestLog.now(), "ws", "SEND", request.path, detail=repr(msg.data[:500])
+                        )
                     )
                     try:
                         await self.protocol.on_binary(session, msg.data)
