@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from tradewright.model._ladder import ladder_set
+from tradewright.model._ladder_jit import ladder_set
 from tradewright.model.columnar import F_LAST, KIND_CLEAR, KIND_DELTA, KIND_TRADE
 from tradewright.sim._kernels import ROW_OK, ROW_OUT_OF_RANGE, venue_row
 

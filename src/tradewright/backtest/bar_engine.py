@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import IO, Any
 
-from tradewright.analysis.recorder import RunRecorder
 from tradewright.core.ids import ClientOrderId, InstrumentId
 from tradewright.data.bars import BarSeries
 from tradewright.engine.kernel import Kernel
@@ -34,6 +33,7 @@ from tradewright.model.commands import Command, SubmitOrder
 from tradewright.model.events import OrderFilled
 from tradewright.model.instrument import Instrument
 from tradewright.portfolio.portfolio import Portfolio
+from tradewright.runlog.recorder import RunRecorder
 from tradewright.sim.bar_fill import BarFillConfig, BarVenue
 from tradewright.sim.fees import FeeModel
 from tradewright.sim.latency import ConstantLatency, LatencyModel

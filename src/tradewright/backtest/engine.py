@@ -10,7 +10,6 @@ from typing import IO
 
 import numpy as np
 
-from tradewright.analysis.recorder import RunRecorder
 from tradewright.backtest import _loop
 from tradewright.core.clock import SimClock
 from tradewright.core.ids import InstrumentId
@@ -21,6 +20,7 @@ from tradewright.model.columnar import MarketStream
 from tradewright.model.data import TradeTick
 from tradewright.model.enums import OrderSide
 from tradewright.portfolio.portfolio import MarkPrice, Portfolio
+from tradewright.runlog.recorder import RunRecorder
 from tradewright.sim.fees import FeeModel
 from tradewright.sim.latency import ConstantLatency, LatencyModel
 from tradewright.sim.queue import ConservativeQueue, QueueModel

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from tradewright.model._ladder import ladder_set
+from tradewright.model._ladder_jit import ladder_set
 from tradewright.model.columnar import KIND_CLEAR, KIND_DELTA, KIND_TRADE
 from tradewright.sim.queue import QUEUE_CUSTOM, queue_after_decrease
 
