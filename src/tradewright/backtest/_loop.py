@@ -165,6 +165,8 @@ def advance(
 ) -> int:
     """Advance the replay; see the module docstring for the return values."""
     n = len(kind)
+    # `apply` is passed to `_strategy_row` as `not shared` (False in the shared branch, True in the
+    # other), not as a literal: numba would compile `_strategy_row` once per literal (cold start).
     while True:
         iv = cur[C_IV]
         # The venue half of a row appears twice below (shared book / two clocks) on purpose: moving it
@@ -174,7 +176,19 @@ def advance(
             if cur[C_PENDING] == 1:
                 cur[C_PENDING] = 0
                 r = _strategy_row(
-                    iv - 1, kind, rside, rtick, rlots, flags, sb, sa, sst, False, cur, trigger, want_trades
+                    iv - 1,
+                    kind,
+                    rside,
+                    rtick,
+                    rlots,
+                    flags,
+                    sb,
+                    sa,
+                    sst,
+                    not shared,
+                    cur,
+                    trigger,
+                    want_trades,
                 )
                 if r != R_LIMIT:
                     return r
@@ -215,7 +229,7 @@ def advance(
                 cur[C_CODE] = code
                 return R_VENUE
             r = _strategy_row(
-                iv, kind, rside, rtick, rlots, flags, sb, sa, sst, False, cur, trigger, want_trades
+                iv, kind, rside, rtick, rlots, flags, sb, sa, sst, not shared, cur, trigger, want_trades
             )
             if r != R_LIMIT:
                 return r
@@ -263,7 +277,7 @@ def advance(
                 return R_LIMIT
             take_samples(samp, samp_st, sst, ts)
             r = _strategy_row(
-                i_s, kind, rside, rtick, rlots, flags, sb, sa, sst, True, cur, trigger, want_trades
+                i_s, kind, rside, rtick, rlots, flags, sb, sa, sst, not shared, cur, trigger, want_trades
             )
             if r == R_GROW:
                 cur[C_OUT] = i_s

@@ -11,6 +11,7 @@ from typing import IO
 import numpy as np
 
 from tradewright.backtest import _loop
+from tradewright.backtest._gc import gc_paused
 from tradewright.core.clock import SimClock
 from tradewright.core.ids import InstrumentId
 from tradewright.engine.kernel import Kernel
@@ -171,52 +172,53 @@ class BacktestEngine:
                 samp_st,
             )
 
-        args = loop_args()
-        slots = own.active
-        next_due = kernel.next_due_ns
-        while True:
-            if own.active is not slots:
-                args, slots = loop_args(), own.active
-            if recorder.dirty:
-                samp_st[3] = recorder.snapshot_index()
-            reason = _advance(*args, next_due())
-            if reason == _loop.R_END:
-                break
-            if reason == _loop.R_LIMIT:
-                stops["scheduled"] += 1
-                due = kernel.next_due_ns()
-                _take_samples(
-                    samp, samp_st, strategy_book.arrays[2], due
-                )  # the grid up to now, before state moves
-                kernel.run_due(due)
-            elif reason == _loop.R_BOOK:
-                stops["book"] += 1
-                k = int(cur[_loop.C_OUT])
-                self.clock.advance_to(int(self._lo[k]))
-                kernel.on_book(iid)
-            elif reason == _loop.R_VENUE:
-                stops["venue"] += 1
-                k = int(cur[_loop.C_OUT])
-                self.clock.advance_to(int(self._ve[k]))
-                self.venue.after_row(iid, int(cur[_loop.C_CODE]), stream, k)
-            elif reason == _loop.R_TRADE:
-                stops["trade"] += 1
-                k = int(cur[_loop.C_OUT])
-                self.clock.advance_to(int(self._lo[k]))
-                kernel.on_trade(self._trade(k))
-            elif reason == _loop.R_GROW:
-                stops["grow"] += 1
-                k = int(cur[_loop.C_OUT])
-                book = self.venue_book if cur[_loop.C_CODE] == 0 else strategy_book
-                book.ensure_range(int(stream.tick[k]))
-                args = loop_args()
-            if progress is not None and cur[_loop.C_IV] - last_progress >= 50_000:
-                last_progress = int(cur[_loop.C_IV])
-                progress(last_progress, n)
-        if n:
-            _take_samples(samp, samp_st, strategy_book.arrays[2], int(self._lo[-1]) + 1)
-        recorder.add_grid(samp[: int(samp_st[1])])
-        self._finish()
+        with gc_paused():  # see backtest/_gc.py
+            args = loop_args()
+            slots = own.active
+            next_due = kernel.next_due_ns
+            while True:
+                if own.active is not slots:
+                    args, slots = loop_args(), own.active
+                if recorder.dirty:
+                    samp_st[3] = recorder.snapshot_index()
+                reason = _advance(*args, next_due())
+                if reason == _loop.R_END:
+                    break
+                if reason == _loop.R_LIMIT:
+                    stops["scheduled"] += 1
+                    due = kernel.next_due_ns()
+                    _take_samples(
+                        samp, samp_st, strategy_book.arrays[2], due
+                    )  # the grid up to now, before state moves
+                    kernel.run_due(due)
+                elif reason == _loop.R_BOOK:
+                    stops["book"] += 1
+                    k = int(cur[_loop.C_OUT])
+                    self.clock.advance_to(int(self._lo[k]))
+                    kernel.on_book(iid)
+                elif reason == _loop.R_VENUE:
+                    stops["venue"] += 1
+                    k = int(cur[_loop.C_OUT])
+                    self.clock.advance_to(int(self._ve[k]))
+                    self.venue.after_row(iid, int(cur[_loop.C_CODE]), stream, k)
+                elif reason == _loop.R_TRADE:
+                    stops["trade"] += 1
+                    k = int(cur[_loop.C_OUT])
+                    self.clock.advance_to(int(self._lo[k]))
+                    kernel.on_trade(self._trade(k))
+                elif reason == _loop.R_GROW:
+                    stops["grow"] += 1
+                    k = int(cur[_loop.C_OUT])
+                    book = self.venue_book if cur[_loop.C_CODE] == 0 else strategy_book
+                    book.ensure_range(int(stream.tick[k]))
+                    args = loop_args()
+                if progress is not None and cur[_loop.C_IV] - last_progress >= 50_000:
+                    last_progress = int(cur[_loop.C_IV])
+                    progress(last_progress, n)
+            if n:
+                _take_samples(samp, samp_st, strategy_book.arrays[2], int(self._lo[-1]) + 1)
+            recorder.add_grid(samp[: int(samp_st[1])])
+            self._finish()
         if progress is not None:
             progress(n, n)
         return BacktestResult(

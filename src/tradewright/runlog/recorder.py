@@ -72,7 +72,7 @@ class RunRecorder:
         self._instrument = kernel.instruments[instrument_id]
         self.fills: list[tuple[str, ...]] = []
         self._samples: list[tuple[int, int | None, int | None, int]] = []
-        self._grid: list[tuple[int, int | None, int | None, int]] = []
+        self._grids: list[np.ndarray] = []  # compiled-loop samples, kept as arrays until rows are asked for
         self._snaps: list[tuple[Any, ...]] = []
         self.dirty = True
         self._formatted: list[tuple[str, ...]] | None = None
@@ -160,10 +160,16 @@ class RunRecorder:
 
     def add_grid(self, grid: np.ndarray) -> None:
         """Add samples recorded by a compiled loop: rows of (time, bid tick, ask tick, snapshot index),
-        -1 for an empty side."""
-        for ts, bid, ask, idx in grid.tolist():
-            self._grid.append((ts, None if bid < 0 else bid, None if ask < 0 else ask, idx))
+        -1 for an empty side. Kept as an array (a copy): turned into rows only when `equity` is read."""
+        self._grids.append(np.array(grid, dtype=np.int64, copy=True))
         self._formatted = None
+
+    def _grid_rows(self) -> list[tuple[int, int | None, int | None, int]]:
+        rows: list[tuple[int, int | None, int | None, int]] = []
+        for grid in self._grids:
+            for ts, bid, ask, idx in grid.tolist():
+                rows.append((ts, None if bid < 0 else bid, None if ask < 0 else ask, idx))
+        return rows
 
     @property
     def equity(self) -> list[tuple[str, ...]]:
@@ -172,7 +178,7 @@ class RunRecorder:
             inst = self._instrument
             tick = inst.tick_size
             rows: list[tuple[str, ...]] = []
-            merged = heapq.merge(self._grid, self._samples, key=lambda r: r[0])
+            merged = heapq.merge(self._grid_rows(), self._samples, key=lambda r: r[0])
             for ts, bid, ask, idx in merged:
                 own_bid, own_ask, qty, cash, realized, cost, fees = self._snaps[idx]
                 if qty != 0 and (bid is None or ask is None):
