@@ -248,7 +248,7 @@ def _parse_one_array(
     row: int,
 ) -> tuple[int, int]:
     """Parse one JSON ``[["px","qty",...],...]`` at data[i:end] into rows from `row`: (rows, status)."""
-    _UNSIGNED = np.bool_(False)  # a typed False, not a literal: `_scale` is compiled once (cold start)
+    _UNSIGNED = bool(np.bool_(False))  # a typed False, not a literal: `_scale` is compiled once (cold start)
     i = _skip_ws(data, i, end)
     if i >= end or data[i] != _OPEN:
         return 0, MALFORMED
@@ -315,7 +315,7 @@ def _parse_arrays(
     counts: np.ndarray,
     status: np.ndarray,
 ) -> int:
-    row = np.int64(0)  # typed, not a literal 0: one compilation of the callee, not two (cold start)
+    row = int(np.int64(0))  # typed, not a literal 0: one compilation of the callee, not two (cold start)
     for c in range(len(bounds) - 1):
         n, code = _parse_one_array(data, bounds[c], bounds[c + 1], pm, pe, qm, qe, out_tick, out_lots, row)
         status[c] = code

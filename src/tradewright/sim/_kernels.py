@@ -134,8 +134,8 @@ def venue_row(
     n_own = watch[0]
     # Sides as typed values, not literals: numba compiles a callee once per literal argument, and a
     # cold first run pays for every extra compilation.
-    _BID = np.int64(1)
-    _ASK = np.int64(-1)
+    _BID = int(np.int64(1))
+    _ASK = int(np.int64(-1))
     if kd == KIND_DELTA:
         s = rside[k]
         t = rtick[k]
