@@ -27,6 +27,9 @@ choice for a backtest).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 from numba import njit
 
@@ -34,7 +37,17 @@ from tradewright.model._ladder_jit import ladder_set
 from tradewright.model.columnar import F_LAST, KIND_CLEAR, KIND_DELTA, KIND_TRADE
 from tradewright.sim._kernels import ROW_OK, ROW_OUT_OF_RANGE, venue_row
 
-__all__ = ["R_BOOK", "R_END", "R_GROW", "R_LIMIT", "R_TRADE", "R_VENUE", "advance", "take_samples"]
+__all__ = [
+    "R_BOOK",
+    "R_END",
+    "R_GROW",
+    "R_LIMIT",
+    "R_TRADE",
+    "R_VENUE",
+    "advance",
+    "direct_entry",
+    "take_samples",
+]
 
 R_END = 0
 R_LIMIT = 1
@@ -286,3 +299,16 @@ def advance(
             cur[C_IS] = i_s + 1
             if r != R_LIMIT:
                 return r
+
+
+def direct_entry(dispatcher: Any, args: tuple[object, ...]) -> Callable[..., Any]:
+    """The compiled entry point of `dispatcher` for these argument types (compiled or loaded first).
+
+    Calling it skips numba's per-call dispatch (typing each of `advance`'s 31 arguments to pick an
+    overload), about a third of the cost of a return to Python. The caller must pass arguments of
+    the same types on every call; the replay loop does (a grown array keeps its dtype).
+    """
+    sig = tuple(dispatcher.typeof_pyval(a) for a in args)
+    if sig not in dispatcher.overloads:
+        dispatcher.compile(sig)
+    return dispatcher.overloads[sig].entry_point  # type: ignore[no-any-return]

@@ -30,7 +30,6 @@ from tradewright.strategy.base import BookTrigger, Strategy
 
 __all__ = ["BacktestEngine", "BacktestResult"]
 
-_advance: Callable[..., int] = _loop.advance  # compiled; typed loosely for mypy
 _take_samples: Callable[..., None] = _loop.take_samples
 
 _TRIGGERS = {
@@ -174,6 +173,7 @@ class BacktestEngine:
 
         with gc_paused():  # see backtest/_gc.py
             args = loop_args()
+            advance = _loop.direct_entry(_loop.advance, (*args, 0))
             slots = own.active
             next_due = kernel.next_due_ns
             while True:
@@ -181,7 +181,7 @@ class BacktestEngine:
                     args, slots = loop_args(), own.active
                 if recorder.dirty:
                     samp_st[3] = recorder.snapshot_index()
-                reason = _advance(*args, next_due())
+                reason = advance(*args, next_due())
                 if reason == _loop.R_END:
                     break
                 if reason == _loop.R_LIMIT:
