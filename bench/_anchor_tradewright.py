@@ -19,7 +19,7 @@ from tradewright.sim.latency import ConstantLatency
 from tradewright.strategy.base import BookTrigger
 
 sys.path.insert(0, str(REPO / "examples"))
-from symmetric_mm import SymmetricMarketMaker, SymmetricMMConfig  # noqa: E402
+from symmetric_mm import SymmetricMarketMaker, SymmetricMMConfig
 
 MS = 1_000_000
 WARMUP_ROWS = 20_000  # a short run first: loads numba's compiled code (JIT warm-up, reported apart)
