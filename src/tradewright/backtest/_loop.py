@@ -15,6 +15,7 @@ Each call advances the cursors in `cur` and returns a reason:
 | R_TRADE     | a trade the strategy wants to see                          | row index        |
 | R_VENUE     | the venue's row handler needs Python (fill, snapshot, ...) | row index; code in cur[7] |
 | R_GROW      | a book's ladder must grow to hold a row's price            | row index; cur[7] = 0 venue / 1 strategy |
+| R_REFILL    | the venue reached the end of the rows given and `more` is set: append the next chunk | |
 
 Equity is sampled on a time grid here too: before a row at time t is applied to the strategy's
 book, every grid time before t is recorded in `samp` as (time, best bid tick, best ask tick,
@@ -42,6 +43,7 @@ __all__ = [
     "R_END",
     "R_GROW",
     "R_LIMIT",
+    "R_REFILL",
     "R_TRADE",
     "R_VENUE",
     "advance",
@@ -55,6 +57,7 @@ R_BOOK = 2
 R_TRADE = 3
 R_VENUE = 4
 R_GROW = 5
+R_REFILL = 6
 
 TRIGGER_NONE = -1
 TRIGGER_TOP_PRICE = 0
@@ -174,6 +177,7 @@ def advance(
     want_trades: bool,
     samp: np.ndarray,
     samp_st: np.ndarray,
+    more: bool,
     limit_ts: int,
 ) -> int:
     """Advance the replay; see the module docstring for the return values."""
@@ -206,7 +210,7 @@ def advance(
                 if r != R_LIMIT:
                     return r
             if iv >= n:
-                return R_END
+                return R_REFILL if more else R_END
             if ve[iv] > limit_ts:
                 return R_LIMIT
             take_samples(samp, samp_st, sst, ve[iv])
@@ -248,6 +252,8 @@ def advance(
                 return r
             continue
         i_s = cur[C_IS]
+        if iv >= n and more:
+            return R_REFILL  # the strategy's remaining rows may come after the next chunk's first ones
         tv = ve[iv] if iv < n else (1 << 62)
         ts = lo[i_s] if i_s < n else (1 << 62)
         if iv >= n and i_s >= n:
