@@ -17,7 +17,7 @@ from tradewright.model.columnar import MarketStream
 from tradewright.sim.latency import ConstantLatency
 
 sys.path.insert(0, str(REPO / "examples"))
-from symmetric_mm import SymmetricMarketMaker, SymmetricMMConfig  # noqa: E402
+from symmetric_mm import SymmetricMarketMaker, SymmetricMMConfig
 
 
 @pytest.fixture(scope="module")
