@@ -72,31 +72,32 @@ def _backtest(events: np.ndarray) -> Any:
 
 
 @njit
-def _alive(orders: Any, oid: int) -> bool:
+def _state(orders: Any, oid: int) -> int:
+    """0: no quote (none sent, filled or cancelled), 1: working or in flight, 2: rejected (GTX would take)."""
     if oid == 0:
-        return False
+        return 0
     order = orders.get(oid)
     if order is None:
-        return False
+        return 0
     st = order.status
-    return st != FILLED and st != CANCELED and st != EXPIRED
+    if st == EXPIRED:
+        return 2
+    if st == FILLED or st == CANCELED:
+        return 0
+    return 1
 
 
 @njit
 def _market_maker(hbt: Any, out: np.ndarray, start_ns: int) -> None:
     """1 lot post-only (GTX) at the touch on both sides, |position| <= 5; cancel/replace when the
-    touch moves; re-quote at once when a quote is gone (filled or cancelled)."""
-    bid_id = 0
-    ask_id = 0
-    bid_tick = -1
-    ask_tick = -1
+    touch moves; re-quote at once when a quote is gone (filled or cancelled); after a rejection, wait
+    for that side's touch to move (as tradewright's quoter does)."""
+    ids = np.zeros(2, dtype=np.int64)  # [bid, ask] order ids
+    ticks = np.full(2, -1, dtype=np.int64)
+    last = np.full(4, -9, dtype=np.int64)  # last bb, ba, bid state, ask state
     next_id = 1
     calls = 0
     orders = 0
-    last_bb = -1
-    last_ba = -1
-    last_bid_alive = False
-    last_ask_alive = False
     while True:
         r = hbt.wait_next_feed(True, 3_600_000_000_000)
         if r == 1:
@@ -110,39 +111,31 @@ def _market_maker(hbt: Any, out: np.ndarray, start_ns: int) -> None:
         if bb <= 0 or ba >= 1 << 62:
             continue  # a side is empty
         od = hbt.orders(0)
-        bid_alive = _alive(od, bid_id)
-        ask_alive = _alive(od, ask_id)
-        if bb == last_bb and ba == last_ba and bid_alive == last_bid_alive and ask_alive == last_ask_alive:
+        sb = _state(od, ids[0])
+        sa = _state(od, ids[1])
+        if bb == last[0] and ba == last[1] and sb == last[2] and sa == last[3]:
             continue
+        last[0], last[1], last[2], last[3] = bb, ba, sb, sa
         pos = hbt.position(0)
-        want_bid = bb if pos + 1.0 <= 5.0 else -1
-        want_ask = ba if pos - 1.0 >= -5.0 else -1
-        if bid_alive and bid_tick != want_bid:
-            order = od.get(bid_id)
-            if order.cancellable:
-                hbt.cancel(0, bid_id, False)
-                bid_alive = False
-        if not bid_alive and want_bid > 0:
-            hbt.submit_buy_order(0, next_id, want_bid * TICK, 1.0, GTX, LIMIT, False)
-            bid_id = next_id
-            bid_tick = want_bid
-            next_id += 1
-            orders += 1
-            bid_alive = True
-        if ask_alive and ask_tick != want_ask:
-            order = od.get(ask_id)
-            if order.cancellable:
-                hbt.cancel(0, ask_id, False)
-                ask_alive = False
-        if not ask_alive and want_ask > 0:
-            hbt.submit_sell_order(0, next_id, want_ask * TICK, 1.0, GTX, LIMIT, False)
-            ask_id = next_id
-            ask_tick = want_ask
-            next_id += 1
-            orders += 1
-            ask_alive = True
-        last_bb, last_ba = bb, ba
-        last_bid_alive, last_ask_alive = bid_alive, ask_alive
+        want = (bb if pos + 1.0 <= 5.0 else -1, ba if pos - 1.0 >= -5.0 else -1)
+        states = (sb, sa)
+        for i in range(2):
+            st = states[i]
+            w = want[i]
+            if st == 1 and ticks[i] != w:
+                order = od.get(ids[i])
+                if order.cancellable:
+                    hbt.cancel(0, ids[i], False)
+                    st = 0
+            if w > 0 and (st == 0 or (st == 2 and w != ticks[i])):
+                if i == 0:
+                    hbt.submit_buy_order(0, next_id, w * TICK, 1.0, GTX, LIMIT, False)
+                else:
+                    hbt.submit_sell_order(0, next_id, w * TICK, 1.0, GTX, LIMIT, False)
+                ids[i] = next_id
+                ticks[i] = w
+                next_id += 1
+                orders += 1
         if orders % 64 == 0:
             hbt.clear_inactive_orders(0)
     depth = hbt.depth(0)

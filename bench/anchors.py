@@ -58,12 +58,12 @@ COMPARE = {"A-touch": "A-every", "A-every": "A-every", "B-replay": "B-replay", "
 
 def run_case(engine: str, case: str) -> None:
     """Child process: run one case and print its result as JSON on the last line."""
-    import resource
-
     sys.path.insert(0, str(BENCH))
+    from _common import own_peak_rss_mb
+
     module = __import__(ENGINES[engine][1])
     result: dict[str, Any] = module.CASES[case]()
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mb"] = own_peak_rss_mb()
     print(json.dumps(result))
 
 

@@ -86,12 +86,13 @@ def write_stream(stream: MarketStream, path: Path | str) -> Path:
 
 
 def write_stream_chunks(
-    chunks: Iterable[MarketStream], path: Path | str, row_group_rows: int = 1 << 20
+    chunks: Iterable[MarketStream], path: Path | str, row_group_rows: int = 1 << 17
 ) -> Path:
     """Write one instrument's stream, given chunk by chunk in time order, to `path` (zstd Parquet).
 
     Memory holds one chunk at a time, so a stream far larger than memory can be cached; the footer's
-    summary is accumulated as the chunks pass. Return the path.
+    summary is accumulated as the chunks pass. Row groups are small (128 Ki rows) so that a chunked
+    reader decodes little more than the chunk it asks for. Return the path.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -162,7 +163,7 @@ def read_summary(path: Path | str) -> StreamSummary:
         raise DataError(f"cache metadata is unreadable: {exc}", source=str(path)) from None
 
 
-def iter_stream(path: Path | str, chunk_rows: int = 1 << 20) -> Iterator[MarketStream]:
+def iter_stream(path: Path | str, chunk_rows: int = 1 << 18) -> Iterator[MarketStream]:
     """Read a stream written by `write_stream` chunk by chunk (about `chunk_rows` rows each), for a
     replay whose memory does not grow with the file (`BacktestEngine` takes the chunks)."""
     path = Path(path)
