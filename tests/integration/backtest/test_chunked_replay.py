@@ -50,9 +50,11 @@ def _outcome(result: BacktestResult) -> tuple[object, ...]:
 def test_a_stream_replayed_in_chunks_from_parquet_gives_the_same_run(
     stream: MarketStream, tmp_path: Path, md_latency_ns: int
 ) -> None:
-    chunk = 40_000
+    chunk = 50_000  # two row groups of 25,000 rows per written chunk
     path = write_stream_chunks(
-        (stream.slice(i, i + chunk) for i in range(0, len(stream), chunk)), tmp_path / "s.parquet"
+        (stream.slice(i, i + chunk) for i in range(0, len(stream), chunk)),
+        tmp_path / "s.parquet",
+        row_group_rows=25_000,
     )
     assert read_summary(path).rows == len(stream)
 
