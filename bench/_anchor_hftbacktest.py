@@ -105,6 +105,9 @@ def _market_maker(hbt: Any, out: np.ndarray, start_ns: int) -> None:
         if r == 0:
             continue  # an hour without data (no strategy call)
         calls += 1
+        if calls % 256 == 0:
+            # Drop finished orders from the order dictionary (it is scanned on every event otherwise).
+            hbt.clear_inactive_orders(0)
         depth = hbt.depth(0)
         bb = depth.best_bid_tick
         ba = depth.best_ask_tick
@@ -136,8 +139,6 @@ def _market_maker(hbt: Any, out: np.ndarray, start_ns: int) -> None:
                 ticks[i] = w
                 next_id += 1
                 orders += 1
-        if orders % 64 == 0:
-            hbt.clear_inactive_orders(0)
     depth = hbt.depth(0)
     sv = hbt.state_values(0)
     out[0] = calls
