@@ -95,6 +95,7 @@ def _market_maker(hbt: Any, out: np.ndarray, start_ns: int) -> None:
     ids = np.zeros(2, dtype=np.int64)  # [bid, ask] order ids
     ticks = np.full(2, -1, dtype=np.int64)
     last = np.full(4, -9, dtype=np.int64)  # last bb, ba, bid state, ask state
+    blocked = np.full(2, -1, dtype=np.int64)  # a side's tick just rejected (wait for the touch to move)
     next_id = 1
     calls = 0
     orders = 0
@@ -130,7 +131,11 @@ def _market_maker(hbt: Any, out: np.ndarray, start_ns: int) -> None:
                 if order.cancellable:
                     hbt.cancel(0, ids[i], False)
                     st = 0
-            if w > 0 and (st == 0 or (st == 2 and w != ticks[i])):
+            if st == 2:
+                blocked[i] = ticks[i]  # remembered: the order may be cleared from the dictionary
+            if w != blocked[i]:
+                blocked[i] = -1
+            if w > 0 and st != 1 and w != blocked[i]:
                 if i == 0:
                     hbt.submit_buy_order(0, next_id, w * TICK, 1.0, GTX, LIMIT, False)
                 else:
