@@ -29,6 +29,16 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def own_peak_rss_mb() -> float:
+    """This process's own high-water mark (VmHWM). Unlike ru_maxrss, which Linux carries over from the
+    parent at fork, it counts only this program's memory, so a child started by a big parent is fair."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return peak_rss_mb()
+
+
 def es_stream() -> MarketStream:
     """CME ES L2 bench stream: 1,095,088 rows (1,043,119 level updates, 50,507 trades)."""
     from tradewright.data.es_bench import load_es_l2

@@ -61,7 +61,10 @@ def bench(name: str, stream: MarketStream, repeats: int, profile: bool) -> None:
     rows = [
         ("events (rows)", f"{len(stream):,}"),
         ("run phase, median", f"{len(stream) / run_s:,.0f} events/s ({run_s:.3f} s)"),
-        ("run phase CPU, median", f"{len(stream) / cpu_s:,.0f} events/s ({cpu_s:.3f} s CPU; robust to a busy machine)"),
+        (
+            "run phase CPU, median",
+            f"{len(stream) / cpu_s:,.0f} events/s ({cpu_s:.3f} s CPU; robust to a busy machine)",
+        ),
         ("runs (s)", ", ".join(f"{t:.3f}" for t in all_s)),
         ("orders / fills", f"{len(result.kernel.orders.all_orders):,} / {len(summary.fills):,}"),
         ("python stops", ", ".join(f"{k}={v:,}" for k, v in result.stops.items())),

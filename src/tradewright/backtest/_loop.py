@@ -15,6 +15,7 @@ Each call advances the cursors in `cur` and returns a reason:
 | R_TRADE     | a trade the strategy wants to see                          | row index        |
 | R_VENUE     | the venue's row handler needs Python (fill, snapshot, ...) | row index; code in cur[7] |
 | R_GROW      | a book's ladder must grow to hold a row's price            | row index; cur[7] = 0 venue / 1 strategy |
+| R_REFILL    | the venue reached the end of the rows given and `more` is set: append the next chunk | |
 
 Equity is sampled on a time grid here too: before a row at time t is applied to the strategy's
 book, every grid time before t is recorded in `samp` as (time, best bid tick, best ask tick,
@@ -27,14 +28,28 @@ choice for a backtest).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 from numba import njit
 
-from tradewright.model._ladder import ladder_set
+from tradewright.model._ladder_jit import ladder_set
 from tradewright.model.columnar import F_LAST, KIND_CLEAR, KIND_DELTA, KIND_TRADE
 from tradewright.sim._kernels import ROW_OK, ROW_OUT_OF_RANGE, venue_row
 
-__all__ = ["R_BOOK", "R_END", "R_GROW", "R_LIMIT", "R_TRADE", "R_VENUE", "advance", "take_samples"]
+__all__ = [
+    "R_BOOK",
+    "R_END",
+    "R_GROW",
+    "R_LIMIT",
+    "R_REFILL",
+    "R_TRADE",
+    "R_VENUE",
+    "advance",
+    "direct_entry",
+    "take_samples",
+]
 
 R_END = 0
 R_LIMIT = 1
@@ -42,6 +57,7 @@ R_BOOK = 2
 R_TRADE = 3
 R_VENUE = 4
 R_GROW = 5
+R_REFILL = 6
 
 TRIGGER_NONE = -1
 TRIGGER_TOP_PRICE = 0
@@ -161,10 +177,13 @@ def advance(
     want_trades: bool,
     samp: np.ndarray,
     samp_st: np.ndarray,
+    more: bool,
     limit_ts: int,
 ) -> int:
     """Advance the replay; see the module docstring for the return values."""
     n = len(kind)
+    # `apply` is passed to `_strategy_row` as `not shared` (False in the shared branch, True in the
+    # other), not as a literal: numba would compile `_strategy_row` once per literal (cold start).
     while True:
         iv = cur[C_IV]
         # The venue half of a row appears twice below (shared book / two clocks) on purpose: moving it
@@ -174,12 +193,24 @@ def advance(
             if cur[C_PENDING] == 1:
                 cur[C_PENDING] = 0
                 r = _strategy_row(
-                    iv - 1, kind, rside, rtick, rlots, flags, sb, sa, sst, False, cur, trigger, want_trades
+                    iv - 1,
+                    kind,
+                    rside,
+                    rtick,
+                    rlots,
+                    flags,
+                    sb,
+                    sa,
+                    sst,
+                    not shared,
+                    cur,
+                    trigger,
+                    want_trades,
                 )
                 if r != R_LIMIT:
                     return r
             if iv >= n:
-                return R_END
+                return R_REFILL if more else R_END
             if ve[iv] > limit_ts:
                 return R_LIMIT
             take_samples(samp, samp_st, sst, ve[iv])
@@ -215,12 +246,14 @@ def advance(
                 cur[C_CODE] = code
                 return R_VENUE
             r = _strategy_row(
-                iv, kind, rside, rtick, rlots, flags, sb, sa, sst, False, cur, trigger, want_trades
+                iv, kind, rside, rtick, rlots, flags, sb, sa, sst, not shared, cur, trigger, want_trades
             )
             if r != R_LIMIT:
                 return r
             continue
         i_s = cur[C_IS]
+        if iv >= n and more:
+            return R_REFILL  # the strategy's remaining rows may come after the next chunk's first ones
         tv = ve[iv] if iv < n else (1 << 62)
         ts = lo[i_s] if i_s < n else (1 << 62)
         if iv >= n and i_s >= n:
@@ -263,7 +296,7 @@ def advance(
                 return R_LIMIT
             take_samples(samp, samp_st, sst, ts)
             r = _strategy_row(
-                i_s, kind, rside, rtick, rlots, flags, sb, sa, sst, True, cur, trigger, want_trades
+                i_s, kind, rside, rtick, rlots, flags, sb, sa, sst, not shared, cur, trigger, want_trades
             )
             if r == R_GROW:
                 cur[C_OUT] = i_s
@@ -272,3 +305,16 @@ def advance(
             cur[C_IS] = i_s + 1
             if r != R_LIMIT:
                 return r
+
+
+def direct_entry(dispatcher: Any, args: tuple[object, ...]) -> Callable[..., Any]:
+    """The compiled entry point of `dispatcher` for these argument types (compiled or loaded first).
+
+    Calling it skips numba's per-call dispatch (typing each of `advance`'s 31 arguments to pick an
+    overload), about a third of the cost of a return to Python. The caller must pass arguments of
+    the same types on every call; the replay loop does (a grown array keeps its dtype).
+    """
+    sig = tuple(dispatcher.typeof_pyval(a) for a in args)
+    if sig not in dispatcher.overloads:
+        dispatcher.compile(sig)
+    return dispatcher.overloads[sig].entry_point  # type: ignore[no-any-return]

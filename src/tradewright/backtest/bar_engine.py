@@ -16,14 +16,13 @@ price the venue saw (the open during the open phase, else the bar's close); in e
 
 from __future__ import annotations
 
-import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import IO, Any
 
-from tradewright.analysis.recorder import RunRecorder
+from tradewright.backtest._gc import gc_paused
 from tradewright.core.ids import ClientOrderId, InstrumentId
 from tradewright.data.bars import BarSeries
 from tradewright.engine.kernel import Kernel
@@ -34,6 +33,7 @@ from tradewright.model.commands import Command, SubmitOrder
 from tradewright.model.events import OrderFilled
 from tradewright.model.instrument import Instrument
 from tradewright.portfolio.portfolio import Portfolio
+from tradewright.runlog.recorder import RunRecorder
 from tradewright.sim.bar_fill import BarFillConfig, BarVenue
 from tradewright.sim.fees import FeeModel
 from tradewright.sim.latency import ConstantLatency, LatencyModel
@@ -159,21 +159,11 @@ class BarBacktestEngine:
         kernel = self.kernel
         kernel.start()
         n = self.n
-        # What exists before the replay (modules, the loaded bars) is moved out of the garbage
-        # collector's sight for the run: otherwise each full collection walks all of it again while
-        # the run's own long-lived objects (orders, fills) pile up. The run's cycles are still
-        # collected; nothing changes if the caller has frozen objects already.
-        freeze = gc.get_freeze_count() == 0
-        if freeze:
-            gc.freeze()
-        try:
+        with gc_paused():  # see backtest/_gc.py
             for start in range(0, n, _CHUNK):
                 self._run_bars(start, min(start + _CHUNK, n))
                 if progress is not None:
                     progress(min(start + _CHUNK, n), n)
-        finally:
-            if freeze:
-                gc.unfreeze()
         self._finish()
         return BarBacktestResult(
             kernel=kernel,

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tradewright.analysis.recorder import FILL_COLUMNS
 from tradewright.analysis.run_folder import RunFolder
 from tradewright.analysis.run_summary import summary_of, write_outputs
 from tradewright.backtest.bar_engine import TAG_COLUMNS, BarBacktestEngine
@@ -15,6 +14,7 @@ from tradewright.core.errors import ConfigError, TradewrightError
 from tradewright.data.bars import BarSeries
 from tradewright.data.loading import load_bar_series
 from tradewright.risk.engine import RiskEngine
+from tradewright.runlog.recorder import FILL_COLUMNS
 from tradewright.sim.bar_fill import BarFillConfig
 from tradewright.sim.factory import build_fees, build_latency
 from tradewright.strategy.loader import make_strategy

@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import IO
 
 import numpy as np
 
-from tradewright.analysis.recorder import RunRecorder
 from tradewright.backtest import _loop
+from tradewright.backtest._gc import gc_paused
+from tradewright.backtest._window import StreamWindow
 from tradewright.core.clock import SimClock
 from tradewright.core.ids import InstrumentId
 from tradewright.engine.kernel import Kernel
 from tradewright.engine.ports import RiskGate
-from tradewright.model.book import MAX_CAPACITY, OrderBook
+from tradewright.model.book import OrderBook
 from tradewright.model.columnar import MarketStream
 from tradewright.model.data import TradeTick
 from tradewright.model.enums import OrderSide
 from tradewright.portfolio.portfolio import MarkPrice, Portfolio
+from tradewright.runlog.recorder import RunRecorder
 from tradewright.sim.fees import FeeModel
 from tradewright.sim.latency import ConstantLatency, LatencyModel
 from tradewright.sim.queue import ConservativeQueue, QueueModel
@@ -29,7 +31,6 @@ from tradewright.strategy.base import BookTrigger, Strategy
 
 __all__ = ["BacktestEngine", "BacktestResult"]
 
-_advance: Callable[..., int] = _loop.advance  # compiled; typed loosely for mypy
 _take_samples: Callable[..., None] = _loop.take_samples
 
 _TRIGGERS = {
@@ -59,7 +60,7 @@ class BacktestEngine:
 
     def __init__(
         self,
-        stream: MarketStream,
+        stream: MarketStream | Iterable[MarketStream],
         *,
         starting_balance: Decimal,
         latency: LatencyModel | None = None,
@@ -73,11 +74,15 @@ class BacktestEngine:
         id_prefix: str = "BT",
         end_flush_ns: int = 1_000_000_000,
     ) -> None:
-        # Levels absurdly far from the market never trade and do not fit the ladder: drop and count them.
-        stream, self.far_levels_dropped = stream.without_far_levels(MAX_CAPACITY // 4)
-        self.stream = stream
-        inst = stream.instrument
-        self.clock = SimClock(int(stream.ts_recv[0]) if len(stream) else 0)
+        # A stream in memory is one chunk; chunks (e.g. `data.cache.iter_stream`) are replayed through a
+        # sliding window, so memory does not grow with the data (see backtest/_window.py).
+        self.window = StreamWindow(
+            [stream] if isinstance(stream, MarketStream) else stream, market_data_latency_ns
+        )
+        self.far_levels_dropped = self.window.far_levels_dropped
+        self.stream = self.window.stream
+        inst = self.window.instrument
+        self.clock = SimClock(int(self.stream.ts_recv[0]) if len(self.stream) else 0)
         self.kernel = Kernel(
             self.clock,
             portfolio=Portfolio({inst.settle: starting_balance}, mark_price=mark_price),
@@ -85,10 +90,7 @@ class BacktestEngine:
             id_prefix=id_prefix,
         )
         self.venue_book = OrderBook(inst)
-        self._ve = np.maximum.accumulate(stream.ts_recv) if len(stream) else stream.ts_recv
-        lo = self._ve + market_data_latency_ns
-        self._lo = np.maximum.accumulate(lo) if len(stream) else lo
-        self.shared = bool(np.array_equal(self._ve, self._lo))
+        self.shared = self.window.shared
         strategy_book = self.venue_book if self.shared else OrderBook(inst)
         self.kernel.add_instrument(inst, strategy_book)
         self.venue = SimVenue(
@@ -120,15 +122,14 @@ class BacktestEngine:
         """Replay the whole stream; cancel what is still open at the end; return the result."""
         started = time.perf_counter()
         kernel = self.kernel
-        stream = self.stream
-        iid = stream.instrument.id
-        n = len(stream)
-        stops: dict[str, int] = {"book": 0, "trade": 0, "venue": 0, "scheduled": 0, "grow": 0}
+        window = self.window
+        iid = window.instrument.id
+        stops: dict[str, int] = {"book": 0, "trade": 0, "venue": 0, "scheduled": 0, "grow": 0, "refill": 0}
         # Equity is sampled on a time grid inside the compiled loop (no return to Python per sample):
-        # it records the strategy book's top and the index of the current account-state snapshot.
-        first = int(self._lo[0]) if n else 0
-        span = (int(self._lo[-1]) - first) if n else 0
-        samp = np.zeros((span // self.equity_sample_ns + 2, 4), dtype=np.int64)
+        # it records the strategy book's top and the index of the current account-state snapshot. The
+        # grid array is sized for the rows in hand and handed to the recorder whenever more arrive.
+        first = int(window.lo[0]) if len(window.stream) else 0
+        samp = self._grid_for(window)
         samp_st = np.array([first, 0, self.equity_sample_ns, 0], dtype=np.int64)
         recorder = self.recorder
         kernel.start()
@@ -143,80 +144,85 @@ class BacktestEngine:
         qm = self.venue.queue_model
         scratch = self.venue._scratch
         strategy_book = kernel.books[iid]
-        cols = (stream.kind, stream.side, stream.tick, stream.lots, stream.flags, self._ve, self._lo)
         own = self.own
         last_progress = 0
 
         def loop_args() -> tuple[object, ...]:
-            # Rebuilt only when an array is replaced (a book ladder or the own-order slots grew).
+            # Rebuilt only when an array is replaced (new rows, a book ladder or the own-order slots grew).
             vb, va, vst = self.venue_book.arrays
             sb, sa, sst = strategy_book.arrays
+            st = window.stream
             return (
-                *cols,
-                vb,
-                va,
-                vst,
-                sb,
-                sa,
-                sst,
-                self.shared,
+                *(st.kind, st.side, st.tick, st.lots, st.flags, window.ve, window.lo),
+                *(vb, va, vst, sb, sa, sst, self.shared),
                 *own.arrays(),
-                qm.code,
-                qm.param,
-                scratch,
-                cur,
-                trigger,
-                want_trades,
-                samp,
-                samp_st,
+                *(qm.code, qm.param, scratch, cur, trigger, want_trades, samp, samp_st, window.more),
             )
 
-        args = loop_args()
-        slots = own.active
-        next_due = kernel.next_due_ns
-        while True:
-            if own.active is not slots:
-                args, slots = loop_args(), own.active
-            if recorder.dirty:
-                samp_st[3] = recorder.snapshot_index()
-            reason = _advance(*args, next_due())
-            if reason == _loop.R_END:
-                break
-            if reason == _loop.R_LIMIT:
-                stops["scheduled"] += 1
-                due = kernel.next_due_ns()
-                _take_samples(
-                    samp, samp_st, strategy_book.arrays[2], due
-                )  # the grid up to now, before state moves
-                kernel.run_due(due)
-            elif reason == _loop.R_BOOK:
-                stops["book"] += 1
-                k = int(cur[_loop.C_OUT])
-                self.clock.advance_to(int(self._lo[k]))
-                kernel.on_book(iid)
-            elif reason == _loop.R_VENUE:
-                stops["venue"] += 1
-                k = int(cur[_loop.C_OUT])
-                self.clock.advance_to(int(self._ve[k]))
-                self.venue.after_row(iid, int(cur[_loop.C_CODE]), stream, k)
-            elif reason == _loop.R_TRADE:
-                stops["trade"] += 1
-                k = int(cur[_loop.C_OUT])
-                self.clock.advance_to(int(self._lo[k]))
-                kernel.on_trade(self._trade(k))
-            elif reason == _loop.R_GROW:
-                stops["grow"] += 1
-                k = int(cur[_loop.C_OUT])
-                book = self.venue_book if cur[_loop.C_CODE] == 0 else strategy_book
-                book.ensure_range(int(stream.tick[k]))
-                args = loop_args()
-            if progress is not None and cur[_loop.C_IV] - last_progress >= 50_000:
-                last_progress = int(cur[_loop.C_IV])
-                progress(last_progress, n)
-        if n:
-            _take_samples(samp, samp_st, strategy_book.arrays[2], int(self._lo[-1]) + 1)
-        recorder.add_grid(samp[: int(samp_st[1])])
-        self._finish()
+        with gc_paused():  # see backtest/_gc.py
+            args = loop_args()
+            advance = _loop.direct_entry(_loop.advance, (*args, 0))
+            slots = own.active
+            next_due = kernel.next_due_ns
+            stream = window.stream
+            while True:
+                if own.active is not slots:
+                    args, slots = loop_args(), own.active
+                if recorder.dirty:
+                    samp_st[3] = recorder.snapshot_index()
+                reason = advance(*args, next_due())
+                if reason == _loop.R_END:
+                    break
+                if reason == _loop.R_LIMIT:
+                    stops["scheduled"] += 1
+                    due = kernel.next_due_ns()
+                    _take_samples(
+                        samp, samp_st, strategy_book.arrays[2], due
+                    )  # the grid up to now, before state moves
+                    kernel.run_due(due)
+                elif reason == _loop.R_BOOK:
+                    stops["book"] += 1
+                    k = int(cur[_loop.C_OUT])
+                    self.clock.advance_to(int(window.lo[k]))
+                    kernel.on_book(iid)
+                elif reason == _loop.R_VENUE:
+                    stops["venue"] += 1
+                    k = int(cur[_loop.C_OUT])
+                    self.clock.advance_to(int(window.ve[k]))
+                    self.venue.after_row(iid, int(cur[_loop.C_CODE]), stream, k)
+                elif reason == _loop.R_TRADE:
+                    stops["trade"] += 1
+                    k = int(cur[_loop.C_OUT])
+                    self.clock.advance_to(int(window.lo[k]))
+                    kernel.on_trade(self._trade(k))
+                elif reason == _loop.R_GROW:
+                    stops["grow"] += 1
+                    k = int(cur[_loop.C_OUT])
+                    book = self.venue_book if cur[_loop.C_CODE] == 0 else strategy_book
+                    book.ensure_range(int(stream.tick[k]))
+                    args = loop_args()
+                elif reason == _loop.R_REFILL:
+                    stops["refill"] += 1
+                    keep = int(cur[_loop.C_IV]) if self.shared else int(min(cur[_loop.C_IV], cur[_loop.C_IS]))
+                    window.refill(keep)
+                    cur[_loop.C_IV] -= keep
+                    if not self.shared:
+                        cur[_loop.C_IS] -= keep
+                    self.stream = stream = window.stream
+                    recorder.add_grid(samp[: int(samp_st[1])])
+                    samp_st[1] = 0
+                    if len(samp) < self._grid_rows(window):
+                        samp = self._grid_for(window)
+                    args = loop_args()
+                if progress is not None and window.rows_done + cur[_loop.C_IV] - last_progress >= 50_000:
+                    last_progress = int(window.rows_done + cur[_loop.C_IV])
+                    progress(last_progress, window.total_rows)
+            if len(stream):
+                _take_samples(samp, samp_st, strategy_book.arrays[2], int(window.lo[-1]) + 1)
+            recorder.add_grid(samp[: int(samp_st[1])])
+            self.far_levels_dropped = window.far_levels_dropped
+            self._finish()
+        n = window.total_rows
         if progress is not None:
             progress(n, n)
         return BacktestResult(
@@ -229,12 +235,20 @@ class BacktestEngine:
             stops=stops,
         )
 
+    def _grid_rows(self, window: StreamWindow) -> int:
+        """How many equity-grid samples the rows in the window can produce (at most)."""
+        span = int(window.lo[-1]) - int(window.lo[0]) if len(window.stream) else 0
+        return span // self.equity_sample_ns + 2
+
+    def _grid_for(self, window: StreamWindow) -> np.ndarray:
+        return np.empty((self._grid_rows(window), 4), dtype=np.int64)
+
     def _finish(self) -> None:
         """Stop the strategy, cancel every open order, let the venue answer, take a last sample."""
         kernel = self.kernel
         # Let answers already in flight reach the strategy before it stops (latency outlives the data).
-        if len(self.stream):
-            kernel.run_due(int(self._lo[-1]) + self.end_flush_ns)
+        if len(self.window.stream):
+            kernel.run_due(int(self.window.lo[-1]) + self.end_flush_ns)
         kernel.stop()
         kernel.cancel_all_orders(actor="backtest:end")
         while kernel.next_due_ns() < (1 << 62):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -14,7 +14,8 @@ from tradewright.backtest.bar_runner import run_bar_backtest
 from tradewright.backtest.engine import BacktestEngine
 from tradewright.config.run import RunConfig
 from tradewright.core.errors import ConfigError, TradewrightError
-from tradewright.data.loading import load_stream
+from tradewright.data.cache import iter_stream
+from tradewright.data.loading import detect_format, load_stream
 from tradewright.model.columnar import MarketStream
 from tradewright.portfolio.portfolio import MarkPrice
 from tradewright.risk.engine import RiskEngine
@@ -30,7 +31,9 @@ def output_dir(config: RunConfig, override: str | None = None) -> Path:
     return p if p.is_absolute() else Path.cwd() / p
 
 
-def build_engine(config: RunConfig, stream: MarketStream, events_file: Any = None) -> BacktestEngine:
+def build_engine(
+    config: RunConfig, stream: MarketStream | Iterable[MarketStream], events_file: Any = None
+) -> BacktestEngine:
     v = config.venue
     engine = BacktestEngine(
         stream,
@@ -44,7 +47,7 @@ def build_engine(config: RunConfig, stream: MarketStream, events_file: Any = Non
         equity_sample_ns=config.run.equity_sample_ms * 1_000_000,
         events_file=events_file,
     )
-    engine.add_strategy(make_strategy(config, stream.instrument.id))
+    engine.add_strategy(make_strategy(config, engine.window.instrument.id))
     return engine
 
 
@@ -75,20 +78,28 @@ def run_backtest(
     for key in ("slippage_ticks", "intrabar", "limit_fill"):
         if getattr(config.venue, key) is not None:
             raise ConfigError(f'`venue.{key}` applies to bar data only (`data.format = "bars"`)')
-    stream = load_stream(
-        [config.resolve(p) for p in config.data.paths],
-        fmt=config.data.format,
-        market=config.data.market,
-        symbol=config.data.symbol,
-    )
-    if len(stream) == 0:
-        raise TradewrightError("the recording has no rows")
+    paths = [config.resolve(p) for p in config.data.paths]
+    fmt: str = config.data.format
+    if fmt == "auto" and len(paths) == 1 and paths[0].exists():
+        fmt = detect_format(paths[0])
+    source: MarketStream | Iterable[MarketStream]
+    if fmt == "parquet" and len(paths) == 1 and paths[0].exists():
+        # A Parquet cache is replayed row group by row group: memory stays flat however long it is.
+        source = iter_stream(paths[0])
+    else:
+        source = load_stream(
+            paths, fmt=config.data.format, market=config.data.market, symbol=config.data.symbol
+        )
+        if len(source) == 0:
+            raise TradewrightError("the recording has no rows")
     folder = RunFolder(output_dir(config, out), overwrite=overwrite)
     try:
         with folder.path("events.jsonl").open("wb") as events:
-            engine = build_engine(config, stream, events)
+            engine = build_engine(config, source, events)
+            if len(engine.window.stream) == 0:
+                raise TradewrightError("the recording has no rows")
             if flatten_at is not None:
-                at_ns = parse_time_point(flatten_at, int(stream.ts_recv[0]))
+                at_ns = parse_time_point(flatten_at, int(engine.window.stream.ts_recv[0]))
                 engine.flatten_at(at_ns, f"backtest --flatten-at {flatten_at}")
             result = engine.run(progress)
         summary = summary_of(

@@ -213,6 +213,8 @@ def scale_arrow_strings(
     _, offsets_buf, data_buf = array.buffers()
     offsets = np.frombuffer(offsets_buf, dtype=np.int64)[array.offset : array.offset + len(array) + 1]
     data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+    # Read-only like the bytes `parse_level_arrays` reads: one compiled `_scale` serves both (cold start).
+    data.flags.writeable = False
     m, e = split_step(step)
     out = np.empty(len(array), dtype=np.int64)
     status = np.empty(len(array), dtype=np.int8)
@@ -259,6 +261,7 @@ def _parse_one_array(
     row: int,
 ) -> tuple[int, int]:
     """Parse one JSON ``[["px","qty",...],...]`` at data[i:end] into rows from `row`: (rows, status)."""
+    _UNSIGNED = bool(np.bool_(False))  # a typed False, not a literal: `_scale` is compiled once (cold start)
     i = _skip_ws(data, i, end)
     if i >= end or data[i] != _OPEN:
         return 0, MALFORMED
@@ -280,10 +283,10 @@ def _parse_one_array(
             if j < 0:
                 return n, MALFORMED
             if field == 0:
-                value, code = _scale(data, i + 1, j, pm, pe, False)
+                value, code = _scale(data, i + 1, j, pm, pe, _UNSIGNED)
                 out_tick[row + n] = value
             elif field == 1:
-                value, code = _scale(data, i + 1, j, qm, qe, False)
+                value, code = _scale(data, i + 1, j, qm, qe, _UNSIGNED)
                 out_lots[row + n] = value
             else:
                 code = OK
@@ -325,7 +328,7 @@ def _parse_arrays(
     counts: np.ndarray,
     status: np.ndarray,
 ) -> int:
-    row = 0
+    row = int(np.int64(0))  # typed, not a literal 0: one compilation of the callee, not two (cold start)
     for c in range(len(bounds) - 1):
         n, code = _parse_one_array(data, bounds[c], bounds[c + 1], pm, pe, qm, qe, out_tick, out_lots, row)
         status[c] = code

@@ -31,7 +31,7 @@ from tradewright.data._parse import (
     grid_instrument,
     parse_checksum_recording,
 )
-from tradewright.model._ladder import OK, ladder_set
+from tradewright.model._ladder_jit import OK, ladder_set
 from tradewright.model.book import OrderBook
 from tradewright.model.book_sync import Decision, PrevSeqSync
 from tradewright.model.checksum import ChecksumRule, LevelStrings, verify_checksum

@@ -25,7 +25,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from tradewright.analysis.recorder import RunRecorder
 from tradewright.analysis.run_folder import RunFolder
 from tradewright.analysis.run_summary import summary_of, write_outputs
 from tradewright.config.run import RunConfig
@@ -41,6 +40,7 @@ from tradewright.model.data import TradeTick
 from tradewright.model.enums import OrderSide
 from tradewright.portfolio.portfolio import MarkPrice, Portfolio
 from tradewright.risk.engine import RiskEngine
+from tradewright.runlog.recorder import RunRecorder
 from tradewright.sim.factory import build_fees, build_latency, build_queue_model
 from tradewright.sim.venue import SimVenue
 from tradewright.strategy.base import BookTrigger, Strategy

@@ -13,13 +13,7 @@ from decimal import Decimal
 import numpy as np
 
 from tradewright.core.errors import BookError
-from tradewright.model._ladder import (
-    OK,
-    ladder_cost_to_fill,
-    ladder_depth,
-    ladder_set,
-    ladder_set_many,
-)
+from tradewright.model._ladder import KERNELS, OK
 from tradewright.model.instrument import Instrument
 
 __all__ = ["MAX_CAPACITY", "OrderBook"]
@@ -59,11 +53,12 @@ class OrderBook:
         """Set one level's total size in lots (0 deletes it)."""
         if lots < 0:
             raise BookError(f"{self.instrument.id}: negative size {lots} at tick {tick}")
-        if self._st[0] < 0 or ladder_set(self._bids, self._asks, self._st, side, tick, lots) != OK:
+        set_ = KERNELS.set
+        if self._st[0] < 0 or set_(self._bids, self._asks, self._st, side, tick, lots) != OK:
             if lots == 0 and self._st[0] >= 0:
                 return  # deleting a level we never held
             self.ensure_range(tick)
-            ladder_set(self._bids, self._asks, self._st, side, tick, lots)
+            set_(self._bids, self._asks, self._st, side, tick, lots)
 
     def set_levels(self, sides: np.ndarray, ticks: np.ndarray, lots: np.ndarray) -> None:
         """Apply many level updates in order (int64 arrays of equal length)."""
@@ -72,7 +67,7 @@ class OrderBook:
         while k < n:
             if self._st[0] < 0:
                 self.ensure_range(int(ticks[k]))
-            k = ladder_set_many(self._bids, self._asks, self._st, sides, ticks, lots, k, n)
+            k = KERNELS.set_many(self._bids, self._asks, self._st, sides, ticks, lots, k, n)
             if k < n:
                 if lots[k] == 0:
                     k += 1  # deleting an out-of-range level we never held
@@ -152,7 +147,7 @@ class OrderBook:
         """Up to `n` (tick, lots) levels from the touch outwards."""
         if self._st[0] < 0:
             return []
-        t, q = ladder_depth(self._bids if side > 0 else self._asks, self._st, side, n)
+        t, q = KERNELS.depth(self._bids if side > 0 else self._asks, self._st, side, n)
         return list(zip(t.tolist(), q.tolist(), strict=True))
 
     def is_crossed(self) -> bool:
@@ -214,7 +209,7 @@ class OrderBook:
         if self._st[0] < 0:
             return Decimal(0), Decimal(0), None
         levels = self._asks if side > 0 else self._bids
-        filled, cost, _ = ladder_cost_to_fill(levels, self._st, -side, lots)
+        filled, cost, _ = KERNELS.cost_to_fill(levels, self._st, -side, lots)
         if filled == 0:
             return Decimal(0), Decimal(0), None
         notional = inst.tick_size * inst.lot_size * cost

@@ -13,7 +13,8 @@ from tradewright.model.enums import OrderSide, OrderType, TimeInForce
 __all__ = ["COMMAND_TYPES", "CancelAllOrders", "CancelOrder", "Command", "ModifyOrder", "SubmitOrder"]
 
 
-class Command(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+# gc=False: values only, never part of a cycle (see `tradewright.model.events.Event`).
+class Command(msgspec.Struct, frozen=True, kw_only=True, tag=True, gc=False):
     """Base of all commands. `actor` says who asked (a strategy id, 'cli', 'api:<key id>', 'risk')."""
 
     ts_init: int

@@ -15,7 +15,8 @@ from tradewright.model.enums import OrderSide
 __all__ = ["DATA_TYPES", "Bar", "BookDelta", "BookDeltas", "QuoteTick", "TradeTick"]
 
 
-class BookDelta(msgspec.Struct, frozen=True, array_like=True):
+# gc=False on market-data records: values only, never part of a cycle (see `model.events.Event`).
+class BookDelta(msgspec.Struct, frozen=True, array_like=True, gc=False):
     """One price level's new total size; size 0 removes the level. `side` is 1 for bids, -1 for asks."""
 
     side: int
@@ -23,7 +24,7 @@ class BookDelta(msgspec.Struct, frozen=True, array_like=True):
     size: Decimal
 
 
-class BookDeltas(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+class BookDeltas(msgspec.Struct, frozen=True, kw_only=True, tag=True, gc=False):
     """One venue message's level changes, applied atomically. `is_snapshot` replaces the whole book.
 
     `checksum` is the venue's own checksum of the book after this message, where it sends one (OKX,
@@ -41,7 +42,7 @@ class BookDeltas(msgspec.Struct, frozen=True, kw_only=True, tag=True):
     ts_init: int
 
 
-class QuoteTick(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+class QuoteTick(msgspec.Struct, frozen=True, kw_only=True, tag=True, gc=False):
     """The venue's own best bid and offer (e.g. Binance bookTicker)."""
 
     instrument_id: InstrumentId
@@ -54,7 +55,7 @@ class QuoteTick(msgspec.Struct, frozen=True, kw_only=True, tag=True):
     ts_init: int
 
 
-class TradeTick(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+class TradeTick(msgspec.Struct, frozen=True, kw_only=True, tag=True, gc=False):
     """A public trade. `aggressor` is the taker's side (None when the venue does not say)."""
 
     instrument_id: InstrumentId
@@ -66,7 +67,7 @@ class TradeTick(msgspec.Struct, frozen=True, kw_only=True, tag=True):
     ts_init: int
 
 
-class Bar(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+class Bar(msgspec.Struct, frozen=True, kw_only=True, tag=True, gc=False):
     """An OHLCV bar; `ts_event` is the bar's close time, `interval_ns` its length."""
 
     instrument_id: InstrumentId

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from tradewright.model._ladder import ladder_set
+from tradewright.model._ladder_jit import ladder_set
 from tradewright.model.columnar import KIND_CLEAR, KIND_DELTA, KIND_TRADE
 from tradewright.sim.queue import QUEUE_CUSTOM, queue_after_decrease
 
@@ -132,6 +132,10 @@ def venue_row(
     """Apply row k to the venue's book and to our queue positions. See the module docstring."""
     kd = kind[k]
     n_own = watch[0]
+    # Sides as typed values, not literals: numba compiles a callee once per literal argument, and a
+    # cold first run pays for every extra compilation.
+    _BID = int(np.int64(1))
+    _ASK = int(np.int64(-1))
     if kd == KIND_DELTA:
         s = rside[k]
         t = rtick[k]
@@ -156,7 +160,7 @@ def venue_row(
                             front[j] = queue_after_decrease(qcode, qparam, front[j], old, q, cum_trade[j])
                         cum_trade[j] = 0.0
             # a bid at or above one of our asks: the market went through it
-            if q > 0 and t <= watch[4] and _mark_cross(active, side, tick, leaves, fill, -1, t):
+            if q > 0 and t <= watch[4] and _mark_cross(active, side, tick, leaves, fill, _ASK, t):
                 return ROW_FILL
         else:
             if watch[3] <= t <= watch[4]:
@@ -168,7 +172,7 @@ def venue_row(
                         if q < old:
                             front[j] = queue_after_decrease(qcode, qparam, front[j], old, q, cum_trade[j])
                         cum_trade[j] = 0.0
-            if q > 0 and t >= watch[1] and _mark_cross(active, side, tick, leaves, fill, 1, t):
+            if q > 0 and t >= watch[1] and _mark_cross(active, side, tick, leaves, fill, _BID, t):
                 return ROW_FILL
         return ROW_OK
     if kd == KIND_TRADE:
@@ -179,9 +183,9 @@ def venue_row(
         q = rlots[k]
         hit = False
         if s <= 0 and t <= watch[2]:
-            hit = _trade_at(active, side, tick, leaves, front, cum_trade, fill, 1, t, q) or hit
+            hit = _trade_at(active, side, tick, leaves, front, cum_trade, fill, _BID, t, q) or hit
         if s >= 0 and t >= watch[3]:
-            hit = _trade_at(active, side, tick, leaves, front, cum_trade, fill, -1, t, q) or hit
+            hit = _trade_at(active, side, tick, leaves, front, cum_trade, fill, _ASK, t, q) or hit
         return ROW_FILL if hit else ROW_OK
     if kd == KIND_CLEAR:
         vb[:] = 0
