@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tradewright.core.errors import ConfigError
-from tradewright.servers._core.protocol import VenueProtocol
-from tradewright.servers._core.recording import load_recording
+
+if TYPE_CHECKING:  # the server core (and the matching engine under it) loads only when a server starts
+    from tradewright.servers._core.protocol import VenueProtocol
 
 __all__ = ["SERVER_VENUES", "build_protocol"]
 
@@ -46,6 +48,8 @@ def build_protocol(venue: str, data: Sequence[Path]) -> VenueProtocol:
         from tradewright.servers.polymarket import PolymarketProtocol
 
         return PolymarketProtocol(str(data[0]))
+    from tradewright.servers._core.recording import load_recording
+
     recording = load_recording(list(data))
     if venue == "okx":
         from tradewright.servers.okx import OkxProtocol
