@@ -88,7 +88,8 @@ class FakeVenue:
             self._reply(OrderRejected, cid, order.instrument_id, reason="duplicate_client_order_id")
             return
         fate = self.script(order)
-        vid = VenueOrderId(f"{self._venue}-{len(self._orders) + 1}")
+        # A refused order gets no venue order id, as on real venues.
+        vid = VenueOrderId("" if fate == REJECT else f"{self._venue}-{len(self._orders) + 1}")
         view = VenueOrder(
             client_order_id=cid,
             venue_order_id=vid,
