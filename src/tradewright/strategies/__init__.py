@@ -3,12 +3,16 @@ values are refused, naming the field) and an example config under examples/; doc
 describes them.
 
 Market making on L2 data: `AvellanedaStoikov` (B1) and `SpreadQuoter` (B2), both on the quote manager.
+Arbitrage: `CrossVenueArb` (B5), the same asset on several venues, through the multi-leg executor, with
+its pure edge function `best_opportunity`.
 Bars: `Grid` (B3); `SmaCross`, `VwapPullback`, `OpeningRangeRetest`, `MeanReversion` (B6) on
 `BracketStrategy` (ATR sizing in R, a stop and a target, trade tags), with the `RegimeDetector`.
 """
 
+from tradewright.strategies.arb_edge import Opportunity, VenueQuote, best_opportunity
 from tradewright.strategies.avellaneda_stoikov import AvellanedaStoikov, AvellanedaStoikovConfig, as_quotes
 from tradewright.strategies.bracket import BracketConfig, BracketStrategy
+from tradewright.strategies.cross_venue_arb import CrossVenueArb, CrossVenueArbConfig
 from tradewright.strategies.grid import Grid, GridConfig, GridSlots
 from tradewright.strategies.mean_reversion import MeanReversion, MeanReversionConfig
 from tradewright.strategies.orb import OpeningRangeRetest, OpeningRangeRetestConfig
@@ -23,6 +27,8 @@ __all__ = [
     "AvellanedaStoikovConfig",
     "BracketConfig",
     "BracketStrategy",
+    "CrossVenueArb",
+    "CrossVenueArbConfig",
     "Grid",
     "GridConfig",
     "GridSlots",
@@ -30,6 +36,7 @@ __all__ = [
     "MeanReversionConfig",
     "OpeningRangeRetest",
     "OpeningRangeRetestConfig",
+    "Opportunity",
     "Regime",
     "RegimeConfig",
     "RegimeDetector",
@@ -37,10 +44,12 @@ __all__ = [
     "SmaCrossConfig",
     "SpreadQuoter",
     "SpreadQuoterConfig",
+    "VenueQuote",
     "VwapPullback",
     "VwapPullbackConfig",
     "as_quotes",
     "atr_position_size",
+    "best_opportunity",
     "ladder_quotes",
     "stop_distance_ticks",
 ]
