@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tradewright.config.run import RiskConfig
+from tests.conftest import REPO
+from tradewright.config.run import RiskConfig, load_run_config
 from tradewright.core.errors import ConfigError
+from tradewright.core.ids import InstrumentId
 from tradewright.model.events import OrderFilled, WorkflowFinished, WorkflowRefused
 from tradewright.model.instrument import InstrumentKind
 from tradewright.model.multileg import CompensationPolicy, WorkflowStatus
 from tradewright.strategies import CrossVenueArb, CrossVenueArbConfig
+from tradewright.strategy.loader import make_strategy
 from tradewright.testkit import make_instrument
 
 from ..engine.multivenue import A, B, C, MultiVenue
@@ -168,3 +173,17 @@ def test_under_the_hedge_policy_a_third_venue_is_named_for_each_leg() -> None:
     [done] = m.recorder.of(WorkflowFinished)
     assert done.status is WorkflowStatus.COMPENSATED and done.reason.startswith("hedged")
     assert sum((m.position(A), m.position(B), m.position(C)), D(0)) == 0
+
+
+def test_the_config_shown_in_docs_arbitrage_loads(tmp_path: Path) -> None:
+    text = (REPO / "docs" / "arbitrage.md").read_text()
+    [toml] = re.findall(r"```toml\n(.*?)```", text, re.S)
+    run = tmp_path / "run.toml"
+    run.write_text('[data]\npaths = ["x.jsonl.gz"]\nformat = "binance"\n\n' + toml)
+    strategy = make_strategy(load_run_config(run), InstrumentId.parse("BTCUSDT-PERP.BINANCE"))
+    assert isinstance(strategy, CrossVenueArb)
+    assert strategy.cfg.quote_rates == {"USDC": D("0.9998")} and strategy.cfg.min_edge_bps == D(5)
+    assert set(strategy.instruments) == {
+        InstrumentId.parse("BTCUSDT.BINANCE"),
+        InstrumentId.parse("BTCUSDT-PERP.BINANCE"),
+    }
