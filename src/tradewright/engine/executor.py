@@ -24,16 +24,18 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import msgspec
 
 from tradewright.config.run import InstrumentLimits
 from tradewright.core.errors import StoreError, TradewrightError
 from tradewright.core.ids import ClientOrderId, InstrumentId, StrategyId
-from tradewright.engine.leg_fates import LegQuery, VenueAnswer, average_price, rebuilt_order
+from tradewright.engine import workflow_steps as steps
+from tradewright.engine.leg_fates import LegQuery, VenueAnswer, average_price, order_of
 from tradewright.engine.ports import Denial
-from tradewright.engine.reconcile import NOT_FOUND, ApplyEvent, HaltInstrument, resolve_order
+from tradewright.engine.reconcile import ApplyEvent, HaltInstrument, resolve_order
 from tradewright.engine.saga import MemorySagaStore, SagaStore
 from tradewright.engine.workflow_rules import (
     CancelInFlight,
@@ -43,29 +45,14 @@ from tradewright.engine.workflow_rules import (
     SendLeg,
     WakeAt,
     decide,
-    leg_price,
+    send_price,
 )
+from tradewright.engine.workflow_steps import ExecutorFigures
 from tradewright.model.commands import CancelOrder, SubmitOrder
-from tradewright.model.enums import OrderStatus, OrderType, TimeInForce
-from tradewright.model.events import (
-    CompensationEnded,
-    CompensationSent,
-    LegEnded,
-    LegSent,
-    OrderCanceled,
-    OrderDenied,
-    OrderEvent,
-    OrderExpired,
-    OrderRejected,
-    TradingState,
-    WorkflowEvent,
-    WorkflowFinished,
-    WorkflowRefused,
-    WorkflowStarted,
-)
+from tradewright.model.enums import OrderStatus
+from tradewright.model.events import OrderEvent, TradingState, WorkflowEvent, WorkflowRefused, WorkflowStarted
 from tradewright.model.instrument import Instrument
-from tradewright.model.multileg import LegSpec, LegStatus, Plan
-from tradewright.model.orders import Order
+from tradewright.model.multileg import Plan, WorkflowStatus
 from tradewright.model.workflow import WorkflowState, WorkflowStep
 from tradewright.risk.exposure import reference_price
 
@@ -87,7 +74,6 @@ __all__ = [
 STEP_COMMITTED = "workflow_step_committed"  # a step is durable; what it decided is not done yet
 STEP_ACTED = "workflow_step_acted"  # the order of a recorded step went to the kernel; nothing newer recorded
 CRASH_POINTS = (STEP_COMMITTED, STEP_ACTED)
-_ZERO = Decimal(0)
 
 
 @runtime_checkable
@@ -101,26 +87,6 @@ class ExecutorRisk(Protocol):
     def admit_compensation(self, client_order_id: ClientOrderId) -> None: ...
 
     def limits_for(self, instrument_id: InstrumentId) -> InstrumentLimits: ...
-
-
-@dataclass(frozen=True, slots=True)
-class ExecutorFigures:
-    """Figures for metrics (the metrics exporter reads `MultiLegExecutor.figures()`).
-
-    `leg_delta_base`: per base asset, the signed size the open workflows hold (0 once an arbitrage's legs
-    balance; not 0 while a leg is missing or being compensated). `open_leg_exposure_quote`: the value of
-    the unfilled size of every leg and compensation order in flight. `unhedged_exposure_quote`: per
-    workflow, |the net value of what it holds| at the mark, summed. Quote currencies are added as they
-    are, as the risk engine's caps do.
-    """
-
-    open_workflows: int
-    leg_delta_base: dict[str, Decimal]
-    open_leg_exposure_quote: Decimal
-    unhedged_exposure_quote: Decimal
-    finished: dict[str, int]
-    compensations_sent: int
-    refused: int
 
 
 class _Halted(Exception):
@@ -192,8 +158,15 @@ class MultiLegExecutor:
         now = self._kernel.clock.now_ns()
         workflow_id = self._new_id()
         refusal = self._refusal(plan, strategy.id, workflow_id)
-        if refusal is not None:
-            reason, message = refusal
+        state = None
+        if refusal is None:
+            try:
+                state = self._begin(plan, strategy, workflow_id, now)
+            except StoreError as exc:
+                self._store_failed(exc, "the start of a workflow")
+                refusal = "store_failed", self.failure or str(exc)
+        if state is None:
+            reason, message = refusal or ("store_failed", "")
             self.log.warning("plan of %s refused (%s): %s", strategy.id, reason, message)
             self._count("refused")
             refused = WorkflowRefused(
@@ -206,25 +179,22 @@ class MultiLegExecutor:
             )
             self._publish(refused, strategy)
             return workflow_id
+        self._touch(state.workflow_id)
+        return state.workflow_id
+
+    def _begin(self, plan: Plan, strategy: Strategy, workflow_id: str, now: int) -> WorkflowState:
         started = WorkflowStarted(
             workflow_id=workflow_id, strategy_id=strategy.id, plan=plan, ts_event=now, ts_init=now
         )
-        try:
+        state = self.store.begin(started)
+        while state is None:  # the id is taken (a restart that kept the prefix): take the next
+            started = msgspec.structs.replace(started, workflow_id=self._new_id())
             state = self.store.begin(started)
-            while state is None:  # the id is taken (a restart that kept the prefix): take the next
-                started = WorkflowStarted(
-                    workflow_id=self._new_id(), strategy_id=strategy.id, plan=plan, ts_event=now, ts_init=now
-                )
-                state = self.store.begin(started)
-        except StoreError as exc:
-            self._store_failed(exc, "the start of a workflow")
-            raise TradewrightError(f"workflow not started: {self.failure}") from exc
         self._open[state.workflow_id] = state
         self._owners[state.workflow_id] = strategy
         self._publish(started, strategy)
         self._reached(STEP_COMMITTED)
-        self._touch(state.workflow_id)
-        return state.workflow_id
+        return state
 
     def _validate(self, plan: Plan) -> None:
         kernel = self._kernel
@@ -253,13 +223,8 @@ class MultiLegExecutor:
         if self.risk is not None:
             now = kernel.clock.now_ns()
             for i, spec in enumerate(plan.legs):
-                slippage = (
-                    plan.policy.max_slippage_bps if spec.max_slippage_bps is None else spec.max_slippage_bps
-                )
-                price = leg_price(
-                    kernel.instrument(spec.instrument_id), spec.side, spec.limit_price, slippage
-                )
-                probe = self._command(
+                price = send_price(plan, i, kernel.instrument(spec.instrument_id))
+                probe = steps.leg_command(
                     strategy_id, workflow_id, ClientOrderId(f"{workflow_id}-{i}-0"), spec, price, now
                 )
                 denial = self.risk.precheck(probe)
@@ -324,108 +289,41 @@ class MultiLegExecutor:
         for cid in state.in_flight():
             order = self._kernel.orders.get(cid)
             if order is not None and order.is_closed:
-                lost = _never_arrived(order)
-                self._end(state, cid, order.filled_qty, order.avg_px, lost=lost, reason=_why(order))
+                lost = steps.never_arrived(order)
+                self._end(
+                    state, cid, order.filled_qty, order.avg_px, lost=lost, reason=steps.why_ended(order)
+                )
                 return True
         return False
 
     # --- acting ------------------------------------------------------------------------------
     def _perform(self, state: WorkflowState, intent: Intent) -> None:
-        kernel = self._kernel
-        now = kernel.clock.now_ns()
-        wid, sid = state.workflow_id, state.strategy_id
+        now = self._kernel.clock.now_ns()
+        wid = state.workflow_id
         if isinstance(intent, SendLeg):
+            sent = steps.leg_sent(state, intent, now)
+            self._commit(sent)
             spec = state.plan.legs[intent.leg]
-            cid = ClientOrderId(f"{wid}-{intent.leg}-{intent.attempt}")
-            self._commit(
-                LegSent(
-                    workflow_id=wid,
-                    strategy_id=sid,
-                    leg=intent.leg,
-                    attempt=intent.attempt,
-                    client_order_id=cid,
-                    instrument_id=spec.instrument_id,
-                    side=spec.side,
-                    quantity=spec.quantity,
-                    price=intent.price,
-                    time_in_force=spec.time_in_force,
-                    deadline_ns=intent.deadline_ns,
-                    ts_event=now,
-                    ts_init=now,
-                )
+            self._send(
+                wid, steps.leg_command(state.strategy_id, wid, sent.client_order_id, spec, intent.price, now)
             )
-            self._send(wid, self._command(sid, wid, cid, spec, intent.price, now))
             self._wake(wid, intent.deadline_ns)
         elif isinstance(intent, Compensate):
-            index = len(state.compensations)
-            cid = ClientOrderId(f"{wid}-C{index}")
             self.log.warning("workflow %s: compensating (%s)", wid, intent.reason)
-            self._commit(
-                CompensationSent(
-                    workflow_id=wid,
-                    strategy_id=sid,
-                    index=index,
-                    leg=intent.leg,
-                    kind=intent.kind,
-                    client_order_id=cid,
-                    instrument_id=intent.instrument_id,
-                    side=intent.side,
-                    quantity=intent.quantity,
-                    price=intent.price,
-                    deadline_ns=intent.deadline_ns,
-                    reason=intent.reason,
-                    ts_event=now,
-                    ts_init=now,
-                )
-            )
+            compensation = steps.compensation_sent(state, intent, now)
+            self._commit(compensation)
             self._count("compensations_sent")
             if self.risk is not None:
-                self.risk.admit_compensation(cid)
-            command = SubmitOrder(
-                client_order_id=cid,
-                strategy_id=sid,
-                instrument_id=intent.instrument_id,
-                side=intent.side,
-                order_type=OrderType.LIMIT,
-                quantity=intent.quantity,
-                price=intent.price,
-                time_in_force=TimeInForce.IOC,
-                ts_init=now,
-                actor=f"executor:workflow={wid};compensation={index}",
-            )
-            self._send(wid, command)
+                self.risk.admit_compensation(compensation.client_order_id)
+            self._send(wid, steps.compensation_command(compensation, now))
             self._wake(wid, intent.deadline_ns)
         else:
             assert isinstance(intent, Finish)
-            self._commit(
-                WorkflowFinished(
-                    workflow_id=wid,
-                    strategy_id=sid,
-                    status=intent.status,
-                    reason=intent.reason,
-                    ts_event=now,
-                    ts_init=now,
-                )
+            self._commit(steps.finished(state, intent, now))
+            ok = intent.status in (WorkflowStatus.COMPLETED, WorkflowStatus.ABORTED)
+            (self.log.info if ok else self.log.warning)(
+                "workflow %s %s: %s", wid, intent.status, intent.reason
             )
-            log = self.log.info if intent.status.name in ("COMPLETED", "ABORTED") else self.log.warning
-            log("workflow %s %s: %s", wid, intent.status, intent.reason)
-
-    @staticmethod
-    def _command(
-        strategy_id: StrategyId, workflow_id: str, cid: ClientOrderId, spec: LegSpec, price: Decimal, now: int
-    ) -> SubmitOrder:
-        return SubmitOrder(
-            client_order_id=cid,
-            strategy_id=strategy_id,
-            instrument_id=spec.instrument_id,
-            side=spec.side,
-            order_type=OrderType.LIMIT,
-            quantity=spec.quantity,
-            price=price,
-            time_in_force=spec.time_in_force,
-            ts_init=now,
-            actor=f"{strategy_id}:workflow={workflow_id}",
-        )
 
     def _send(self, workflow_id: str, command: SubmitOrder) -> None:
         self._cids[command.client_order_id] = workflow_id
@@ -464,42 +362,8 @@ class MultiLegExecutor:
         reason: str,
     ) -> None:
         now = self._kernel.clock.now_ns()
-        wid, sid = state.workflow_id, state.strategy_id
-        leg = state.leg_of(cid)
-        step: WorkflowStep
-        if leg is not None and leg.status is LegStatus.SENT:
-            full = filled == state.plan.legs[leg.index].quantity
-            step = LegEnded(
-                workflow_id=wid,
-                strategy_id=sid,
-                leg=leg.index,
-                attempt=leg.attempts,
-                client_order_id=cid,
-                status=LegStatus.FILLED if full else LegStatus.ENDED,
-                filled_qty=filled,
-                avg_px=avg_px,
-                lost=lost,
-                reason=reason,
-                ts_event=now,
-                ts_init=now,
-            )
-        else:
-            comp = state.compensation_of(cid)
-            assert comp is not None, f"{cid} is no order of workflow {wid}"
-            step = CompensationEnded(
-                workflow_id=wid,
-                strategy_id=sid,
-                index=comp.index,
-                client_order_id=cid,
-                filled_qty=filled,
-                avg_px=avg_px,
-                lost=lost,
-                reason=reason,
-                ts_event=now,
-                ts_init=now,
-            )
         self._cids.pop(cid, None)
-        self._commit(step)
+        self._commit(steps.end_step(state, cid, filled, avg_px, lost=lost, reason=reason, now=now))
 
     def _commit(self, step: WorkflowStep) -> WorkflowState:
         """Record a step durably, then move memory (and only then may the caller act on it)."""
@@ -569,7 +433,7 @@ class MultiLegExecutor:
             for cid in state.in_flight():
                 self._cids[cid] = wid
                 if kernel.orders.get(cid) is None:
-                    query = LegQuery(wid, self._instrument_of(state, cid), cid)
+                    query = LegQuery(wid, steps.instrument_of(state, cid), cid)
                     self._awaiting[cid] = query
                     queries.append(query)
         self.log.info(
@@ -609,7 +473,7 @@ class MultiLegExecutor:
             self._end(
                 state,
                 cid,
-                _ZERO,
+                Decimal(0),
                 None,
                 lost=True,
                 reason="never reached the venue: unknown there by its client order id",
@@ -630,50 +494,13 @@ class MultiLegExecutor:
                 reason=f"ended at the venue ({view.status})",
             )
             return
-        order = self._rebuild(state, cid)
+        order = order_of(state, cid)
         kernel.restore_order(order)
         for action in resolve_order(order, view, answer.fills, kernel.clock.now_ns()):
             if isinstance(action, ApplyEvent):
                 kernel.on_venue_event(action.event)
             elif isinstance(action, HaltInstrument):
                 kernel.halt(action.reason, action.instrument_id)
-
-    def _rebuild(self, state: WorkflowState, cid: ClientOrderId) -> Order:
-        leg = state.leg_of(cid)
-        if leg is not None:
-            spec = state.plan.legs[leg.index]
-            assert leg.price is not None and leg.sent_ns is not None
-            return rebuilt_order(
-                cid,
-                state.strategy_id,
-                spec.instrument_id,
-                spec.side,
-                spec.quantity,
-                leg.price,
-                spec.time_in_force,
-                leg.sent_ns,
-            )
-        comp = state.compensation_of(cid)
-        assert comp is not None
-        return rebuilt_order(
-            cid,
-            state.strategy_id,
-            comp.instrument_id,
-            comp.side,
-            comp.quantity,
-            comp.price,
-            TimeInForce.IOC,
-            comp.sent_ns,
-        )
-
-    @staticmethod
-    def _instrument_of(state: WorkflowState, cid: ClientOrderId) -> InstrumentId:
-        leg = state.leg_of(cid)
-        if leg is not None:
-            return state.plan.legs[leg.index].instrument_id
-        comp = state.compensation_of(cid)
-        assert comp is not None
-        return comp.instrument_id
 
     # --- reading (operators, metrics, strategies) ---------------------------------------------
     def workflow(self, workflow_id: str) -> WorkflowState | None:
@@ -690,43 +517,8 @@ class MultiLegExecutor:
         return sorted(chosen, key=lambda s: (s.created_ns, s.workflow_id))
 
     def figures(self) -> ExecutorFigures:
-        """Leg delta and open-leg exposure (see `ExecutorFigures`)."""
-        kernel = self._kernel
-        delta: dict[str, Decimal] = {}
-        in_flight = _ZERO
-        unhedged = _ZERO
-        for state in self._open.values():
-            net = _ZERO
-            for (_, iid), qty in state.held().items():
-                inst = kernel.instrument(iid)
-                mark = kernel.mark(iid)
-                base = (
-                    qty * inst.multiplier
-                    if not inst.inverse
-                    else (qty * inst.multiplier / mark if mark else None)
-                )
-                if base is not None:
-                    delta[inst.base] = delta.get(inst.base, _ZERO) + base
-                if mark is not None:
-                    net += kernel.portfolio.exposure_value(inst, qty, mark)
-            unhedged += abs(net)
-            for cid in state.in_flight():
-                order = kernel.orders.get(cid)
-                if order is not None and order.price is not None and order.is_open:
-                    inst = kernel.instrument(order.instrument_id)
-                    in_flight += abs(kernel.portfolio.exposure_value(inst, order.leaves_qty, order.price))
-        finished = {
-            k.removeprefix("finished_"): v for k, v in self.counts.items() if k.startswith("finished_")
-        }
-        return ExecutorFigures(
-            open_workflows=len(self._open),
-            leg_delta_base=delta,
-            open_leg_exposure_quote=in_flight,
-            unhedged_exposure_quote=unhedged,
-            finished=finished,
-            compensations_sent=self.counts.get("compensations_sent", 0),
-            refused=self.counts.get("refused", 0),
-        )
+        """Leg delta and open-leg exposure of the open workflows (see `ExecutorFigures`)."""
+        return steps.figures(self._kernel, self._open.values(), self.counts)
 
 
 def executor_for(kernel: Kernel) -> MultiLegExecutor:
@@ -747,27 +539,3 @@ def executor_for(kernel: Kernel) -> MultiLegExecutor:
         )
     risk = kernel.risk if isinstance(kernel.risk, ExecutorRisk) else None
     return MultiLegExecutor(kernel, MemorySagaStore(), risk=risk)
-
-
-def _never_arrived(order: Order) -> bool:
-    """True for an order that the venue never received (reconciliation found it unknown there)."""
-    last = order.events[-1] if order.events else None
-    if isinstance(last, OrderRejected):
-        return last.reason == NOT_FOUND and order.venue_order_id is None
-    return isinstance(last, OrderDenied) and last.reason == "never_sent"
-
-
-def _why(order: Order) -> str:
-    """How an order ended, in words (from its last event)."""
-    last = order.events[-1] if order.events else None
-    if order.status is OrderStatus.FILLED:
-        return "filled"
-    if isinstance(last, OrderDenied):
-        return f"denied ({last.reason}): {last.message}"
-    if isinstance(last, OrderRejected):
-        return f"rejected by the venue ({last.reason}){': ' + last.message if last.message else ''}"
-    if isinstance(last, OrderCanceled):
-        return f"cancelled{' (' + last.reason + ')' if last.reason else ''}"
-    if isinstance(last, OrderExpired):
-        return "expired (the venue removed the unfilled rest)"
-    return str(order.status).lower()

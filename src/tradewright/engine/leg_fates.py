@@ -15,14 +15,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from tradewright.core.errors import TradewrightError
 from tradewright.core.ids import ClientOrderId, InstrumentId, StrategyId, Venue
 from tradewright.engine.venue_state import VenueOrder, VenueOrderStatus, VenueStatePort
 from tradewright.model.commands import SubmitOrder
 from tradewright.model.enums import OrderSide, OrderType, TimeInForce
 from tradewright.model.events import OrderFilled, OrderSubmitted
 from tradewright.model.orders import Order
+from tradewright.model.workflow import WorkflowState
 
-__all__ = ["LegQuery", "VenueAnswer", "average_price", "query_leg_fates", "rebuilt_order"]
+__all__ = ["LegQuery", "VenueAnswer", "average_price", "order_of", "query_leg_fates", "rebuilt_order"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +57,9 @@ async def query_leg_fates(
         by_venue.setdefault(query.instrument_id.venue, []).append(query)
     missing = sorted(set(by_venue) - set(ports))
     if missing:
-        raise KeyError(f"no venue state port for {', '.join(missing)}: cannot look up the workflows' orders")
+        raise TradewrightError(
+            f"no venue state port for {', '.join(missing)}: cannot look up the workflows' orders"
+        )
 
     async def ask(venue: Venue) -> list[tuple[ClientOrderId, VenueAnswer]]:
         port = ports[venue]
@@ -110,6 +114,36 @@ def rebuilt_order(
         )
     )
     return order
+
+
+def order_of(state: WorkflowState, cid: ClientOrderId) -> Order:
+    """The order a workflow recorded as sent under `cid` (a leg's or a compensation's), rebuilt."""
+    leg = state.leg_of(cid)
+    if leg is not None:
+        spec = state.plan.legs[leg.index]
+        assert leg.price is not None and leg.sent_ns is not None
+        return rebuilt_order(
+            cid,
+            state.strategy_id,
+            spec.instrument_id,
+            spec.side,
+            spec.quantity,
+            leg.price,
+            spec.time_in_force,
+            leg.sent_ns,
+        )
+    comp = state.compensation_of(cid)
+    assert comp is not None, f"{cid} is no order of workflow {state.workflow_id}"
+    return rebuilt_order(
+        cid,
+        state.strategy_id,
+        comp.instrument_id,
+        comp.side,
+        comp.quantity,
+        comp.price,
+        TimeInForce.IOC,
+        comp.sent_ns,
+    )
 
 
 def average_price(fills: Sequence[OrderFilled]) -> Decimal | None:

@@ -36,6 +36,7 @@ from tradewright.model.multileg import (
     CompensationKind,
     CompensationPolicy,
     LegStatus,
+    Plan,
     WorkflowMode,
     WorkflowStatus,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "band_price",
     "decide",
     "leg_price",
+    "send_price",
 ]
 
 _BPS = Decimal(10_000)
@@ -174,12 +176,18 @@ def _deadlines(state: WorkflowState, now_ns: int) -> list[Intent]:
     return out
 
 
+def send_price(plan: Plan, index: int, inst: Instrument) -> Decimal:
+    """The price leg `index` of `plan` goes out at (its own slippage, else the policy's)."""
+    spec = plan.legs[index]
+    slippage = plan.policy.max_slippage_bps if spec.max_slippage_bps is None else spec.max_slippage_bps
+    return leg_price(inst, spec.side, spec.limit_price, slippage)
+
+
 def _send(state: WorkflowState, index: int, now_ns: int, market: MarketView) -> SendLeg:
-    spec = state.plan.legs[index]
-    policy = state.plan.policy
-    slippage = policy.max_slippage_bps if spec.max_slippage_bps is None else spec.max_slippage_bps
-    price = leg_price(market.instrument(spec.instrument_id), spec.side, spec.limit_price, slippage)
-    return SendLeg(index, state.legs[index].attempts + 1, price, now_ns + policy.leg_timeout_ms * 1_000_000)
+    plan = state.plan
+    price = send_price(plan, index, market.instrument(plan.legs[index].instrument_id))
+    deadline = now_ns + plan.policy.leg_timeout_ms * 1_000_000
+    return SendLeg(index, state.legs[index].attempts + 1, price, deadline)
 
 
 def _failure(state: WorkflowState) -> str:

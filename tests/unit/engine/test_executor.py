@@ -10,7 +10,7 @@ import msgspec
 import pytest
 
 from tradewright.config.run import RiskConfig
-from tradewright.core.errors import GridError, TradewrightError
+from tradewright.core.errors import GridError, StoreError, TradewrightError
 from tradewright.core.ids import InstrumentId
 from tradewright.engine.executor import MultiLegExecutor, executor_for
 from tradewright.engine.saga import MemorySagaStore
@@ -302,3 +302,34 @@ def test_workflow_events_are_all_workflow_events() -> None:
     s.ctx.execute(arb())
     m.run_for(50)
     assert all(isinstance(e, WorkflowEvent) for e in s.heard)
+
+
+class FailingSaga(MemorySagaStore):
+    """An in-memory saga store whose writes fail from the `fail_at`-th on (a disk full, a database gone)."""
+
+    def __init__(self, fail_at: int) -> None:
+        super().__init__()
+        self.fail_at = fail_at
+        self.writes = 0
+
+    def append(self, step: Any) -> Any:
+        self.writes += 1
+        if self.writes >= self.fail_at:
+            raise StoreError("disk I/O error")
+        return super().append(step)
+
+
+def test_a_saga_store_that_fails_stops_the_workflow_and_new_orders_before_anything_more_is_sent() -> None:
+    m, s = market()
+    MultiLegExecutor(m.kernel, FailingSaga(fail_at=2))  # leg 0 is recorded; recording leg 1 fails
+    s.ctx.execute(arb())
+    m.run_for(50)
+    sent = [o.client_order_id for o in m.kernel.orders.all_orders]
+    assert sent == ["W1-0-1"]  # leg 1 was never sent: it could not be recorded first
+    assert "the saga store failed" in (m.kernel.halts.get(None) or "")
+    order = m.kernel.orders.get(s.ctx.submit(A.id, OrderSide.BUY, D("0.1"), D("100.0")))
+    assert order is not None and order.status is OrderStatus.DENIED  # fail closed: no new orders
+    s.ctx.execute(arb())
+    m.run_for(10)
+    [refused] = [e for e in s.heard if isinstance(e, WorkflowRefused)]
+    assert refused.reason == "store_failed"
