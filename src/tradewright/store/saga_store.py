@@ -4,7 +4,9 @@ It implements `tradewright.engine.saga.SagaStore` in the order journal's style: 
 transaction, committed before the executor acts on it; the step is checked against the workflow's
 state with the model's own state machine first (a step the workflow cannot take raises
 `InvalidStateTransition` and writes nothing); the workflow row carries `step_count`, so a write based on
-a stale view fails with a `StoreError` instead of overwriting another writer's step; a `CompensationSent`
+a stale view fails with a `StoreError` instead of overwriting another writer's step (the store keeps the
+state it last wrote for each open workflow, so a step costs one UPDATE and one INSERT, and reads the
+workflow back only when that copy turns out stale); a `CompensationSent`
 and its audit record commit together. Restart reads rebuild every open workflow by replaying its steps
 and check the result against the stored state.
 
@@ -33,6 +35,7 @@ from tradewright.store import codec
 from tradewright.store.engine import describe
 from tradewright.store.schema import audit, saga_steps, saga_workflows
 from tradewright.store.sql_store import SqlStateStore
+from tradewright.store.transactions import Tx
 
 __all__ = ["SqlSagaStore"]
 
@@ -56,6 +59,9 @@ class SqlSagaStore:
         self._where = describe(store.engine)
         dialect = postgresql if store.backend == "postgresql" else sqlite
         self._insert: Callable[[Table], Any] = dialect.insert
+        # The state (and last step) this store wrote for each open workflow: a write based on it is
+        # guarded by the step count, so a stale copy only costs a read, never a wrong write.
+        self._known: dict[str, tuple[WorkflowState, WorkflowStep]] = {}
 
     def __repr__(self) -> str:
         return f"SqlSagaStore({self._where})"
@@ -71,55 +77,91 @@ class SqlSagaStore:
             ):
                 return None
             tx.write(insert(saga_steps), _step_row(started, 1))
+            self._known[state.workflow_id] = (state, started)
         return state
 
     def append(self, step: WorkflowStep) -> WorkflowState:
         """Store one more step; return the workflow's state after it (module docstring)."""
         wid = step.workflow_id
         with self._txns.write(f"saga {type(step).__name__}") as tx:
-            conn = tx.conn
-            row = conn.execute(
-                select(saga_workflows.c.step_count, saga_workflows.c.state).where(
-                    saga_workflows.c.workflow_id == wid
-                )
-            ).first()
-            if row is None:
-                raise InvalidStateTransition(f"workflow {wid} is not in the store; begin comes first")
-            state = _state_decoder.decode(row.state)
-            if _last_step(conn, wid, row.step_count) == step:
-                return state  # a retry of the last call, whose commit did happen
+            try:
+                after = self._append_known(tx, step) or self._append_loaded(tx, step)
+            except BaseException:
+                self._known.pop(wid, None)
+                raise
+            if after.is_open:
+                self._known[wid] = (after, step)
+            else:
+                self._known.pop(wid, None)
+        return after
+
+    def _append_known(self, tx: Tx, step: WorkflowStep) -> WorkflowState | None:
+        """The fast path: apply the step to the state this store last wrote, and write it if the database
+        still holds that state (the guarded update says so); None when that cannot be trusted."""
+        known = self._known.get(step.workflow_id)
+        if known is None or known[1] == step:  # a repeat is confirmed against the database, not memory
+            return None
+        state = known[0]
+        try:
             after = state.apply(step)
-            updated = tx.write(
-                update(saga_workflows).where(
-                    and_(saga_workflows.c.workflow_id == wid, saga_workflows.c.step_count == row.step_count)
-                ),
+        except InvalidStateTransition:
+            return None  # perhaps only this copy is stale: judge against the database
+        if not self._write(tx, step, state.steps, after):
+            return None
+        return after
+
+    def _append_loaded(self, tx: Tx, step: WorkflowStep) -> WorkflowState:
+        """The careful path: read the workflow as the database holds it, then apply and write."""
+        wid = step.workflow_id
+        row = tx.conn.execute(
+            select(saga_workflows.c.step_count, saga_workflows.c.state).where(
+                saga_workflows.c.workflow_id == wid
+            )
+        ).first()
+        if row is None:
+            raise InvalidStateTransition(f"workflow {wid} is not in the store; begin comes first")
+        state = _state_decoder.decode(row.state)
+        if _last_step(tx.conn, wid, row.step_count) == step:
+            return state  # a retry of the last call, whose commit did happen
+        after = state.apply(step)
+        if not self._write(tx, step, row.step_count, after):
+            raise StoreError(
+                f"{self._where}: workflow {wid} was changed by another writer (expected {row.step_count} "
+                "stored steps); reload it before writing again"
+            )
+        return after
+
+    def _write(self, tx: Tx, step: WorkflowStep, steps_before: int, after: WorkflowState) -> bool:
+        """Write the step if the workflow row still has `steps_before` steps; False (nothing written) if not."""
+        wid = step.workflow_id
+        updated = tx.write(
+            update(saga_workflows).where(
+                and_(saga_workflows.c.workflow_id == wid, saga_workflows.c.step_count == steps_before)
+            ),
+            {
+                "status": after.status.value,
+                "step_count": after.steps,
+                "updated_ns": after.updated_ns,
+                "reason": after.reason,
+                "state": codec.encode(after),
+            },
+        )
+        if updated.rowcount != 1:
+            return False
+        tx.write(insert(saga_steps), _step_row(step, after.steps))
+        if isinstance(step, CompensationSent):
+            tx.write(
+                insert(audit),
                 {
-                    "status": after.status.value,
-                    "step_count": after.steps,
-                    "updated_ns": after.updated_ns,
-                    "reason": after.reason,
-                    "state": codec.encode(after),
+                    "ts_ns": step.ts_event,
+                    "run_id": self._store.run_id,
+                    "actor": AUDIT_ACTOR,
+                    "action": "Compensate",
+                    "reason": step.reason,
+                    "detail": codec.encode(step),
                 },
             )
-            if updated.rowcount != 1:
-                raise StoreError(
-                    f"{self._where}: workflow {wid} was changed by another writer (expected {row.step_count} "
-                    "stored steps); reload it before writing again"
-                )
-            tx.write(insert(saga_steps), _step_row(step, after.steps))
-            if isinstance(step, CompensationSent):
-                tx.write(
-                    insert(audit),
-                    {
-                        "ts_ns": step.ts_event,
-                        "run_id": self._store.run_id,
-                        "actor": AUDIT_ACTOR,
-                        "action": "Compensate",
-                        "reason": step.reason,
-                        "detail": codec.encode(step),
-                    },
-                )
-        return after
+        return True
 
     # --- reads --------------------------------------------------------------------------------
     def load_open(self) -> list[WorkflowState]:

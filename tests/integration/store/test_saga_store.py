@@ -113,6 +113,26 @@ def test_two_nodes_on_one_database_cannot_both_send_the_same_leg(
         two.append(msgspec.structs.replace(sent(state, 0), ts_event=2_001, ts_init=2_001))
 
 
+def test_two_writers_taking_turns_on_one_workflow_each_build_on_the_others_steps(
+    make_store: Callable[..., SqlStateStore],
+) -> None:
+    one, two = SqlSagaStore(make_store()), SqlSagaStore(make_store())
+    state = one.begin(started())
+    assert state is not None
+    state = one.append(sent(state, 0))
+    state = two.append(sent(state, 1))  # `one` has not seen this step
+    state = one.append(ended(state, 0, "1"))  # its own copy is stale: it reads the workflow back
+    state = two.append(ended(state, 1, "1"))
+    assert one.load_open() == two.load_open() == [state]
+    assert [type(s).__name__ for s in one.steps("W1")] == [
+        "WorkflowStarted",
+        "LegSent",
+        "LegSent",
+        "LegEnded",
+        "LegEnded",
+    ]
+
+
 def test_the_database_refuses_to_record_one_client_order_id_as_sent_twice(store: SqlStateStore) -> None:
     saga = SqlSagaStore(store)
     record(saga, lambda s: sent(s, 0))
