@@ -20,7 +20,9 @@ The rules (docs/arbitrage.md tells the same story for users):
   filled nothing, or hedges out of attempts switch the workflow to UNWIND (which also unwinds hedges).
 - A compensation that filled short is retried `compensation_retry_ms` after it ended, at a fresh
   price, up to `compensation_attempts` orders per leg and instrument; then UNRESOLVED, naming the
-  residual. Nothing left to compensate (less than one lot anywhere): COMPENSATED.
+  residual. A book with no price is looked at again every retry interval for as long as the attempts
+  would have lasted, then counted the same way. Nothing left to compensate (less than one lot
+  anywhere): COMPENSATED.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ __all__ = [
 
 _BPS = Decimal(10_000)
 _ZERO = Decimal(0)
+_MIN_WAIT_NS = 100_000_000  # how often an empty book is looked at again, at the least
 
 
 class MarketView(Protocol):
@@ -227,8 +230,14 @@ def _compensate(state: WorkflowState, now_ns: int, market: MarketView) -> list[I
             out.append(WakeAt(max(ended) + retry_ns))
             continue
         ref = market.reference_price(iid)
-        if ref is None:  # an empty book: nothing to price against; look again after the retry interval
-            out.append(WakeAt(now_ns + max(retry_ns, 1)))
+        if ref is None:
+            # An empty book: nothing to price against. Look again every retry interval, for as long as
+            # the attempts would have lasted; then give up on it like on a compensation out of attempts.
+            wait_ns = max(retry_ns, _MIN_WAIT_NS)
+            if now_ns - state.updated_ns >= policy.compensation_attempts * wait_ns:
+                stuck.append(f"{side} {qty} {iid} (leg {leg}: no price, its book is empty)")
+            else:
+                out.append(WakeAt(now_ns + wait_ns))
             continue
         price = band_price(
             market.instrument(iid), side, ref, policy.unwind_slippage_bps, market.price_band_bps(iid)

@@ -213,12 +213,18 @@ def test_compensation_out_of_attempts_ends_unresolved_naming_the_residual() -> N
     assert "still to trade: SELL 0.4 BTCUSDT.VENUEA (leg 0)" in finish.reason
 
 
-def test_an_empty_book_postpones_a_compensation_instead_of_pricing_blind() -> None:
+def test_an_empty_book_postpones_a_compensation_and_finally_gives_up_on_it() -> None:
     state = state_after(
-        lambda s: sent(s, 0), lambda s: sent(s, 1), lambda s: ended(s, 0, "1"), lambda s: ended(s, 1, "0")
+        lambda s: sent(s, 0),
+        lambda s: sent(s, 1),
+        lambda s: ended(s, 0, "1"),
+        lambda s: ended(s, 1, "0"),
     )
-    intents = decide(state, 4_000, Market(refs={IA: None}))
-    assert intents == [WakeAt(4_000 + 1_000 * MS)]
+    empty = Market(refs={IA: None})
+    assert decide(state, 4_000, empty) == [WakeAt(4_000 + 1_000 * MS)]
+    [finish] = decide(state, state.updated_ns + 10 * 1_000 * MS, empty)  # 10 attempts' worth of waiting
+    assert isinstance(finish, Finish) and finish.status is WorkflowStatus.UNRESOLVED
+    assert "SELL 1 BTCUSDT.VENUEA (leg 0: no price, its book is empty)" in finish.reason
 
 
 def test_a_lost_attempt_is_sent_again_as_the_next_attempt() -> None:
