@@ -312,11 +312,7 @@ class Kernel:
 
     def modify(self, command: ModifyOrder) -> bool:
         order = self.orders.get(command.client_order_id)
-        if (
-            order is None
-            or not order.is_open
-            or order.status in (OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_UPDATE)
-        ):
+        if order is None or not order.is_open or order.status in (OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_UPDATE):
             return False
         self._emit_command(command)
         if self.risk is not None and (denial := self.risk.check(command, order)) is not None:
