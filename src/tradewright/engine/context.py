@@ -7,12 +7,15 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from tradewright.core.ids import ClientOrderId, InstrumentId
+from tradewright.engine.executor import MultiLegExecutor, executor_for
 from tradewright.model.book import OrderBook
 from tradewright.model.commands import CancelAllOrders, CancelOrder, ModifyOrder, SubmitOrder
 from tradewright.model.enums import OrderSide, OrderType, TimeInForce
 from tradewright.model.instrument import Instrument, to_decimal
+from tradewright.model.multileg import Plan
 from tradewright.model.orders import Order
 from tradewright.model.position import Position
+from tradewright.model.workflow import WorkflowState
 
 if TYPE_CHECKING:
     from tradewright.engine.kernel import Kernel
@@ -87,6 +90,13 @@ class KernelContext:
         )
         kernel.submit(command, self._strategy)
         return cid
+
+    def execute(self, plan: Plan) -> str:
+        return executor_for(self._kernel).start(plan, self._strategy)
+
+    def workflow(self, workflow_id: str) -> WorkflowState | None:
+        executor = self._kernel.executor
+        return executor.workflow(workflow_id) if isinstance(executor, MultiLegExecutor) else None
 
     def cancel(self, client_order_id: ClientOrderId) -> None:
         order = self._kernel.orders.get(client_order_id)

@@ -23,7 +23,7 @@ from tradewright.core.ids import ClientOrderId, InstrumentId, Venue
 from tradewright.engine.context import KernelContext
 from tradewright.engine.journal import Journal, preview_fill
 from tradewright.engine.order_manager import OrderManager
-from tradewright.engine.ports import Denial, EventSink, ExecutionClient, RiskGate
+from tradewright.engine.ports import Denial, EventSink, ExecutionClient, OrderEventHook, RiskGate
 from tradewright.model.bar_view import BarView
 from tradewright.model.book import OrderBook
 from tradewright.model.commands import CancelOrder, Command, ModifyOrder, SubmitOrder
@@ -94,6 +94,8 @@ class Kernel:
         self.halts: dict[InstrumentId | None, str] = {}
         self.store_failure: str | None = None
         self._grouped: list[tuple[OrderPendingCancel, Order]] | None = None  # cancels awaiting a group commit
+        # The multi-leg executor (engine/executor.py), when one is attached: it hears every applied order event.
+        self.executor: OrderEventHook | None = None
         if risk is not None:
             risk.bind(self)  # last: the risk engine reads the kernel it guards
 
@@ -429,6 +431,9 @@ class Kernel:
             self._call(strategy, "on_order", event)
             if etype is OrderFilled:
                 self._call(strategy, "on_fill", event)
+        executor = self.executor
+        if executor is not None:
+            executor.on_order_event(event)
         return True
 
     # --- commit first -----------------------------------------------------------------------

@@ -8,11 +8,11 @@ from typing import Protocol
 
 from tradewright.core.ids import Venue
 from tradewright.model.commands import Command
-from tradewright.model.events import Event
+from tradewright.model.events import Event, OrderEvent
 from tradewright.model.orders import Order
 from tradewright.risk.host import TradingHost
 
-__all__ = ["Denial", "EventSink", "ExecutionClient", "RiskGate"]
+__all__ = ["Denial", "EventSink", "ExecutionClient", "OrderEventHook", "RiskGate"]
 
 
 class ExecutionClient(Protocol):
@@ -71,3 +71,10 @@ class EventSink(Protocol):
     def on_event(self, event: Event) -> None: ...
 
     def on_command(self, command: Command) -> None: ...
+
+
+class OrderEventHook(Protocol):
+    """Hears every order event the kernel applied, after its owner strategy did (the multi-leg executor,
+    `tradewright.engine.executor`, follows its legs this way)."""
+
+    def on_order_event(self, event: OrderEvent) -> None: ...

@@ -17,9 +17,13 @@ from tradewright.model.events import (
     BreakerReset,
     BreakerTripped,
     CommandDenied,
+    CompensationEnded,
+    CompensationSent,
     Event,
     FlattenFinished,
     FlattenStarted,
+    LegEnded,
+    LegSent,
     MarketResolved,
     OrderAccepted,
     OrderCanceled,
@@ -41,8 +45,22 @@ from tradewright.model.events import (
     TradingState,
     TradingStateChanged,
     VenueIntegrityViolation,
+    WorkflowEvent,
+    WorkflowFinished,
+    WorkflowRefused,
+    WorkflowStarted,
 )
 from tradewright.model.instrument import Instrument, InstrumentKind, to_decimal
+from tradewright.model.multileg import (
+    CompensationKind,
+    CompensationPolicy,
+    ExecutionPolicy,
+    LegSpec,
+    LegStatus,
+    Plan,
+    WorkflowMode,
+    WorkflowStatus,
+)
 from tradewright.model.orders import TRANSITIONS, Order
 from tradewright.model.position import Position
 from tradewright.model.prediction import (
@@ -53,6 +71,7 @@ from tradewright.model.prediction import (
     Resolution,
     resolution_events,
 )
+from tradewright.model.workflow import WorkflowState
 
 __all__ = [
     "COMMAND_TYPES",
@@ -71,12 +90,21 @@ __all__ = [
     "CancelOrder",
     "Command",
     "CommandDenied",
+    "CompensationEnded",
+    "CompensationKind",
+    "CompensationPolicy",
+    "CompensationSent",
     "Event",
+    "ExecutionPolicy",
     "FeeSchedule",
     "FlattenFinished",
     "FlattenStarted",
     "Instrument",
     "InstrumentKind",
+    "LegEnded",
+    "LegSent",
+    "LegSpec",
+    "LegStatus",
     "LiquiditySide",
     "MarketResolved",
     "ModifyOrder",
@@ -100,6 +128,7 @@ __all__ = [
     "OrderUpdated",
     "OutcomeEvent",
     "OutcomeToken",
+    "Plan",
     "Position",
     "PositionChanged",
     "QuoteTick",
@@ -113,6 +142,13 @@ __all__ = [
     "TradingState",
     "TradingStateChanged",
     "VenueIntegrityViolation",
+    "WorkflowEvent",
+    "WorkflowFinished",
+    "WorkflowMode",
+    "WorkflowRefused",
+    "WorkflowStarted",
+    "WorkflowState",
+    "WorkflowStatus",
     "make_bracket",
     "resolution_events",
     "to_decimal",

@@ -71,6 +71,8 @@ class RiskEngine:
         self.kill = KillSwitch(self)
         self.session_close = SessionClose(self) if cfg.flatten_before_close_minutes is not None else None
         self.denials: dict[str, int] = {}
+        # Orders of the multi-leg executor that undo or hedge a failed leg: they pass REDUCING (see `admit_compensation`).
+        self._compensations: set[ClientOrderId] = set()
         self.journal: list[RiskEvent] = []
         self._host: TradingHost | None = None
         self._value: ValueFn | None = None
@@ -202,6 +204,18 @@ class RiskEngine:
 
     def state_for(self, instrument_id: InstrumentId) -> TradingState:
         return self.states.for_instrument(instrument_id)
+
+    # --- multi-leg workflows (tradewright.engine.executor) --------------------------------------
+    def precheck(self, command: SubmitOrder) -> Denial | None:
+        """Judge a new order as `check` would, without counting it or using a rate-limit token: the
+        executor checks every leg of a plan this way before it sends any (a plan refused whole is better
+        than one leg sent and another denied)."""
+        return self._check_submit(command, dry_run=True)
+
+    def admit_compensation(self, client_order_id: ClientOrderId) -> None:
+        """Let this order through a REDUCING state: it unwinds or hedges a failed leg of a multi-leg
+        workflow, which is what REDUCING is for. Every other check still applies, and HALTED stops it."""
+        self._compensations.add(client_order_id)
 
     # --- state changes ----------------------------------------------------------------------
     def emit(self, event: RiskEvent) -> None:
@@ -392,7 +406,7 @@ class RiskEngine:
         return total
 
     # --- checks -----------------------------------------------------------------------------
-    def _check_submit(self, cmd: SubmitOrder) -> Denial | None:
+    def _check_submit(self, cmd: SubmitOrder, *, dry_run: bool = False) -> Denial | None:
         host = self.host
         inst = host.instruments.get(cmd.instrument_id)
         if inst is None:
@@ -400,7 +414,10 @@ class RiskEngine:
                 "unknown_instrument", f"{cmd.side} {cmd.quantity} {cmd.instrument_id}: unknown instrument"
             )
         p = Proposal(inst, cmd.side, cmd.quantity, cmd.quantity, cmd.price, cmd.order_type, cmd.reduce_only)
-        return self._check_order(p, own=self._owns(cmd.client_order_id))
+        compensating = cmd.client_order_id in self._compensations
+        return self._check_order(
+            p, own=self._owns(cmd.client_order_id), compensating=compensating, dry_run=dry_run
+        )
 
     def _owns(self, cid: ClientOrderId) -> bool:
         """A closing order the risk engine placed itself (kill switch, session close)."""
@@ -425,7 +442,9 @@ class RiskEngine:
         )
         return self._check_order(p, own=self._owns(order.client_order_id))
 
-    def _check_order(self, p: Proposal, *, own: bool) -> Denial | None:
+    def _check_order(
+        self, p: Proposal, *, own: bool, compensating: bool = False, dry_run: bool = False
+    ) -> Denial | None:
         host = self.host
         iid = p.instrument.id
         key = (iid, p.price, p.quantity)
@@ -455,7 +474,7 @@ class RiskEngine:
         if p.reduce_only or state is not TradingState.ACTIVE or rules.needs_working:
             w = working_for(host, iid, p.exclude)
         reduces = w is not None and w.reduces(p.side, p.leaves)
-        denial = self._check_state(p, state, reduces)
+        denial = self._check_state(p, state, reduces or (compensating and state is TradingState.REDUCING))
         if denial is not None:
             return denial
         denial = self._rate(self._order_rates, iid, now, "order_rate", "orders per second", take=False)
@@ -465,11 +484,11 @@ class RiskEngine:
             denial = checks.limits(p, lim, w, reduces, ref, value)
         elif rules.per_order_limits:
             denial = checks.limits(p, lim, Working(p.instrument, _ZERO, None), False, ref, value)
-        if denial is None and not reduces and rules.has_guards:
+        if denial is None and not (reduces or compensating) and rules.has_guards:
             denial = checks.guards(p, lim, host.books.get(iid), ref)
         if denial is None and self._caps:
             denial = checks.portfolio_caps(p, self.cfg, host, working_set(host, p.exclude), value)
-        if denial is None:
+        if denial is None and not dry_run:
             self._rate(self._order_rates, iid, now, "order_rate", "orders per second", take=True)
         return denial
 

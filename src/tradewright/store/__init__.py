@@ -13,6 +13,7 @@ from tradewright.store.records import (
     StoreState,
     StrategySnapshot,
 )
+from tradewright.store.saga_store import SqlSagaStore
 from tradewright.store.sql_store import SqlStateStore, open_store
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "JournalKind",
     "RiskEventRecord",
     "RunRecord",
+    "SqlSagaStore",
     "SqlStateStore",
     "SqliteSync",
     "StateStore",

@@ -35,6 +35,8 @@ __all__ = [
     "positions",
     "risk_events",
     "runs",
+    "saga_steps",
+    "saga_workflows",
     "strategy_state",
     "trade_journal",
 ]
@@ -221,4 +223,36 @@ trade_journal = Table(
     Column("regime", Text, nullable=True),
     Column("client_order_id", Text, nullable=True),
     Index("ix_trade_journal_strategy_id_ts_ns", "strategy_id", "ts_ns"),
+)
+
+# Added by revision 0004: multi-leg workflows (tradewright.engine.executor), written step by step before the
+# executor acts, like the order journal. The truth is the steps; `state` is their replay, checked on load.
+saga_workflows = Table(
+    "saga_workflows",
+    metadata,
+    Column("workflow_id", Text, primary_key=True),
+    Column("strategy_id", Text, nullable=False, index=True),
+    Column("status", Text, nullable=False, index=True),
+    Column("step_count", Integer, nullable=False),  # optimistic concurrency: steps applied so far
+    Column("created_ns", BigInteger, nullable=False),
+    Column("updated_ns", BigInteger, nullable=False, index=True),
+    Column("reason", Text, nullable=False),
+    Column("plan", Text, nullable=False),  # the Plan, msgspec JSON
+    Column("state", Text, nullable=False),  # the WorkflowState the steps replay to, msgspec JSON
+)
+
+# Append-only: every step (`seq` counts from 1 per workflow). `sent_client_order_id` is set on the steps
+# that send an order, and unique: the database itself refuses to record one client order id as sent twice.
+saga_steps = Table(
+    "saga_steps",
+    metadata,
+    Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+    Column("workflow_id", Text, ForeignKey("saga_workflows.workflow_id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("step_type", Text, nullable=False),
+    Column("leg", Integer, nullable=True),
+    Column("sent_client_order_id", Text, nullable=True, unique=True),
+    Column("ts_ns", BigInteger, nullable=False),
+    Column("payload", Text, nullable=False),  # the step (a WorkflowEvent), msgspec JSON with its "type" tag
+    UniqueConstraint("workflow_id", "seq"),
 )

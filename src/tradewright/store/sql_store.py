@@ -85,6 +85,17 @@ class SqlStateStore:
         """'sqlite' or 'postgresql'."""
         return self.engine.dialect.name
 
+    @property
+    def transactions(self) -> Transactions:
+        """This store's transactions (one lock, one open batch): other tables' writers on the same database
+        (the saga store) share them, so their writes join a batch and serialise with this store's."""
+        return self._txns
+
+    @property
+    def run_id(self) -> str | None:
+        """The run given to `start_run`, which stamps audit records written without one."""
+        return self._run_id
+
     def __repr__(self) -> str:
         return f"SqlStateStore({describe(self.engine)})"
 

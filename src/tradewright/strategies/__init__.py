@@ -4,13 +4,17 @@ describes them.
 
 Market making on L2 data: `AvellanedaStoikov` (B1) and `SpreadQuoter` (B2), both on the quote manager.
 Prediction markets: `DutchBook` (B4), exact Dutch-book arbitrage on binary and neg-risk markets.
+Arbitrage: `CrossVenueArb` (B5), the same asset on several venues, through the multi-leg executor, with
+its pure edge function `best_opportunity`.
 Bars: `Grid` (B3); `SmaCross`, `VwapPullback`, `OpeningRangeRetest`, `MeanReversion` (B6) on
 `BracketStrategy` (ATR sizing in R, a stop and a target, trade tags), with the `RegimeDetector`; and
 `DayTrader`, the futures day-trading stack that runs the last three with the regime choosing.
 """
 
+from tradewright.strategies.arb_edge import Opportunity, VenueQuote, best_opportunity
 from tradewright.strategies.avellaneda_stoikov import AvellanedaStoikov, AvellanedaStoikovConfig, as_quotes
 from tradewright.strategies.bracket import BracketConfig, BracketStrategy
+from tradewright.strategies.cross_venue_arb import CrossVenueArb, CrossVenueArbConfig
 from tradewright.strategies.day_trader import DayTrader, DayTraderConfig
 from tradewright.strategies.dutch_book import DutchBook, DutchBookConfig, DutchBookGroup, group_from_event
 from tradewright.strategies.grid import Grid, GridConfig, GridSlots
@@ -27,6 +31,8 @@ __all__ = [
     "AvellanedaStoikovConfig",
     "BracketConfig",
     "BracketStrategy",
+    "CrossVenueArb",
+    "CrossVenueArbConfig",
     "DayTrader",
     "DayTraderConfig",
     "DutchBook",
@@ -39,6 +45,7 @@ __all__ = [
     "MeanReversionConfig",
     "OpeningRangeRetest",
     "OpeningRangeRetestConfig",
+    "Opportunity",
     "Regime",
     "RegimeConfig",
     "RegimeDetector",
@@ -46,10 +53,12 @@ __all__ = [
     "SmaCrossConfig",
     "SpreadQuoter",
     "SpreadQuoterConfig",
+    "VenueQuote",
     "VwapPullback",
     "VwapPullbackConfig",
     "as_quotes",
     "atr_position_size",
+    "best_opportunity",
     "group_from_event",
     "ladder_quotes",
     "stop_distance_ticks",

@@ -32,7 +32,7 @@ from tradewright.model.enums import OrderSide
 from tradewright.model.events import OrderEvent, OrderFilled
 from tradewright.strategy.base import Strategy
 
-__all__ = ["Grid", "GridConfig", "GridSlots", "OrderSnapshot", "Slot", "SlotState"]
+__all__ = ["Grid", "GridConfig", "GridSlots", "OrderSnapshot", "Slot", "SlotState", "SlotView"]
 
 
 class GridConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -78,6 +78,20 @@ class Slot:
     def holding(self) -> bool:
         """Its entry filled: it holds inventory and works the exit."""
         return self.side is not self.entry
+
+
+class SlotView(msgspec.Struct, frozen=True, kw_only=True):
+    """One slot as an operator sees it (`Grid.slot_views`): the level's price, the side and price it works
+    now, its state, its order, whether it holds inventory and whether it leaves once its exit fills."""
+
+    home_price: Decimal
+    entry: OrderSide
+    side: OrderSide
+    price: Decimal
+    state: SlotState
+    order_id: str | None
+    holding: bool
+    retiring: bool
 
 
 class OrderSnapshot(msgspec.Struct, frozen=True):
@@ -282,6 +296,26 @@ class Grid(Strategy):
         slot = grid.slot_of(event.client_order_id)
         if slot is not None:  # rejected or cancelled without a fill: send it again at the next bar
             slot.state, slot.order_id = SlotState.EMPTY, None
+
+    def slot_views(self) -> list[SlotView]:
+        """The slots, lowest price first (the read model for the API, the dashboard and `tradewright status`)."""
+        grid = self.grid
+        if grid is None:
+            return []
+        inst = self.ctx.instrument(self.iid)
+        return [
+            SlotView(
+                home_price=inst.ticks_to_price(slot.home),
+                entry=slot.entry,
+                side=slot.side,
+                price=inst.ticks_to_price(slot.price),
+                state=slot.state,
+                order_id=slot.order_id,
+                holding=slot.holding,
+                retiring=slot.home in grid.retiring,
+            )
+            for slot in sorted(grid.slots.values(), key=lambda s: s.home)
+        ]
 
     def snapshot_state(self) -> dict[str, Any]:
         return {} if self.grid is None else {"grid": self.grid.snapshot()}

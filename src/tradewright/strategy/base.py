@@ -14,7 +14,7 @@ from tradewright.core.ids import InstrumentId, StrategyId
 from tradewright.model.bar_view import BarView
 from tradewright.model.book import OrderBook
 from tradewright.model.data import TradeTick
-from tradewright.model.events import OrderEvent, OrderFilled, TimerFired
+from tradewright.model.events import OrderEvent, OrderFilled, TimerFired, WorkflowEvent
 from tradewright.strategy.context import StrategyContext
 
 __all__ = ["BookTrigger", "Strategy"]
@@ -79,6 +79,11 @@ class Strategy:
 
     def on_fill(self, fill: OrderFilled, **kw: Any) -> None:
         """One of our orders (partially) filled. Called after `on_order` for the same event."""
+
+    def on_workflow(self, event: WorkflowEvent, **kw: Any) -> None:
+        """A multi-leg workflow started with `ctx.execute` moved on: started or refused, a leg sent or
+        ended, a compensation sent or ended, finished (`tradewright.model.events`). Its leg orders'
+        own events still arrive in `on_order` and `on_fill`."""
 
     def on_timer(self, event: TimerFired, **kw: Any) -> None:
         """A timer or alarm set through the context fired."""

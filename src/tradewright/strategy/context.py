@@ -14,8 +14,10 @@ from tradewright.core.ids import ClientOrderId, InstrumentId
 from tradewright.model.book import OrderBook
 from tradewright.model.enums import OrderSide, OrderType, TimeInForce
 from tradewright.model.instrument import Instrument
+from tradewright.model.multileg import Plan
 from tradewright.model.orders import Order
 from tradewright.model.position import Position
+from tradewright.model.workflow import WorkflowState
 
 __all__ = ["StrategyContext"]
 
@@ -54,6 +56,19 @@ class StrategyContext(Protocol):
         Malformed input (size <= 0, price off the tick grid) raises at once; a business refusal
         (risk limit, trading halted) arrives as an `OrderDenied` event in `on_order`.
         """
+        ...
+
+    def execute(self, plan: Plan) -> str:
+        """Carry out a multi-leg plan as one durable workflow; return its id.
+
+        Malformed input (an unknown instrument, a price or size off the grid) raises at once; a plan that
+        may not trade now is refused whole (`WorkflowRefused` in `on_workflow`), nothing sent. See
+        docs/arbitrage.md for the policies and what happens when a leg fails.
+        """
+        ...
+
+    def workflow(self, workflow_id: str) -> WorkflowState | None:
+        """A workflow started with `execute`: its legs, fills and compensations (None once forgotten)."""
         ...
 
     def cancel(self, client_order_id: ClientOrderId) -> None: ...

@@ -27,6 +27,7 @@ REQUIRED = {
     "VwapPullback": "",
     "OpeningRangeRetest": "",
     "MeanReversion": "",
+    "CrossVenueArb": 'instruments = ["BTCUSDT.BINANCE", "BTCUSDT-PERP.BINANCE"]\nmax_size_base = "0.01"\n',
 }
 BAR_STRATEGIES = ["Grid", "SmaCross", "VwapPullback", "OpeningRangeRetest", "MeanReversion"]
 

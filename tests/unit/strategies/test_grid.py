@@ -125,3 +125,30 @@ def test_entries_wait_while_the_inventory_limit_is_used_up() -> None:
     assert grid.grid is not None
     working_entries = [s for s in grid.grid.slots.values() if s.state is SlotState.WORKING and not s.holding]
     assert working_entries == [] or all(s.entry is OrderSide.SELL for s in working_entries)
+
+
+def test_the_slot_read_model_shows_each_levels_price_side_state_and_order() -> None:
+    class Looking(RecordingGrid):
+        def on_bar(self, bar: BarView, **kw: Any) -> None:
+            super().on_bar(bar, **kw)
+            if bar.index == 1:  # after the 990-tick buy filled and its exit went out
+                self.seen["views"] = self.slot_views()
+                self.seen["working"] = {o.client_order_id: (o.side, o.price) for o in self.ctx.open_orders()}
+
+    grid = Looking(config())
+    run_bars(make_bars(MNQ, [FLAT, (1000, 1001, 985, 995), FLAT]), grid)
+    views = grid.seen["views"]
+    assert [(v.home_price, v.entry, v.side, v.price, v.holding) for v in views] == [
+        (D("245.00"), OrderSide.BUY, OrderSide.BUY, D("245.00"), False),
+        (
+            D("247.50"),
+            OrderSide.BUY,
+            OrderSide.SELL,
+            D("250.00"),
+            True,
+        ),  # bought at 990 ticks: works its exit
+        (D("252.50"), OrderSide.SELL, OrderSide.SELL, D("252.50"), False),
+        (D("255.00"), OrderSide.SELL, OrderSide.SELL, D("255.00"), False),
+    ]
+    assert all(v.state is SlotState.WORKING and not v.retiring for v in views)
+    assert {v.order_id: (v.side, v.price) for v in views} == grid.seen["working"]
