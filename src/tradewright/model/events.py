@@ -267,61 +267,93 @@ class VenueIntegrityViolation(RiskEvent, frozen=True, kw_only=True):
     client_order_id: ClientOrderId
     instrument_id: InstrumentId
     trade_id: str
+    reason: str
+
+
 # --- multi-leg workflows (tradewright.engine.executor) ----------------------------------------
 class WorkflowEvent(Event, frozen=True, kw_only=True):
     """A step of a multi-leg workflow. Every one except `WorkflowRefused` is recorded (durably, in a
     live node's saga tables) before the executor acts on it; `tradewright.model.workflow` replays them."""
+
     workflow_id: str
     strategy_id: StrategyId
+
+
 class WorkflowStarted(WorkflowEvent, frozen=True, kw_only=True):
     """A plan was accepted and its workflow begun (nothing sent yet)."""
+
     plan: Plan
+
+
 class WorkflowRefused(WorkflowEvent, frozen=True, kw_only=True):
     """A plan was refused before anything was recorded or sent (trading state, a risk limit, bad input)."""
+
     reason: str
     message: str
+
+
 class LegSent(WorkflowEvent, frozen=True, kw_only=True):
     """A leg's order is about to go out: recorded first, so after a crash its fate is looked up, never guessed.
+
     The client order id is `<workflow id>-<leg>-<attempt>`; `deadline_ns` is when it is cancelled if it
     is still working.
     """
+
     leg: int
     attempt: int
+    client_order_id: ClientOrderId
+    instrument_id: InstrumentId
     side: OrderSide
     quantity: Decimal
     price: Decimal
     time_in_force: TimeInForce
     deadline_ns: int
+
+
 class LegEnded(WorkflowEvent, frozen=True, kw_only=True):
     """A leg's order ended. `status` FILLED, or ENDED with what did fill; `lost` means it never reached
     the venue (the venue does not know its client order id), so the leg may be sent again as a new attempt."""
+
     leg: int
     attempt: int
+    client_order_id: ClientOrderId
     status: LegStatus
     filled_qty: Decimal
     avg_px: Decimal | None = None
     lost: bool = False
     reason: str = ""
+
+
 class CompensationSent(WorkflowEvent, frozen=True, kw_only=True):
     """A compensation order is about to go out (unwind or hedge of leg `leg`), with the reason: the audit
     record of every compensation. Its client order id is `<workflow id>-C<index>`."""
+
     index: int
     leg: int
     kind: CompensationKind
+    client_order_id: ClientOrderId
+    instrument_id: InstrumentId
     side: OrderSide
     quantity: Decimal
     price: Decimal
     deadline_ns: int
     reason: str
+
+
 class CompensationEnded(WorkflowEvent, frozen=True, kw_only=True):
     """A compensation order ended (filled, partly filled, or not at all; `lost`: it never reached the venue)."""
+
     index: int
+    client_order_id: ClientOrderId
     filled_qty: Decimal
     avg_px: Decimal | None = None
     lost: bool = False
     reason: str = ""
+
+
 class WorkflowFinished(WorkflowEvent, frozen=True, kw_only=True):
     """The workflow ended: COMPLETED, COMPENSATED, ABORTED or UNRESOLVED, and why."""
+
     status: WorkflowStatus
     reason: str
 
