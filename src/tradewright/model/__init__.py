@@ -7,6 +7,7 @@ from tradewright.model.commands import (
     CancelOrder,
     Command,
     ModifyOrder,
+    SendSignal,
     SubmitOrder,
 )
 from tradewright.model.data import DATA_TYPES, Bar, BookDelta, BookDeltas, QuoteTick, TradeTick
@@ -90,6 +91,7 @@ __all__ = [
     "QuoteTick",
     "RiskEvent",
     "RiskScope",
+    "SendSignal",
     "SubmitOrder",
     "TimeInForce",
     "TimerFired",

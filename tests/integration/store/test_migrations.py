@@ -35,28 +35,28 @@ def test_upgrade_from_empty_builds_the_head_schema_without_drift(
     url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert db("upgrade", "--url", url) == 0
-    assert "upgraded empty -> 0002" in capsys.readouterr().out
+    assert "upgraded empty -> 0003" in capsys.readouterr().out
     assert tables(url) == set(metadata.tables)
 
     assert db("check", "--url", url) == 0
     assert "schema matches the code" in capsys.readouterr().out
     assert db("current", "--url", url) == 0
-    assert capsys.readouterr().out.rstrip().endswith(": 0002 (head)")
+    assert capsys.readouterr().out.rstrip().endswith(": 0003 (head)")
 
 
 def test_upgrade_step_by_step_from_empty_through_the_previous_revision(
     url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert db("upgrade", "0001", "--url", url) == 0
-    assert tables(url) == set(metadata.tables) - {"trade_journal"}
+    assert tables(url) == set(metadata.tables) - {"trade_journal", "api_keys", "api_users"}
     assert db("current", "--url", url) == 1
-    assert "0001 (the code's newest is 0002" in capsys.readouterr().out
+    assert "0001 (the code's newest is 0003" in capsys.readouterr().out
 
     assert db("upgrade", "--url", url) == 0
-    assert "upgraded 0001 -> 0002" in capsys.readouterr().out
+    assert "upgraded 0001 -> 0003" in capsys.readouterr().out
     assert db("check", "--url", url) == 0
     assert db("upgrade", "--url", url) == 0
-    assert "already at 0002" in capsys.readouterr().out
+    assert "already at 0003" in capsys.readouterr().out
 
 
 def test_upgrading_a_database_with_data_from_the_previous_revision_keeps_it(
@@ -69,7 +69,7 @@ def test_upgrading_a_database_with_data_from_the_previous_revision_keeps_it(
     store.record_fill(f, *Book().apply(instrument(), f))
     store.close()
     assert db("downgrade", "0001", "--url", url) == 0
-    assert "downgraded 0002 -> 0001" in capsys.readouterr().out
+    assert "downgraded 0003 -> 0001" in capsys.readouterr().out
     with pytest.raises(StoreError, match="run `tradewright db upgrade`"):
         SqlStateStore(StoreConfig(url=url))
 
@@ -128,7 +128,7 @@ def test_the_url_comes_from_the_environment_when_not_given(
 
     assert db("upgrade") == 0
     engine = make_engine(StoreConfig(url=url))
-    assert migrate.current_revision(engine) == "0002"
+    assert migrate.current_revision(engine) == "0003"
     engine.dispose()
 
 
@@ -137,5 +137,5 @@ def test_opening_the_store_on_an_empty_database_creates_the_head_schema(
 ) -> None:
     store = make_store()
 
-    assert migrate.current_revision(store.engine) == migrate.head_revision() == "0002"
+    assert migrate.current_revision(store.engine) == migrate.head_revision() == "0003"
     migrate.check(store.engine)
