@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out is None:
         out = out.with_name(out.name + "-paper")
     console = Console(stderr=True)
+    services = _api_services(config.api, console)
 
     def ready() -> None:
         console.print(
@@ -83,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
         out=out,
         flatten_after_s=args.flatten_after,
         on_ready=ready,
+        services=services,
     )
     if args.json:
         json.dump(summary, sys.stdout, indent=2, sort_keys=True)
@@ -91,3 +93,15 @@ def run(args: argparse.Namespace) -> int:
         print_summary(summary, Console())
         Console().print(f"report: [bold]{folder / 'report.html'}[/]")
     return 0
+
+
+def _api_services(api: Any, console: Console) -> list[Any]:
+    """The API (and dashboard) for this node when `[api] enabled = true` (FastAPI imported only then)."""
+    if not api.enabled:
+        return []
+    from tradewright.api.server import api_service
+
+    def ready(server: Any) -> None:
+        console.print(f"dashboard and API: {server.url}", soft_wrap=True, highlight=False)
+
+    return [api_service(api, on_ready=ready)]

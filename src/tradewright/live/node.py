@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from tradewright.core.clock import LiveClock
@@ -28,6 +28,7 @@ from tradewright.core.ids import InstrumentId
 from tradewright.engine.kernel import INF, Kernel
 from tradewright.live.config import LiveConfig
 from tradewright.live.crash import CrashHooks
+from tradewright.live.operator import NodeService
 from tradewright.live.recovery import Reconciler, RestoreSummary, VenueOrderActions, restore
 from tradewright.live.store_sink import StoreSink
 from tradewright.model.book import OrderBook
@@ -74,6 +75,7 @@ class LiveNode:
         *,
         hooks: CrashHooks | None = None,
         log: logging.Logger | None = None,
+        services: Sequence[NodeService] = (),
     ) -> None:
         self.config = config
         self.credentials = credentials
@@ -111,6 +113,9 @@ class LiveNode:
         self._store_problem: str | None = None
         self._resync_due = False
         self._wake = asyncio.Event()
+        self.services = list(services)  # faces (the API) served while it trades, through its operator port
+        self.operator: Any = None
+        self._services = contextlib.AsyncExitStack()
 
     # --- the run ----------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> int:
@@ -188,6 +193,11 @@ class LiveNode:
         if kernel.needs_trades or self.strategy.wants("on_trade"):
             self._spawn(venue.market_data.run_trades(), "trades")
         self._spawn(self._timers(), "timers")
+        if self.services:
+            from tradewright.live.services import live_operator, start_services
+
+            self.operator = live_operator(self)
+            self._services = await start_services(self.operator, self.services)
         self.log.info(
             "live: %s trading %s at %s (store %s, client order ids %s-*)",
             self.strategy.id,
@@ -273,6 +283,7 @@ class LiveNode:
         if self.venue is not None:
             with contextlib.suppress(Exception):
                 await self.venue.close()
+        await self._services.aclose()
 
     async def _await_cancels(self) -> None:
         assert self.venue is not None
@@ -307,6 +318,8 @@ class LiveNode:
         self.hooks.reached("after_send")
 
     def _on_book(self, bids: BookLevels, asks: BookLevels) -> None:
+        if self.operator is not None:
+            self.operator.probe.decoded()
         book = self.book
         assert book is not None
         levels = {(1, tick): lots for tick, lots in bids}

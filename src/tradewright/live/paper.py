@@ -19,7 +19,7 @@ import os
 import signal
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -30,6 +30,7 @@ from tradewright.config.run import RunConfig
 from tradewright.core.errors import TradewrightError
 from tradewright.engine.kernel import INF, Kernel
 from tradewright.live.clock import ScaledClock
+from tradewright.live.operator import NodeService
 from tradewright.live.replay_feed import ReplayDataClient
 from tradewright.model.book import MAX_CAPACITY, OrderBook
 from tradewright.model.columnar import F_LAST, KIND_DELTA, KIND_TRADE, MarketStream
@@ -63,6 +64,7 @@ class PaperNode:
         *,
         speed: float,
         events_file: IO[bytes] | None = None,
+        services: Sequence[NodeService] = (),
     ) -> None:
         if len(stream) == 0:
             raise TradewrightError("the recording has no rows")
@@ -103,6 +105,8 @@ class PaperNode:
         self.close_on_signal = config.risk.close_positions_on_sigterm
         self.flatten_requests: list[str] = []  # reasons queued by a signal handler, served by the loop
         self._top: tuple[int | None, int | None, int, int] = (None, None, -1, -1)
+        self.services = list(services)  # faces (the API) served while it runs, through its operator port
+        self.operator = None if not services else _paper_operator(self, config.run.name)
 
     async def run(
         self, stop: asyncio.Event, duration_s: float | None = None, flatten_after_s: float | None = None
@@ -121,6 +125,7 @@ class PaperNode:
         trigger = kernel.book_trigger(iid)
         wants_book = any(s.wants("on_book") for s in kernel.strategies_for(iid))
         wants_trades = kernel.needs_trades or any(s.wants("on_trade") for s in kernel.strategies_for(iid))
+        services = await _start_services(self.operator, self.services)
         try:
             while not stop.is_set():
                 if deadline is not None and time.monotonic() >= deadline:
@@ -149,6 +154,7 @@ class PaperNode:
             with contextlib.suppress(asyncio.CancelledError):
                 await feed_task
             self._shutdown()
+            await services.aclose()
 
     def _process(self, start: int, stop: int, trigger: BookTrigger | None, wants_trades: bool) -> None:
         stream = self.stream
@@ -225,6 +231,7 @@ def run_paper(
     out: Path,
     flatten_after_s: float | None = None,
     on_ready: Callable[[], None] | None = None,
+    services: Sequence[NodeService] = (),
 ) -> tuple[Path, dict[str, Any]]:
     """Run a paper session with signal handling; write the run folder atomically; return (folder, summary).
 
@@ -235,7 +242,7 @@ def run_paper(
     started = time.perf_counter()
     try:
         with folder.path("events.jsonl").open("wb") as events:
-            node = PaperNode(stream, strategy, config, speed=speed, events_file=events)
+            node = PaperNode(stream, strategy, config, speed=speed, events_file=events, services=services)
 
             async def main() -> None:
                 stop = asyncio.Event()
@@ -292,3 +299,15 @@ def _queue_flatten_request(node: PaperNode) -> None:
     except OSError:
         reason = ""
     node.flatten_requests.append(reason or "SIGUSR1 (tradewright flatten)")
+
+
+def _paper_operator(node: PaperNode, name: str) -> Any:
+    from tradewright.live.services import paper_operator
+
+    return paper_operator(node, name)
+
+
+async def _start_services(operator: Any, services: Sequence[NodeService]) -> contextlib.AsyncExitStack:
+    from tradewright.live.services import start_services
+
+    return await start_services(operator, services)
