@@ -6,7 +6,7 @@ import time
 from typing import Literal
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from tradewright.api.auth import Principal
@@ -124,12 +124,12 @@ async def refresh(request: Request) -> JSONResponse:
 
 
 @router.post("/logout", status_code=204, summary="End this browser session")
-async def logout(request: Request) -> JSONResponse:
+async def logout(request: Request) -> Response:
     state = state_of(request)
     cookie = request.cookies.get(REFRESH_COOKIE)
     if cookie is not None:
         state.auth.revoke_refresh(cookie)
-    response = JSONResponse(None, status_code=204)
+    response = Response(status_code=204)
     response.delete_cookie(REFRESH_COOKIE, path=_COOKIE_PATH)
     return response
 
@@ -171,14 +171,14 @@ async def create_key(request: Request, body: KeyBody, who: Principal = command("
 
 
 @router.delete("/api-keys/{key_id}", status_code=204)
-async def revoke_key(request: Request, key_id: str, who: Principal = command("admin")) -> JSONResponse:
+async def revoke_key(request: Request, key_id: str, who: Principal = command("admin")) -> Response:
     state = state_of(request)
     done = await state.store_call("revoke_api_key", lambda: state.store.revoke_api_key(key_id, ts_ns=time.time_ns()))
     if not done:
         raise ApiProblem(404, "Not Found", f"no active API key {key_id!r}")
     state.auth.forget_key(key_id)
     await state.audit(who, "auth.api_key_revoked", "", {"key_id": key_id})
-    return JSONResponse(None, status_code=204)
+    return Response(status_code=204)
 
 
 def _info(r: ApiKeyRecord) -> KeyInfo:

@@ -2,8 +2,9 @@
 a parameter change. The faces (API, CLI) reach these through the live node's operator port; each goes
 through the kernel's own paths (cancels through risk and the journal, hooks fenced like any other).
 
-- pause: the strategy stops hearing the market (book, trades, bars, timers) and its open orders are
-  cancelled; its orders' events and fills still reach it, so its books stay right.
+- pause: the strategy stops hearing the market (book, trades, bars, timers), its open orders are
+  cancelled and new orders from it are denied (`strategy_paused`) unless reduce-only; its orders'
+  events and fills still reach it, so its books stay right.
 - resume: it hears the market again from the next event.
 - stop: its `on_stop`, then its orders cancelled; it hears nothing more this session.
 - start: a stopped strategy's `on_start` again — only if it missed no fill while stopped (the caller

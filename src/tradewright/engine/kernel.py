@@ -216,6 +216,10 @@ class Kernel:
             self._owner[order.client_order_id] = strategy
         self._emit_command(command)
         now = self.clock.now_ns()
+        if self.paused and strategy is not None and strategy.id in self.paused and not command.reduce_only:
+            # Paused by an operator: it may still reduce (manage what it holds), never add.
+            self._deny(command, "strategy_paused", f"strategy {strategy.id} is paused by an operator")
+            return order
         if self.halts:
             halted = self.halts.get(None) or self.halts.get(command.instrument_id)
             if halted is not None:
