@@ -108,11 +108,18 @@ async def login(request: Request, body: LoginBody) -> JSONResponse:
     return _session(request, record.username, record.role, state.auth.new_refresh(record.username, record.role))
 
 
-@router.post("/refresh", response_model=TokenAnswer, summary="A new access token for the refresh cookie")
-async def refresh(request: Request) -> JSONResponse:
+@router.post(
+    "/refresh",
+    response_model=TokenAnswer,
+    summary="A new access token for the refresh cookie (204 when the browser has no session cookie)",
+    responses={204: {"description": "no session cookie: nothing to refresh (log in)"}},
+)
+async def refresh(request: Request) -> Response:
     state = state_of(request)
     cookie = request.cookies.get(REFRESH_COOKIE)
-    used = None if cookie is None else state.auth.use_refresh(cookie)
+    if cookie is None:
+        return Response(status_code=204)
+    used = state.auth.use_refresh(cookie)
     if used is None:
         raise ApiProblem(401, "Unauthorized", "no valid session: log in", headers={"WWW-Authenticate": "Bearer"})
     user, _role, rotated = used

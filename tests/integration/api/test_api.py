@@ -281,7 +281,7 @@ def test_metrics_expose_the_node_series_with_labels(node: Node) -> None:
     assert {s.labels["stage"] for s in families["tradewright_order_path_stage_seconds"].samples} >= {"strategy", "risk", "send"}
 
 
-def test_pause_and_resume_a_strategy_and_refuse_unknown_ones(node: Node) -> None:
+def test_pause_resume_and_a_bounded_parameter_change_of_a_running_strategy(node: Node) -> None:
     op = node.headers("operator")
     with client(node) as c:
         time.sleep(0.6)  # let the command bucket refill
@@ -296,6 +296,20 @@ def test_pause_and_resume_a_strategy_and_refuse_unknown_ones(node: Node) -> None
         time.sleep(0.6)
         assert c.post("/api/v1/strategies/NOPE/pause", headers=op, json={}).status_code == 404
         time.sleep(0.6)
-        # The demo strategy has no on_config: a parameter change is refused, not half-applied.
-        refused = c.patch("/api/v1/strategies/MM/params", headers=node.headers("admin"), json={"params": {"size": "0.003"}})
-        assert refused.status_code == 409 and "does not accept" in refused.json()["detail"]
+        admin = node.headers("admin")
+        assert c.patch("/api/v1/strategies/MM/params", headers=op, json={"params": {"size": "0.003"}}).status_code == 403
+        too_far = c.patch("/api/v1/strategies/MM/params", headers=admin, json={"params": {"size": "0.010"}})
+        assert too_far.status_code == 422 and "above the bound of 50%" in too_far.json()["detail"]
+        unknown = c.patch("/api/v1/strategies/MM/params", headers=admin, json={"params": {"sizes": "1"}})
+        assert unknown.status_code == 422 and "unknown parameter" in unknown.json()["detail"]
+        time.sleep(1.0)
+        changed = c.patch("/api/v1/strategies/MM/params", headers=admin, json={"params": {"size": "0.003"}})
+        assert changed.status_code == 202, changed.text
+        assert changed.json()["detail"]["diff"] == {"size": {"from": "0.002", "to": "0.003"}}
+        assert c.get("/api/v1/strategies/MM", headers=op).json()["params"]["size"] == "0.003"
+        deadline = time.monotonic() + 20
+        sizes: set[str] = set()
+        while "0.003" not in sizes and time.monotonic() < deadline:
+            sizes = {o["quantity"] for o in c.get("/api/v1/orders", headers=op).json()}
+            time.sleep(0.2)
+        assert "0.003" in sizes  # the strategy quotes the new size

@@ -22,7 +22,7 @@ export async function login(username, password) {
 
 export async function refresh() {
   const r = await fetch("/api/v1/auth/refresh", { method: "POST", credentials: "same-origin" });
-  if (!r.ok) { token = null; me = null; return null; }
+  if (r.status !== 200) { token = null; me = null; return null; } // 204: no session cookie
   const body = await r.json();
   token = body.access_token; me = { name: body.username, role: body.role };
   return me;

@@ -65,7 +65,7 @@ function venuesTable(s) {
 function riskSummary(s) {
   const r = s.risk;
   if (!r) return "";
-  const holds = r.holds.map((h) => `<li>${esc(h.scope)} ${esc(h.target)}: <b>${esc(h.state)}</b> — ${esc(h.cause)}: ${esc(h.reason)}</li>`).join("");
+  const holds = r.holds.map((h) => `<li>${esc(h.target ? `${h.scope} ${h.target}` : h.scope)}: <b>${esc(h.state)}</b> — ${esc(h.cause)}: ${esc(h.reason)}</li>`).join("");
   return `<p>State <b data-testid="risk-state">${esc(r.state)}</b>${r.kill_switch_active ? " — kill switch running" : ""}</p><ul>${holds || "<li class=muted>no holds</li>"}</ul>`;
 }
 
