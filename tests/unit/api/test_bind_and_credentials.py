@@ -46,7 +46,7 @@ def test_a_non_loopback_bind_with_tls_but_no_credentials_refuses_to_start(store:
     config = ApiConfig(enabled=True, host="0.0.0.0", behind_tls_proxy=True)
     with pytest.raises(ConfigError, match="no operator account or API key exists"):
         check_bind(config, store)
-    text, parts = new_api_key()
+    _, parts = new_api_key()
     store.save_api_key(ApiKeyRecord(key_id=parts.key_id, name="ops", role="admin", secret_hash=hash_secret(parts),
                                     created_ns=time.time_ns()))
     check_bind(config, store)  # TLS and a credential: allowed

@@ -60,5 +60,5 @@ def test_a_slow_subscriber_is_dropped_and_the_others_keep_receiving() -> None:
 
 
 def test_unknown_channels_are_refused_with_the_list_of_channels() -> None:
-    with pytest.raises(ValueError, match="unknown channel.*channels are system, venues"):
+    with pytest.raises(ValueError, match=r"unknown channel.*channels are system, venues"):
         hub().subscribe(["orders", "trades"], queue_size=10)
