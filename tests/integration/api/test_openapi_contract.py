@@ -34,13 +34,16 @@ def test_no_generated_request_makes_the_api_fail_with_a_server_error(node: Node)
     tried: dict[str, int] = {}
     for operation in operations:
         label = f"{operation.method.upper()} {operation.path}"
-
-        @given(case=operation.as_strategy())
-        @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-        def check(case: Any, label: str = label) -> None:
-            response = case.call(base_url=node.url, headers=node.headers("admin"), timeout=10)
-            case.validate_response(response, checks=[not_a_server_error])
-            tried[label] = tried.get(label, 0) + 1
-
-        check()
+        _fuzz(node, operation, label, tried)
     assert len(tried) == len(operations)
+
+
+def _fuzz(node: Node, operation: Any, label: str, tried: dict[str, int]) -> None:
+    @given(case=operation.as_strategy())
+    @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    def check(case: Any) -> None:
+        response = case.call(base_url=node.url, headers=node.headers("admin"), timeout=10)
+        case.validate_response(response, checks=[not_a_server_error])
+        tried[label] = tried.get(label, 0) + 1
+
+    check()
