@@ -113,6 +113,8 @@ def api_service(
             StoreConfig(url=config.store_url or default_url())
         )
         try:
+            if config.tracing:
+                operator.enable_tracing()
             server = await start_server(operator, creds, config)
             log.info("API and dashboard at %s", server.url)
             if on_ready is not None:

@@ -172,6 +172,10 @@ class OperatorPort(Protocol):
         """Publish a command's progress on the `commands` channel (the API announces acceptance)."""
         ...
 
+    def enable_tracing(self, provider: Any = None) -> None:
+        """Export OpenTelemetry spans of the order path from now on (see `live/tracing.py`)."""
+        ...
+
 
 NodeService = Callable[[OperatorPort], AbstractAsyncContextManager[Any]]
 """A face attached to a running node: entered once the kernel runs, exited when the node stops."""

@@ -201,6 +201,11 @@ class KernelOperator(CommandsMixin, ReadsMixin):
         self.recent_commands.append({"type": kind, **message})
         self.hub.publish("commands", kind, message)
 
+    def enable_tracing(self, provider: Any = None) -> None:
+        from tradewright.live.tracing import OrderPathTracer
+
+        self.probe.on_path = OrderPathTracer(provider)
+
     def _snapshot(self, channel: str) -> Any:
         return self.channel_snapshot(channel)
 
