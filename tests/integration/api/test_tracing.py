@@ -4,6 +4,7 @@ reaction to a book update is one trace whose stages (strategy, risk, send, ack) 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from pathlib import Path
 
 import pytest
@@ -58,7 +59,7 @@ def test_each_quote_is_a_trace_of_strategy_risk_send_and_ack_in_order(tmp_path: 
         assert {"strategy", "risk", "send", "ack"} <= set(children), children.keys()
         assert all(c.parent.span_id == root.context.span_id for c in children.values())  # type: ignore[attr-defined]
         order = [children[n] for n in ("strategy", "risk", "send", "ack")]
-        for before, after in zip(order, order[1:], strict=False):
+        for before, after in itertools.pairwise(order):
             assert before.end_time <= after.start_time + 1  # type: ignore[attr-defined]
         assert root.start_time <= order[0].start_time and order[-1].end_time <= root.end_time + 1
         assert root.attributes["tradewright.client_order_id"].startswith("PP-MM-")
