@@ -72,7 +72,8 @@ def status(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    # Piped (a log, a file): wide enough that no column is cut; a terminal uses its own width.
+    console = Console(width=None if sys.stdout.isatty() else 220)
     system = report["system"]
     state = system["trading_state"]
     colour = {"ACTIVE": "green", "REDUCING": "yellow", "HALTED": "red"}.get(state, "white")
