@@ -6,10 +6,11 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
 from tradewright import __version__
 from tradewright.api.auth import Principal
-from tradewright.api.deps import PROBLEMS, ApiProblem, read, state_of
+from tradewright.api.deps import PROBLEMS, ApiProblem, ok, read, state_of
 from tradewright.live.operator import OperatorError
 from tradewright.live.operator_views import (
     BalanceView,
@@ -51,9 +52,9 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready", tags=["system"], summary="Readiness: store, venues")
-async def ready(request: Request, who: Principal = read()) -> HealthInfo:
-    return state_of(request).operator.health()
+@router.get("/ready", tags=["system"], summary="Readiness: store, venues", response_model=HealthInfo)
+async def ready(request: Request, who: Principal = read()) -> Response:
+    return ok(state_of(request).operator.health())
 
 
 @router.get("/version", tags=["system"])
@@ -61,50 +62,50 @@ async def version(request: Request, who: Principal = read()) -> dict[str, str]:
     return {"version": __version__, "api": "v1"}
 
 
-@router.get("/system", tags=["system"])
-async def system(request: Request, who: Principal = read()) -> SystemInfo:
-    return state_of(request).operator.system()
+@router.get("/system", tags=["system"], response_model=SystemInfo)
+async def system(request: Request, who: Principal = read()) -> Response:
+    return ok(state_of(request).operator.system())
 
 
-@router.get("/system/status", tags=["system"], summary="Per-market quoting state and top offenders")
-async def status(request: Request, who: Principal = read()) -> StatusReport:
-    return state_of(request).operator.status()
+@router.get("/system/status", tags=["system"], summary="Per-market quoting state and top offenders", response_model=StatusReport)
+async def status(request: Request, who: Principal = read()) -> Response:
+    return ok(state_of(request).operator.status())
 
 
-@router.get("/venues", tags=["venues"])
-async def venues(request: Request, who: Principal = read()) -> list[VenueInfo]:
-    return state_of(request).operator.venues()
+@router.get("/venues", tags=["venues"], response_model=list[VenueInfo])
+async def venues(request: Request, who: Principal = read()) -> Response:
+    return ok(state_of(request).operator.venues())
 
 
-@router.get("/instruments", tags=["market"])
-async def instruments(request: Request, who: Principal = read()) -> list[InstrumentInfo]:
-    return state_of(request).operator.instruments()
+@router.get("/instruments", tags=["market"], response_model=list[InstrumentInfo])
+async def instruments(request: Request, who: Principal = read()) -> Response:
+    return ok(state_of(request).operator.instruments())
 
 
-@router.get("/books/{instrument_id}", tags=["market"], responses=_NOT_FOUND)
+@router.get("/books/{instrument_id}", tags=["market"], responses=_NOT_FOUND, response_model=BookView)
 async def book(
     request: Request, instrument_id: str, depth: int = Query(10, ge=1, le=200), who: Principal = read()
-) -> BookView:
+) -> Response:
     try:
-        return state_of(request).operator.book(instrument_id, depth)
+        return ok(state_of(request).operator.book(instrument_id, depth))
     except OperatorError as exc:
         raise _translate(exc) from None
 
 
-@router.get("/strategies", tags=["strategies"])
-async def strategies(request: Request, who: Principal = read()) -> list[StrategyInfo]:
-    return state_of(request).operator.strategies()
+@router.get("/strategies", tags=["strategies"], response_model=list[StrategyInfo])
+async def strategies(request: Request, who: Principal = read()) -> Response:
+    return ok(state_of(request).operator.strategies())
 
 
-@router.get("/strategies/{strategy_id}", tags=["strategies"], responses=_NOT_FOUND)
-async def strategy(request: Request, strategy_id: str, who: Principal = read()) -> StrategyInfo:
+@router.get("/strategies/{strategy_id}", tags=["strategies"], responses=_NOT_FOUND, response_model=StrategyInfo)
+async def strategy(request: Request, strategy_id: str, who: Principal = read()) -> Response:
     for info in state_of(request).operator.strategies():
         if info.strategy_id == strategy_id:
-            return info
+            return ok(info)
     raise ApiProblem(404, "Not Found", f"no strategy {strategy_id!r} on this node")
 
 
-@router.get("/orders", tags=["orders"])
+@router.get("/orders", tags=["orders"], response_model=list[OrderView])
 async def orders(
     request: Request,
     status: str = Query("open", pattern="^(open|all)$"),
@@ -112,103 +113,103 @@ async def orders(
     instrument_id: str | None = None,
     limit: int = Limit,
     who: Principal = read(),
-) -> list[OrderView]:
-    return state_of(request).operator.orders(
+) -> Response:
+    return ok(state_of(request).operator.orders(
         open_only=status == "open", strategy_id=strategy_id, instrument_id=instrument_id, limit=limit
-    )
+    ))
 
 
-@router.get("/orders/{client_order_id}", tags=["orders"], responses=_NOT_FOUND)
-async def order(request: Request, client_order_id: str, who: Principal = read()) -> OrderView:
+@router.get("/orders/{client_order_id}", tags=["orders"], responses=_NOT_FOUND, response_model=OrderView)
+async def order(request: Request, client_order_id: str, who: Principal = read()) -> Response:
     try:
-        return state_of(request).operator.order(client_order_id)
+        return ok(state_of(request).operator.order(client_order_id))
     except OperatorError as exc:
         raise _translate(exc) from None
 
 
-@router.get("/fills", tags=["orders"])
+@router.get("/fills", tags=["orders"], response_model=list[FillView])
 async def fills(
     request: Request, since_ns: int = Since, strategy_id: str | None = None, limit: int = Limit,
     who: Principal = read(),
-) -> list[FillView]:
+) -> Response:
     state = state_of(request)
     operator = state.operator
     started = time.perf_counter()
     try:
-        return operator.fills(since_ns=since_ns, strategy_id=strategy_id, limit=limit)
+        return ok(operator.fills(since_ns=since_ns, strategy_id=strategy_id, limit=limit))
     except OperatorError as exc:
         raise ApiProblem(503, "Store unavailable", str(exc)) from None
     finally:
         state.store_seconds.setdefault("read_fills", []).append(time.perf_counter() - started)
 
 
-@router.get("/positions", tags=["portfolio"])
-async def positions(request: Request, who: Principal = read()) -> list[PositionView]:
-    return state_of(request).operator.positions()
+@router.get("/positions", tags=["portfolio"], response_model=list[PositionView])
+async def positions(request: Request, who: Principal = read()) -> Response:
+    return ok(state_of(request).operator.positions())
 
 
-@router.get("/balances", tags=["portfolio"])
-async def balances(request: Request, who: Principal = read()) -> list[BalanceView]:
-    return state_of(request).operator.balances()
+@router.get("/balances", tags=["portfolio"], response_model=list[BalanceView])
+async def balances(request: Request, who: Principal = read()) -> Response:
+    return ok(state_of(request).operator.balances())
 
 
-@router.get("/pnl/summary", tags=["portfolio"])
-async def pnl(request: Request, who: Principal = read()) -> PnlSummary:
-    return state_of(request).operator.pnl()
+@router.get("/pnl/summary", tags=["portfolio"], response_model=PnlSummary)
+async def pnl(request: Request, who: Principal = read()) -> Response:
+    return ok(state_of(request).operator.pnl())
 
 
-@router.get("/pnl/equity", tags=["portfolio"])
+@router.get("/pnl/equity", tags=["portfolio"], response_model=list[EquityPoint])
 async def equity(
     request: Request, since_ns: int = Since, step_s: int = Query(1, ge=1, le=86_400), who: Principal = read()
-) -> list[EquityPoint]:
-    return state_of(request).operator.equity(since_ns=since_ns, step_s=step_s)
+) -> Response:
+    return ok(state_of(request).operator.equity(since_ns=since_ns, step_s=step_s))
 
 
-@router.get("/pnl/daily", tags=["portfolio"])
-async def daily(request: Request, who: Principal = read()) -> list[DailyPnl]:
-    return state_of(request).operator.daily_pnl()
+@router.get("/pnl/daily", tags=["portfolio"], response_model=list[DailyPnl])
+async def daily(request: Request, who: Principal = read()) -> Response:
+    return ok(state_of(request).operator.daily_pnl())
 
 
-@router.get("/risk/state", tags=["risk"])
-async def risk_state(request: Request, who: Principal = read()) -> RiskState:
-    return state_of(request).operator.risk_state()
+@router.get("/risk/state", tags=["risk"], response_model=RiskState)
+async def risk_state(request: Request, who: Principal = read()) -> Response:
+    return ok(state_of(request).operator.risk_state())
 
 
-@router.get("/risk/limits", tags=["risk"])
-async def limits(request: Request, who: Principal = read()) -> list[LimitView]:
-    return state_of(request).operator.limits()
+@router.get("/risk/limits", tags=["risk"], response_model=list[LimitView])
+async def limits(request: Request, who: Principal = read()) -> Response:
+    return ok(state_of(request).operator.limits())
 
 
-@router.get("/risk/events", tags=["risk"])
+@router.get("/risk/events", tags=["risk"], response_model=list[RiskEventView])
 async def risk_events(
     request: Request, since_ns: int = Since, limit: int = Limit, who: Principal = read()
-) -> list[RiskEventView]:
-    return state_of(request).operator.risk_events(since_ns=since_ns, limit=limit)
+) -> Response:
+    return ok(state_of(request).operator.risk_events(since_ns=since_ns, limit=limit))
 
 
-@router.get("/latency", tags=["system"])
-async def latency(request: Request, who: Principal = read()) -> list[LatencyStats]:
-    return state_of(request).operator.latency()
+@router.get("/latency", tags=["system"], response_model=list[LatencyStats])
+async def latency(request: Request, who: Principal = read()) -> Response:
+    return ok(state_of(request).operator.latency())
 
 
-@router.get("/logs", tags=["logs"])
+@router.get("/logs", tags=["logs"], response_model=list[LogLine])
 async def logs(
     request: Request,
     level: str = Query("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$"),
     since_ns: int = Since,
     limit: int = Limit,
     who: Principal = read(),
-) -> list[LogLine]:
-    return state_of(request).operator.logs(level=level, since_ns=since_ns, limit=limit)
+) -> Response:
+    return ok(state_of(request).operator.logs(level=level, since_ns=since_ns, limit=limit))
 
 
-@router.get("/audit", tags=["logs"], summary="Who asked for what: every API command and auth event")
+@router.get("/audit", tags=["logs"], summary="Who asked for what: every API command and auth event", response_model=list[dict[str, Any]])
 async def audit(
     request: Request, since_ns: int = Since, limit: int = Limit, who: Principal = read()
-) -> list[dict[str, Any]]:
+) -> Response:
     state = state_of(request)
     records = await state.store_call("read_audit", lambda: state.store.read_audit(since_ns=since_ns, limit=limit))
-    return [
+    return ok([
         {"ts_ns": r.ts_ns, "actor": r.actor, "action": r.action, "reason": r.reason, "detail": r.detail}
         for r in records
-    ]
+    ])
