@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import statistics
 import tempfile
 import time
@@ -28,6 +29,7 @@ import httpx
 import websockets
 from _nodes import paper_node
 
+CHANNELS = ["system", "orders", "fills", "positions", "pnl", "risk", "book", "quotes", "latency", "logs"]
 PATHS = ["/api/v1/orders", "/api/v1/positions", "/api/v1/pnl/summary", "/api/v1/risk/state",
          "/api/v1/books/BTCUSDT-PERP.BINANCE?depth=20", "/api/v1/fills?limit=100", "/api/v1/system",
          "/api/v1/audit?limit=50"]
@@ -40,25 +42,37 @@ def quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def load(url: str, key: str, seconds: float, rate: float, ws_clients: int) -> dict[str, Any]:
+def ws_readers(url: str, key: str, clients: int, seconds: float, counts: Any) -> None:
+    """In a child process: `clients` WebSocket subscribers reading everything for `seconds`."""
+
+    async def one(i: int) -> None:
+        uri = url.replace("http", "ws") + "/api/v1/ws"
+        try:
+            async with websockets.connect(uri, additional_headers={"Authorization": f"Bearer {key}"},
+                                          max_queue=None) as ws:
+                await ws.send(json.dumps({"op": "subscribe", "channels": CHANNELS}))
+                deadline = time.monotonic() + seconds
+                while time.monotonic() < deadline:
+                    try:
+                        await asyncio.wait_for(ws.recv(), 1.0)
+                        counts[i] += 1
+                    except TimeoutError:
+                        continue
+        except (OSError, websockets.WebSocketException):
+            counts[i] = -abs(counts[i]) - 1  # dropped or refused: counted as negative
+
+    async def main() -> None:
+        await asyncio.gather(*(one(i) for i in range(clients)))
+
+    asyncio.run(main())
+
+
+async def load(url: str, key: str, seconds: float, rate: float) -> dict[str, Any]:
+    """An open-loop schedule of `rate` reads a second for `seconds`; requests still unanswered 15 s after
+    the schedule ends are cancelled and counted (status 0)."""
     headers = {"Authorization": f"Bearer {key}"}
     latencies: list[float] = []
     errors: dict[int, int] = {}
-    ws_messages = [0]
-    stop = asyncio.Event()
-
-    async def ws_client() -> None:
-        uri = url.replace("http", "ws") + "/api/v1/ws"
-        async with websockets.connect(uri, additional_headers=headers, max_queue=None) as ws:
-            await ws.send(json.dumps({"op": "subscribe", "channels": ["system", "orders", "fills", "positions", "pnl",
-                                                                       "risk", "book", "quotes", "latency", "logs"]}))
-            while not stop.is_set():
-                try:
-                    await asyncio.wait_for(ws.recv(), 1.0)
-                    ws_messages[0] += 1
-                except TimeoutError:
-                    continue
-
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=10,
                                  limits=httpx.Limits(max_connections=64, max_keepalive_connections=64)) as client:
         async def one(path: str) -> None:
@@ -72,21 +86,25 @@ async def load(url: str, key: str, seconds: float, rate: float, ws_clients: int)
             if status != 200:
                 errors[status] = errors.get(status, 0) + 1
 
-        sockets = [asyncio.create_task(ws_client()) for _ in range(ws_clients)]
-        await asyncio.sleep(1.0)
-        tasks = []
+        tasks: list[asyncio.Task[None]] = []
         t0 = time.perf_counter()
         n = int(seconds * rate)
+        late = 0
         for i in range(n):
             delay = t0 + i / rate - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
+            elif delay < -1.0:
+                late += 1  # this machine cannot even send at the rate: say so
+            if time.perf_counter() - t0 > seconds * 1.5:
+                break
             tasks.append(asyncio.create_task(one(PATHS[i % len(PATHS)])))
-        await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - t0
-        stop.set()
-        await asyncio.gather(*sockets, return_exceptions=True)
-    return {"latencies": latencies, "errors": errors, "elapsed": elapsed, "ws_messages": ws_messages[0]}
+        sent_s = time.perf_counter() - t0
+        _, pending = await asyncio.wait(tasks, timeout=15)
+        for task in pending:
+            task.cancel()
+        errors[0] = errors.get(0, 0) + len(pending)
+    return {"latencies": latencies, "errors": errors, "elapsed": sent_s, "sent": len(tasks), "late": late}
 
 
 def node_latency(url: str, key: str) -> dict[str, Any]:
@@ -106,6 +124,9 @@ def store_summary(url: str, key: str) -> dict[str, tuple[float, float]]:
     return {q: (counts[q], sums[q] / counts[q] if counts[q] else 0.0) for q in counts}
 
 
+
+
+
 def run(seconds: float, rate: float, ws_clients: int, speed: float, loaded: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="tw-api-load-") as tmp:
         api = {"read_rate_per_s": rate * 10}
@@ -114,7 +135,15 @@ def run(seconds: float, rate: float, ws_clients: int, speed: float, loaded: bool
             time.sleep(3.0)  # warm-up: the strategy quotes, the probe fills
             result: dict[str, Any] = {}
             if loaded:
-                result = asyncio.run(load(node.url, key, seconds, rate, ws_clients))
+                counts = multiprocessing.Array("q", ws_clients)
+                readers = multiprocessing.Process(target=ws_readers, args=(node.url, key, ws_clients,
+                                                                                  seconds + 2, counts))
+                readers.start()
+                time.sleep(2.0)
+                result = asyncio.run(load(node.url, key, seconds, rate))
+                readers.join(timeout=60)
+                result["ws_messages"] = sum(max(c, 0) for c in counts)
+                result["ws_dropped"] = sum(1 for c in counts if c < 0)
             else:
                 time.sleep(seconds)
             result["node"] = node_latency(node.url, key)
@@ -134,8 +163,9 @@ def main() -> None:
     idle = run(args.seconds, args.rate, args.ws, args.speed, loaded=False)
     busy = run(args.seconds, args.rate, args.ws, args.speed, loaded=True)
     lat = [x * 1e3 for x in busy["latencies"]]
-    print(f"API load on loopback: {len(lat)} reads in {busy['elapsed']:.1f} s "
-          f"({len(lat) / busy['elapsed']:.0f}/s), {args.ws} WebSocket clients ({busy['ws_messages']} messages)")
+    print(f"API load on loopback: {busy['sent']} reads sent in {busy['elapsed']:.1f} s "
+          f"({busy['sent'] / busy['elapsed']:.0f}/s; {busy['late']} sent over 1 s late), {args.ws} WebSocket "
+          f"clients ({busy['ws_messages']} messages, {busy['ws_dropped']} dropped)", flush=True)
     print(f"  API latency ms: p50 {quantile(lat, 0.5):.2f}  p95 {quantile(lat, 0.95):.2f}  "
           f"p99 {quantile(lat, 0.99):.2f}  max {max(lat):.2f}  mean {statistics.fmean(lat):.2f}; "
           f"non-200: {busy['errors'] or 'none'}")

@@ -29,6 +29,7 @@ from tradewright.live.latency import LatencyProbe
 from tradewright.live.operator import OperatorError
 from tradewright.live.operator_commands import CommandsMixin
 from tradewright.live.operator_events import EventHub, Subscription
+from tradewright.live.operator_health import HealthMixin
 from tradewright.live.operator_reads import ReadsMixin
 from tradewright.live.operator_views import CommandContext, FillView, LogLine
 from tradewright.model.commands import Command
@@ -81,7 +82,7 @@ class InstrumentCounters:
     filled_qty: Decimal = Decimal(0)
 
 
-class KernelOperator(CommandsMixin, ReadsMixin):
+class KernelOperator(CommandsMixin, HealthMixin, ReadsMixin):
     """See the module docstring. `venues` maps a venue name to a function reading its health."""
 
     def __init__(

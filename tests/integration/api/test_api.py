@@ -313,3 +313,19 @@ def test_pause_resume_and_a_bounded_parameter_change_of_a_running_strategy(node:
             sizes = {o["quantity"] for o in c.get("/api/v1/orders", headers=op).json()}
             time.sleep(0.2)
         assert "0.003" in sizes  # the strategy quotes the new size
+
+
+def test_every_request_is_logged_with_its_key_id_and_never_its_secret(
+    node: Node, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = node.keys["viewer"]
+    key_id, secret = key.split("_")[1], key.split("_", 2)[2]
+    with caplog.at_level("INFO", logger="tradewright.api.access"), client(node) as c:
+        c.get("/api/v1/positions", headers=node.headers("viewer"))
+        c.get("/api/v1/positions", headers={"Authorization": "Bearer twk_12345678_not-a-real-secret"})
+        time.sleep(0.2)
+    lines = [r.getMessage() for r in caplog.records if r.name == "tradewright.api.access"]
+    assert any("GET /api/v1/positions 200" in line and f"caller=api:key:{key_id}" in line for line in lines)
+    assert any("GET /api/v1/positions 401" in line and "caller=-" in line for line in lines)
+    everything = "\n".join(r.getMessage() for r in caplog.records)
+    assert secret not in everything and "not-a-real-secret" not in everything
