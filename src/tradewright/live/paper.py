@@ -308,6 +308,8 @@ def _paper_operator(node: PaperNode, name: str) -> Any:
 
 
 async def _start_services(operator: Any, services: Sequence[NodeService]) -> contextlib.AsyncExitStack:
+    if not services:
+        return contextlib.AsyncExitStack()  # nothing to attach: import nothing
     from tradewright.live.services import start_services
 
     return await start_services(operator, services)
