@@ -20,6 +20,7 @@ import asyncio
 import json
 import multiprocessing
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -131,6 +132,7 @@ def run(seconds: float, rate: float, ws_clients: int, speed: float, loaded: bool
     with tempfile.TemporaryDirectory(prefix="tw-api-load-") as tmp:
         api = {"read_rate_per_s": rate * 10}
         node, key = paper_node(Path(tmp), speed=speed, duration_s=seconds + 30, api=api)
+        print(f"{'loaded' if loaded else 'unloaded'} run: node up at {node.url}", file=sys.stderr, flush=True)
         try:
             time.sleep(3.0)  # warm-up: the strategy quotes, the probe fills
             result: dict[str, Any] = {}
