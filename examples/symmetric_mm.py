@@ -48,6 +48,14 @@ class SymmetricMarketMaker(Strategy):
     def on_start(self, **kw: Any) -> None:
         self.ctx.instrument(self.iid).size_to_lots(self.cfg.size)  # refuse a size off the lot grid up front
 
+    def on_config(self, config: SymmetricMMConfig, **kw: Any) -> None:
+        """Adopt new parameters while running (`PATCH /api/v1/strategies/{id}/params`): the next book
+        update quotes with them. Raising refuses the change and keeps the old parameters."""
+        if config.size <= 0 or config.max_position < config.size:
+            raise ValueError(f"size must be > 0 and <= max_position, got {config.size} / {config.max_position}")
+        self.ctx.instrument(self.iid).size_to_lots(config.size)
+        self.cfg = config
+
     def on_book(self, book: OrderBook, **kw: Any) -> None:
         bid, ask = book.best_bid_tick, book.best_ask_tick
         if bid is None or ask is None:

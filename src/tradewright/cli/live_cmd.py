@@ -70,8 +70,19 @@ def run(args: argparse.Namespace) -> int:
     hooks = CrashHooks.from_env()
     store = SqlStateStore(config.store)
     try:
+        services: list[Any] = []
+        if config.api.enabled:
+            from tradewright.api.server import api_service
+
+            def ready(server: Any) -> None:
+                print(f"dashboard and API: {server.url}", file=sys.stderr, flush=True)
+
+            # The node's own store keeps the API's keys, accounts and audit unless [api] names another.
+            services.append(
+                api_service(config.api, store=None if config.api.store_url else store, on_ready=ready)
+            )
         with StatusDisplay(err, every_s=args.status_every) as status:
-            node = LiveNode(config, credentials, store, hooks=hooks, status=status)
+            node = LiveNode(config, credentials, store, hooks=hooks, status=status, services=services)
 
             async def main() -> int:
                 stop = asyncio.Event()

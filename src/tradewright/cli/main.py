@@ -30,6 +30,8 @@ _COMMAND_MODULES = (
     "tradewright.cli.paper_cmd",
     "tradewright.cli.live_cmd",
     "tradewright.cli.flatten_cmd",
+    "tradewright.cli.status_cmd",
+    "tradewright.cli.api_cmd",
     "tradewright.cli.report_cmd",
     "tradewright.cli.journal_cmd",
     "tradewright.cli.sweep_cmd",

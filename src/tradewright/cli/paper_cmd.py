@@ -86,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
         symbol=config.data.symbol,
     )
     strategy = make_strategy(config, stream.instrument.id)
+    services = _api_services(config.api, err)
 
     def ready() -> None:
         plain(
@@ -106,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
             flatten_after_s=args.flatten_after,
             on_ready=ready,
             status=status,
+            services=services,
             overwrite=args.overwrite,
         )
     if args.json:
@@ -116,3 +118,15 @@ def run(args: argparse.Namespace) -> int:
         print_summary(summary, console, title=f"paper {config.run.name}")
         console.print(f"report: [bold]{folder / 'report.html'}[/]", highlight=False, soft_wrap=True)
     return 0
+
+
+def _api_services(api: Any, console: Console) -> list[Any]:
+    """The API (and dashboard) for this node when `[api] enabled = true` (FastAPI imported only then)."""
+    if not api.enabled:
+        return []
+    from tradewright.api.server import api_service
+
+    def ready(server: Any) -> None:
+        console.print(f"dashboard and API: {server.url}", soft_wrap=True, highlight=False)
+
+    return [api_service(api, on_ready=ready)]

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from tradewright.config.api import ApiConfig
 from tradewright.config.effective import apply_overrides, effective_config_text
 from tradewright.config.loader import apply_env_overrides, load_toml, to_struct
 from tradewright.core.errors import ConfigError
@@ -328,6 +329,7 @@ class RunConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     venue: VenueConfig = msgspec.field(default_factory=VenueConfig)
     account: AccountConfig = msgspec.field(default_factory=AccountConfig)
     risk: RiskConfig = msgspec.field(default_factory=RiskConfig)
+    api: ApiConfig = msgspec.field(default_factory=ApiConfig)
     base_dir: str = "."
     source_text: str = ""
 

@@ -24,6 +24,7 @@ from tradewright.engine.context import KernelContext
 from tradewright.engine.journal import Journal, preview_fill
 from tradewright.engine.order_manager import OrderManager
 from tradewright.engine.ports import Denial, EventSink, ExecutionClient, OrderEventHook, RiskGate
+from tradewright.engine.probe import PathProbe
 from tradewright.model.bar_view import BarView
 from tradewright.model.book import OrderBook
 from tradewright.model.commands import CancelOrder, Command, ModifyOrder, SubmitOrder
@@ -51,6 +52,8 @@ __all__ = ["Kernel"]
 INF = 1 << 62
 # Events the node creates itself when it sends a request: strategies learn of them from their own call.
 _LOCAL_EVENTS = frozenset({OrderSubmitted, OrderPendingCancel, OrderPendingUpdate})
+# Hooks a paused strategy does not hear (it stops reacting to the market; its orders' events still come).
+_MARKET_HOOKS = frozenset({"on_book", "on_trade", "on_bar", "on_timer"})
 
 
 class Kernel:
@@ -88,6 +91,8 @@ class Kernel:
         self.strategy_errors = 0
         self.counts: dict[str, int] = {}
         self._stopped: set[str] = set()
+        self.paused: set[str] = set()  # strategy ids an operator paused (see `pause_strategy`)
+        self.probe: PathProbe | None = None  # order-path latency stamps (see engine/probe.py)
         self.journal = journal
         # Stops the engine itself imposes when it cannot vouch for its state (the journal failed, the
         # venue disagrees): instrument -> reason, None = the whole node. New orders are denied; cancels pass.
@@ -173,8 +178,13 @@ class Kernel:
     # --- market data in ---------------------------------------------------------------------
     def on_book(self, instrument_id: InstrumentId) -> None:
         book = self.books[instrument_id]
+        probe = self.probe
+        if probe is not None:
+            probe.tick(instrument_id)
         for strategy in self._by_instrument.get(instrument_id, ()):
             self._call(strategy, "on_book", book)
+        if probe is not None:
+            probe.tick_done()
 
     def on_trade(self, trade: TradeTick) -> None:
         if self.portfolio.wants_trades:
@@ -187,8 +197,9 @@ class Kernel:
         # Called once per bar (hundreds of thousands of times a run): the hook is called directly,
         # not through `_call`'s generic lookup; the checks and the error handling are the same.
         stopped = self._stopped
+        paused = self.paused
         for strategy in self._by_instrument.get(bar.instrument_id, ()):
-            if strategy.id in stopped:
+            if strategy.id in stopped or (paused and strategy.id in paused):
                 continue
             try:
                 strategy.on_bar(bar)
@@ -201,10 +212,17 @@ class Kernel:
     def submit(self, command: SubmitOrder, strategy: Strategy | None) -> Order:
         order = Order(command)
         self.orders.add(order)
+        probe = self.probe
+        if probe is not None:
+            probe.submitting(command.client_order_id)
         if strategy is not None:
             self._owner[order.client_order_id] = strategy
         self._emit_command(command)
         now = self.clock.now_ns()
+        if self.paused and strategy is not None and strategy.id in self.paused and not command.reduce_only:
+            # Paused by an operator: it may still reduce (manage what it holds), never add.
+            self._deny(command, "strategy_paused", f"strategy {strategy.id} is paused by an operator")
+            return order
         if self.halts:
             halted = self.halts.get(None) or self.halts.get(command.instrument_id)
             if halted is not None:
@@ -214,6 +232,8 @@ class Kernel:
         if denial is not None:
             self._deny(command, denial.reason, denial.message)
             return order
+        if probe is not None:
+            probe.checked(command.client_order_id)
         client = self._client_for(command.instrument_id)
         submitted = OrderSubmitted(
             client_order_id=command.client_order_id,
@@ -233,9 +253,13 @@ class Kernel:
         )
         if self.journal is not None and not self._commit_intent(command, submitted):
             return order  # not durable: it never leaves the node
+        if probe is not None:
+            probe.committed(command.client_order_id)
         self._apply(submitted, committed=True)
         self._count("orders_submitted")
         client.submit(order)
+        if probe is not None:
+            probe.sent(command.client_order_id)
         return order
 
     def _deny(self, command: SubmitOrder, reason: str, message: str, *, record: bool = True) -> None:
@@ -374,6 +398,29 @@ class Kernel:
         if self.risk is None:
             raise TradewrightError("flatten_all needs a risk engine (Kernel(risk=RiskEngine(...)))")
         self.risk.flatten_all(reason, actor)
+
+    # --- operator control of one strategy (engine/control.py builds on these) ------------------
+    def strategy(self, strategy_id: str) -> Strategy:
+        """The strategy with this id (TradewrightError if there is none)."""
+        for strategy in self.strategies:
+            if strategy.id == strategy_id:
+                return strategy
+        raise TradewrightError(f"unknown strategy {strategy_id!r}")
+
+    def call_hook(self, strategy: Strategy, hook: str, arg: Any = None) -> None:
+        """Call one of a strategy's hooks as the kernel does (skipped once stopped, errors fenced)."""
+        self._call(strategy, hook, arg)
+
+    def set_stopped(self, strategy: Strategy, stopped: bool) -> None:
+        """Mark one strategy stopped (it hears nothing more) or running again."""
+        if stopped:
+            self._stopped.add(strategy.id)
+        else:
+            self._stopped.discard(strategy.id)
+
+    def record_command(self, command: Command) -> None:
+        """Tell the sinks (the store's audit) about a command that is not an order command."""
+        self._emit_command(command)
 
     def _command_denied(self, command: CancelOrder | ModifyOrder, order: Order, denial: Denial) -> None:
         self.log.warning("%s of %s denied: %s", type(command).__name__, order.client_order_id, denial.message)
@@ -570,6 +617,8 @@ class Kernel:
 
     def _call(self, strategy: Strategy, hook: str, arg: Any) -> None:
         if strategy.id in self._stopped:
+            return
+        if self.paused and strategy.id in self.paused and hook in _MARKET_HOOKS:
             return
         method = getattr(strategy, hook)
         try:

@@ -42,6 +42,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import msgspec
 
+from tradewright.config.api import ApiConfig
 from tradewright.config.bounds import Seconds
 from tradewright.config.loader import apply_env_overrides, load_toml, to_struct
 from tradewright.config.run import DataConfig, RiskConfig, RunConfig, StrategyConfig
@@ -73,6 +74,7 @@ class LiveConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     store: StoreConfig = msgspec.field(default_factory=lambda: StoreConfig(url=default_url()))
     reconcile: ReconcileConfig = msgspec.field(default_factory=ReconcileConfig)
     risk: RiskConfig = msgspec.field(default_factory=RiskConfig)
+    api: ApiConfig = msgspec.field(default_factory=ApiConfig)
     base_dir: str = "."
     source_text: str = ""
 

@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,6 +33,7 @@ from tradewright.core.redact import install_log_redaction
 from tradewright.engine.kernel import INF, Kernel
 from tradewright.live.config import LiveConfig
 from tradewright.live.crash import CrashHooks
+from tradewright.live.operator import NodeService
 from tradewright.live.recovery import Reconciler, RestoreSummary, VenueOrderActions, restore
 from tradewright.live.status import StatusSink, StatusTracker, StrategyFailures
 from tradewright.live.store_sink import StoreSink
@@ -90,6 +91,7 @@ class LiveNode:
         hooks: CrashHooks | None = None,
         log: logging.Logger | None = None,
         status: StatusSink | None = None,
+        services: Sequence[NodeService] = (),
     ) -> None:
         # No log line of this process (CCXT's DEBUG requests included) may show a credential.
         install_log_redaction([credentials.api_key, credentials.secret, *_url_password(config.store.url)])
@@ -140,6 +142,9 @@ class LiveNode:
         self._resync_due = False
         self._resync_why = ""
         self._wake = asyncio.Event()
+        self.services = list(services)  # faces (the API) served while it trades, through its operator port
+        self.operator: Any = None
+        self._services = contextlib.AsyncExitStack()
 
     # --- the run ----------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> int:
@@ -223,6 +228,11 @@ class LiveNode:
         if kernel.needs_trades or self.strategy.wants("on_trade"):
             self._spawn(venue.market_data.run_trades(), "trades")
         self._spawn(self._timers(), "timers")
+        if self.services:
+            from tradewright.live.services import live_operator, start_services
+
+            self.operator = live_operator(self)
+            self._services = await start_services(self.operator, self.services)
         self.log.info(
             "live: %s trading %s at %s (store %s, client order ids %s-*)",
             self.strategy.id,
@@ -375,6 +385,7 @@ class LiveNode:
         if self.venue is not None:
             with contextlib.suppress(Exception):
                 await self.venue.close()
+        await self._services.aclose()
 
     async def _await_cancels(self) -> None:
         assert self.venue is not None
@@ -409,6 +420,8 @@ class LiveNode:
         self.hooks.reached("after_send")
 
     def _on_book(self, bids: BookLevels, asks: BookLevels) -> None:
+        if self.operator is not None:
+            self.operator.probe.decoded()
         book = self.book
         assert book is not None
         self.events += 1

@@ -21,7 +21,7 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,6 +32,7 @@ from tradewright.core.errors import TradewrightError
 from tradewright.engine.kernel import INF, Kernel
 from tradewright.live.clock import ScaledClock
 from tradewright.live.control import ControlFile
+from tradewright.live.operator import NodeService
 from tradewright.live.replay_feed import ReplayDataClient
 from tradewright.live.status import StatusSink, StatusTracker, StrategyFailures
 from tradewright.model.book import MAX_CAPACITY, OrderBook
@@ -64,6 +65,7 @@ class PaperNode:
         events_file: IO[bytes] | None = None,
         status: StatusSink | None = None,
         status_interval_s: float = 0.5,
+        services: Sequence[NodeService] = (),
     ) -> None:
         if len(stream) == 0:
             raise TradewrightError("the recording has no rows")
@@ -113,6 +115,8 @@ class PaperNode:
         self.close_on_signal = config.risk.close_positions_on_sigterm
         self.flatten_requests: list[str] = []  # reasons queued by a signal handler, served by the loop
         self._top: tuple[int | None, int | None, int, int] = (None, None, -1, -1)
+        self.services = list(services)  # faces (the API) served while it runs, through its operator port
+        self.operator = None if not services else _paper_operator(self, config.run.name)
 
     async def run(
         self, stop: asyncio.Event, duration_s: float | None = None, flatten_after_s: float | None = None
@@ -132,6 +136,7 @@ class PaperNode:
         trigger = kernel.book_trigger(iid)
         wants_book = any(s.wants("on_book") for s in kernel.strategies_for(iid))
         wants_trades = kernel.needs_trades or any(s.wants("on_trade") for s in kernel.strategies_for(iid))
+        services = await _start_services(self.operator, self.services)
         try:
             while not stop.is_set():
                 if deadline is not None and time.monotonic() >= deadline:
@@ -163,6 +168,7 @@ class PaperNode:
             with contextlib.suppress(asyncio.CancelledError):
                 await feed_task
             self._shutdown()
+            await services.aclose()
 
     def _process(self, start: int, stop: int, trigger: BookTrigger | None, wants_trades: bool) -> None:
         stream = self.stream
@@ -241,6 +247,7 @@ def run_paper(
     on_ready: Callable[[], None] | None = None,
     status: StatusSink | None = None,
     overwrite: bool = False,
+    services: Sequence[NodeService] = (),
 ) -> tuple[Path, dict[str, Any]]:
     """Run a paper session with signal handling; write the run folder atomically; return (folder, summary).
 
@@ -252,7 +259,9 @@ def run_paper(
     started = time.perf_counter()
     try:
         with folder.path("events.jsonl").open("wb") as events:
-            node = PaperNode(stream, strategy, config, speed=speed, events_file=events, status=status)
+            node = PaperNode(
+                stream, strategy, config, speed=speed, events_file=events, status=status, services=services
+            )
 
             async def main() -> None:
                 stop = asyncio.Event()
@@ -301,3 +310,17 @@ def run_paper(
         folder.abandon()
         raise
     return final, summary
+
+
+def _paper_operator(node: PaperNode, name: str) -> Any:
+    from tradewright.live.services import paper_operator
+
+    return paper_operator(node, name)
+
+
+async def _start_services(operator: Any, services: Sequence[NodeService]) -> contextlib.AsyncExitStack:
+    if not services:
+        return contextlib.AsyncExitStack()  # nothing to attach: import nothing
+    from tradewright.live.services import start_services
+
+    return await start_services(operator, services)

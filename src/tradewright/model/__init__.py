@@ -8,6 +8,7 @@ from tradewright.model.commands import (
     CancelOrder,
     Command,
     ModifyOrder,
+    SendSignal,
     SubmitOrder,
 )
 from tradewright.model.data import DATA_TYPES, Bar, BookDelta, BookDeltas, QuoteTick, TradeTick
@@ -135,6 +136,7 @@ __all__ = [
     "Resolution",
     "RiskEvent",
     "RiskScope",
+    "SendSignal",
     "SubmitOrder",
     "TimeInForce",
     "TimerFired",

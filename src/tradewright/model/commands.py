@@ -10,7 +10,15 @@ from tradewright.core.errors import InvalidOrderError
 from tradewright.core.ids import ClientOrderId, InstrumentId, StrategyId
 from tradewright.model.enums import OrderSide, OrderType, TimeInForce
 
-__all__ = ["COMMAND_TYPES", "CancelAllOrders", "CancelOrder", "Command", "ModifyOrder", "SubmitOrder"]
+__all__ = [
+    "COMMAND_TYPES",
+    "CancelAllOrders",
+    "CancelOrder",
+    "Command",
+    "ModifyOrder",
+    "SendSignal",
+    "SubmitOrder",
+]
 
 
 # gc=False: values only, never part of a cycle (see `tradewright.model.events.Event`).
@@ -101,4 +109,25 @@ class CancelAllOrders(Command, frozen=True, kw_only=True):
     side: OrderSide | None = None
 
 
-COMMAND_TYPES: tuple[type[Command], ...] = (SubmitOrder, CancelOrder, ModifyOrder, CancelAllOrders)
+class SendSignal(Command, frozen=True, kw_only=True):
+    """A manual signal for one strategy (an operator's view, an external model's output).
+
+    Delivered to the strategy's `on_signal` hook; whatever the strategy does with it (orders) passes the
+    risk engine like any other order. `value` is exact; `text` is free-form (at most 1000 characters).
+    """
+
+    strategy_id: StrategyId
+    name: str
+    value: Decimal | None = None
+    text: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name or len(self.name) > 64:
+            raise InvalidOrderError(f"signal name must be 1-64 characters, got {self.name!r}")
+        if self.value is not None and not self.value.is_finite():
+            raise InvalidOrderError(f"signal {self.name}: value must be a finite number, got {self.value}")
+        if len(self.text) > 1000:
+            raise InvalidOrderError(f"signal {self.name}: text longer than 1000 characters")
+
+
+COMMAND_TYPES: tuple[type[Command], ...] = (SubmitOrder, CancelOrder, ModifyOrder, CancelAllOrders, SendSignal)

@@ -89,15 +89,7 @@ class RiskEngine:
             _limiter(cfg.max_cancels_per_minute_venue, 60 * _S),
         )
         self._watch_daily = self.daily.watch_loss or cfg.max_trades_per_day is not None
-        self._caps = cfg.check_balance or any(
-            v is not None
-            for v in (
-                cfg.max_gross_exposure_quote,
-                cfg.max_net_exposure_quote,
-                cfg.max_venue_notional_quote,
-                cfg.max_open_order_notional_quote,
-            )
-        )
+        self._caps = _uses_caps(cfg)
 
     # --- wiring -----------------------------------------------------------------------------
     @property
@@ -124,6 +116,13 @@ class RiskEngine:
         self._monitoring = False
         if self.session_close is not None:
             self.session_close.stopped = True
+
+    def reconfigure(self, config: RiskConfig) -> None:
+        """Adopt changed per-order limits and portfolio caps while running (an operator's limit change
+        through the API). Breakers, rate limits and daily controls keep the settings they started with."""
+        self.cfg = config
+        self._rules.clear()
+        self._caps = _uses_caps(config)
 
     def limits_for(self, instrument_id: InstrumentId) -> InstrumentLimits:
         return self._rules_for(instrument_id).limits
@@ -549,6 +548,18 @@ class RiskEngine:
     def summary(self) -> dict[str, Any]:
         """Risk fields for a run's summary: the state in force, what holds it, what fired, what was denied."""
         return run_summary(self.states, self.journal, self.denials)
+
+
+def _uses_caps(cfg: RiskConfig) -> bool:
+    return cfg.check_balance or any(
+        v is not None
+        for v in (
+            cfg.max_gross_exposure_quote,
+            cfg.max_net_exposure_quote,
+            cfg.max_venue_notional_quote,
+            cfg.max_open_order_notional_quote,
+        )
+    )
 
 
 def _limiter(limit: int | None, period_ns: int) -> RateLimiter | None:

@@ -3,7 +3,8 @@ default, a file) or PostgreSQL, chosen by one URL. See docs/persistence.md."""
 
 from tradewright.store.columns import ExactDecimal, canonical
 from tradewright.store.config import DEFAULT_URL, URL_ENV_VAR, SqliteSync, StoreConfig, default_url
-from tradewright.store.ports import StateStore
+from tradewright.store.credentials import ApiKeyRecord, UserRecord
+from tradewright.store.ports import CredentialStore, StateStore
 from tradewright.store.records import (
     AuditRecord,
     JournalEntry,
@@ -19,7 +20,9 @@ from tradewright.store.sql_store import SqlStateStore, open_store
 __all__ = [
     "DEFAULT_URL",
     "URL_ENV_VAR",
+    "ApiKeyRecord",
     "AuditRecord",
+    "CredentialStore",
     "ExactDecimal",
     "JournalEntry",
     "JournalKind",
@@ -32,6 +35,7 @@ __all__ = [
     "StoreConfig",
     "StoreState",
     "StrategySnapshot",
+    "UserRecord",
     "canonical",
     "default_url",
     "open_store",

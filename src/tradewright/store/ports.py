@@ -21,6 +21,7 @@ from tradewright.model.events import OrderEvent, OrderFilled
 from tradewright.model.instrument import Instrument
 from tradewright.model.orders import Order
 from tradewright.model.position import Position
+from tradewright.store.credentials import ApiKeyRecord, UserRecord
 from tradewright.store.records import (
     AuditRecord,
     JournalEntry,
@@ -30,7 +31,7 @@ from tradewright.store.records import (
     StrategySnapshot,
 )
 
-__all__ = ["StateStore"]
+__all__ = ["CredentialStore", "StateStore"]
 
 
 class StateStore(Protocol):
@@ -118,5 +119,37 @@ class StateStore(Protocol):
     def read_journal(
         self, *, strategy_id: StrategyId | None = None, since_ns: int = 0, limit: int = 1000
     ) -> list[JournalEntry]: ...
+
+    def close(self) -> None: ...
+
+
+class CredentialStore(Protocol):
+    """API keys and operator accounts (hashes only) and the fills history, for the API and its CLI."""
+
+    def read_fills(
+        self, *, since_ns: int = 0, strategy_id: StrategyId | None = None, limit: int = 500
+    ) -> list[OrderFilled]: ...
+
+    def save_api_key(self, record: ApiKeyRecord) -> None: ...
+
+    def revoke_api_key(self, key_id: str, *, ts_ns: int) -> bool: ...
+
+    def api_key(self, key_id: str) -> ApiKeyRecord | None: ...
+
+    def api_keys(self) -> list[ApiKeyRecord]: ...
+
+    def save_user(self, record: UserRecord) -> None: ...
+
+    def remove_user(self, username: str) -> bool: ...
+
+    def user(self, username: str) -> UserRecord | None: ...
+
+    def users(self) -> list[UserRecord]: ...
+
+    def record_audit(self, record: AuditRecord) -> None: ...
+
+    def read_audit(self, *, since_ns: int = 0, limit: int = 1000) -> list[AuditRecord]: ...
+
+    def read_risk_events(self, *, since_ns: int = 0, limit: int = 1000) -> list[RiskEventRecord]: ...
 
     def close(self) -> None: ...

@@ -25,6 +25,8 @@ from tradewright.store.columns import ID_TYPE, ExactDecimal
 
 __all__ = [
     "NAMING_CONVENTION",
+    "api_keys",
+    "api_users",
     "audit",
     "balances",
     "fills",
@@ -223,6 +225,29 @@ trade_journal = Table(
     Column("regime", Text, nullable=True),
     Column("client_order_id", Text, nullable=True),
     Index("ix_trade_journal_strategy_id_ts_ns", "strategy_id", "ts_ns"),
+)
+
+# Added by revision 0003: API keys and operator accounts, hashed (tradewright.api.credentials makes them).
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("secret_hash", Text, nullable=False),
+    Column("created_ns", BigInteger, nullable=False),
+    Column("expires_ns", BigInteger, nullable=True),
+    Column("revoked_ns", BigInteger, nullable=True),
+)
+
+api_users = Table(
+    "api_users",
+    metadata,
+    Column("username", Text, primary_key=True),
+    Column("role", Text, nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("created_ns", BigInteger, nullable=False),
+    Column("updated_ns", BigInteger, nullable=False),
 )
 
 # Added by revision 0004: multi-leg workflows (tradewright.engine.executor), written step by step before the

@@ -27,8 +27,9 @@ from tradewright.model.events import OrderEvent, OrderFilled
 from tradewright.model.instrument import Instrument
 from tradewright.model.orders import Order
 from tradewright.model.position import Position
-from tradewright.store import codec, loader
+from tradewright.store import codec, credentials, loader
 from tradewright.store.config import StoreConfig
+from tradewright.store.credentials import ApiKeyRecord, UserRecord
 from tradewright.store.engine import describe, make_engine
 from tradewright.store.migrate import prepare_schema
 from tradewright.store.records import (
@@ -396,6 +397,49 @@ class SqlStateStore:
         """Return journal lines from `since_ns` on (one strategy's, if given), oldest first."""
         with self._txns.read("read_journal") as conn:
             return loader.read_journal(conn, strategy_id, since_ns, limit)
+
+    def read_fills(
+        self, *, since_ns: int = 0, strategy_id: StrategyId | None = None, limit: int = 500
+    ) -> list[OrderFilled]:
+        """Return fills from `since_ns` on (one strategy's, if given), newest first."""
+        with self._txns.read("read_fills") as conn:
+            return credentials.read_fills(conn, since_ns, strategy_id, limit)
+
+    # --- API credentials (hashes only; see tradewright.api.credentials) ---------------------
+    def save_api_key(self, record: ApiKeyRecord) -> None:
+        """Store a new API key (its hash); StoreError if the id is taken."""
+        with self._txns.write("save_api_key") as tx:
+            credentials.insert_key(tx, record)
+
+    def revoke_api_key(self, key_id: str, *, ts_ns: int) -> bool:
+        """Revoke a key; False if there is no such unrevoked key."""
+        with self._txns.write("revoke_api_key") as tx:
+            return credentials.revoke_key(tx, key_id, ts_ns)
+
+    def api_key(self, key_id: str) -> ApiKeyRecord | None:
+        with self._txns.read("api_key") as conn:
+            return credentials.read_key(conn, key_id)
+
+    def api_keys(self) -> list[ApiKeyRecord]:
+        with self._txns.read("api_keys") as conn:
+            return credentials.read_keys(conn)
+
+    def save_user(self, record: UserRecord) -> None:
+        """Create an operator account, or change its role and password."""
+        with self._txns.write("save_user") as tx:
+            credentials.upsert_user(tx, record)
+
+    def remove_user(self, username: str) -> bool:
+        with self._txns.write("remove_user") as tx:
+            return credentials.delete_user(tx, username)
+
+    def user(self, username: str) -> UserRecord | None:
+        with self._txns.read("user") as conn:
+            return credentials.read_user(conn, username)
+
+    def users(self) -> list[UserRecord]:
+        with self._txns.read("users") as conn:
+            return credentials.read_users(conn)
 
 
 def _fields(record: Any) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from tradewright.core.ids import InstrumentId, StrategyId
 from tradewright.model.bar_view import BarView
 from tradewright.model.book import OrderBook
+from tradewright.model.commands import SendSignal
 from tradewright.model.data import TradeTick
 from tradewright.model.events import OrderEvent, OrderFilled, TimerFired, WorkflowEvent
 from tradewright.strategy.context import StrategyContext
@@ -87,6 +88,15 @@ class Strategy:
 
     def on_timer(self, event: TimerFired, **kw: Any) -> None:
         """A timer or alarm set through the context fired."""
+
+    def on_signal(self, signal: SendSignal, **kw: Any) -> None:
+        """An operator or a program sent this strategy a manual signal (`POST .../signal`). Only
+        strategies that override this hook accept signals; orders it leads to pass risk as usual."""
+
+    def on_config(self, config: Any, **kw: Any) -> None:
+        """An operator changed the strategy's parameters while it runs: `config` is a new, validated
+        instance of `Config`. Only strategies that override this hook accept live parameter changes;
+        the override adopts what it can (e.g. `self.cfg = config`) and raises to refuse the change."""
 
     def snapshot_state(self) -> dict[str, Any]:
         """Return the strategy's own state for persistence (JSON-serialisable); default: nothing."""

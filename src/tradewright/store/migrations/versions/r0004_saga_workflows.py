@@ -2,7 +2,7 @@
 executor acts on them (see docs/architecture.md, "Multi-leg workflows").
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-05-12
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
