@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from tests.integration.crash.harness import SYMBOL, Emulator, Node, StoreView, wait_until
+from tests.integration.crash.test_crash_recovery import Trial, crash_and_recover
 
 pytestmark = pytest.mark.slow
 
@@ -60,13 +61,13 @@ def _toml(value: Any) -> str:
     return json.dumps(str(value))
 
 
-def _config(folder: Path, emulator: Emulator, store_url: str, quoter: str) -> Path:
+def _config(folder: Path, emulator: Emulator, store_url: str, quoter: str, **venue: Any) -> Path:
     cls, params, quotes = QUOTERS[quoter]
     sections: dict[str, dict[str, Any]] = {
         "node": {"name": quoter, "snapshot_interval_s": 1.0, "shutdown_timeout_s": 8.0, "min_order_age_s": 2.0},
         "venue": {
             "symbol": SYMBOL, "rest_url": f"http://{emulator.url}", "ws_url": f"ws://{emulator.url}",
-            "rate_limit": False, "timeout_ms": 5000,
+            "rate_limit": False, "timeout_ms": 5000, **venue,
         },
         "store": {"url": store_url},
         "reconcile": {"interval_s": 3.0},
@@ -156,6 +157,53 @@ def test_built_in_quoter_runs_live_for_a_minute_with_no_refused_modify_and_agree
         assert abs(cash - (emulator.wallet() - amount * entry)) < Decimal("1e-12")
         assert emulator.open_orders() == [] and store.open_orders() == []
         assert store.audits() == {"reconcile:CorrectBalance": 1}, store.audits()
+    finally:
+        store.close()
+        emulator.stop()
+
+
+# Kill points inside an engine-side cancel-then-replace: the cancel recorded and not sent (`after_cancel_commit`
+# counts only cancels here: the quoter cancels to replace), an intent recorded and not sent (a first quote
+# or a replacement), and SIGKILL at seeded random moments.
+REPLACE_TRIALS = [
+    "after_cancel_commit:3",
+    "after_intent_commit:6",
+    "kill:11",
+    "after_cancel_commit:8",
+    "kill:12",
+]
+
+
+def test_a_node_killed_mid_cancel_replace_restarts_without_duplicate_or_lost_orders(tmp_path: Path) -> None:
+    """The spread quoter with `venue.amend = false`: every modify is a cancel, then, once confirmed, a new
+    order. Killed anywhere in that (and restarted each time), the venue saw every client order id once
+    and only ids the node recorded, no modify was refused, fills, position and cash equal the venue's, and
+    after SIGTERM nothing is open on either side."""
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    emulator = Emulator(tmp_path / "emulator", speed=4.0)
+    emulator.pause()
+    store = StoreView(url)
+    try:
+        config = _config(tmp_path, emulator, url, "spread_quoter", amend=False)
+        for n, how in enumerate(REPLACE_TRIALS):
+            assert not emulator.admin("GET", "/_admin/status")["finished"], "the recording ran out"
+            crash_and_recover(Trial(how), emulator, config, tmp_path / f"{n:02d}")
+            venue_ids = emulator.client_order_ids()
+            assert len(venue_ids) == len(set(venue_ids)), f"{how}: the venue saw a client order id twice"
+            assert set(venue_ids) <= store.client_order_ids(), f"{how}: the venue has orders never recorded"
+            assert store.rejections()["duplicate_client_order_id"] == 0
+            assert _event_count(store, "OrderModifyRejected") == 0, f"{how}: a modify was refused"
+            venue_fills, stored_fills = emulator.fills(), store.fills()
+            assert stored_fills == venue_fills, f"{how}: fills differ"
+            amount, entry = emulator.position()
+            assert store.position() == amount, f"{how}: position {store.position()} here, {amount} there"
+            cash = store.balance()
+            assert cash == START_CASH + emulator.fill_cash()
+            assert abs(cash - (emulator.wallet() - amount * entry)) < Decimal("1e-12")
+            assert emulator.open_orders() == [] and store.open_orders() == [], f"{how}: orders left open"
+        replaced = store.rows("SELECT COUNT(*) FROM audit WHERE actor LIKE :p", p="%:replace %")[0][0]
+        assert replaced >= 5, f"only {replaced} replacements were placed: the trials did not exercise it"
+        assert _event_count(store, "OrderUpdated") == 0  # nothing was amended in place
     finally:
         store.close()
         emulator.stop()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import re
 from collections.abc import Callable, Coroutine
@@ -123,8 +124,10 @@ class BinanceExecutionClient:
         *,
         log: logging.Logger | None = None,
         after_send: Callable[[Order], None] | None = None,
+        amend: bool = True,
     ) -> None:
         self._ex = exchange
+        self._capabilities = dataclasses.replace(BINANCE_USDM_CAPABILITIES, modify=amend)
         self.instrument = instrument
         self._symbol = market_symbol
         self._clock = clock
@@ -160,7 +163,8 @@ class BinanceExecutionClient:
 
     @property
     def capabilities(self) -> VenueCapabilities:
-        return BINANCE_USDM_CAPABILITIES
+        """Binance's, with `modify` off when the config asks for cancel-then-replace (`venue.amend`)."""
+        return self._capabilities
 
     def modify(self, order: Order, price: Decimal | None, quantity: Decimal | None) -> None:
         """Amend a resting LIMIT order in place (PUT /fapi/v1/order: both price and size are sent)."""

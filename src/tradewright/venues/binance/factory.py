@@ -136,7 +136,14 @@ async def connect_binance_usdm(
         await exchange.close()
         raise
     execution = BinanceExecutionClient(
-        exchange, instrument, market["symbol"], clock, emit, log=log, after_send=after_send
+        exchange,
+        instrument,
+        market["symbol"],
+        clock,
+        emit,
+        log=log,
+        after_send=after_send,
+        amend=config.amend,
     )
     holder.append(execution)
     data = BinanceMarketData(
