@@ -101,6 +101,8 @@ class Kernel:
         self._grouped: list[tuple[OrderPendingCancel, Order]] | None = None  # cancels awaiting a group commit
         # The multi-leg executor (engine/executor.py), when one is attached: it hears every applied order event.
         self.executor: OrderEventHook | None = None
+        # Told (strategy, hook, error) when fencing stops a strategy that raised (live/fencing.py).
+        self.on_strategy_failed: Callable[[Strategy, str, Exception], None] | None = None
         if risk is not None:
             risk.bind(self)  # last: the risk engine reads the kernel it guards
 
@@ -645,6 +647,8 @@ class Kernel:
             raise StrategyError(f"strategy {strategy.id} raised in {hook}: {exc!r}") from exc
         self.log.exception("strategy %s raised in %s; strategy stopped", strategy.id, hook, exc_info=exc)
         self._stopped.add(strategy.id)
+        if self.on_strategy_failed is not None:
+            self.on_strategy_failed(strategy, hook, exc)
 
     def mark(self, instrument_id: InstrumentId) -> Decimal | None:
         """The price that values a position (the portfolio's `mark_price`: mid or last trade)."""
