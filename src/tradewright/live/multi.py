@@ -162,13 +162,13 @@ class MultiNode:
     ) -> None:
         secrets = [s for c in credentials.values() for s in c.secrets()]
         install_log_redaction([*secrets, *_url_password(config.store.url)])
-        if store is None and not dry_run:
-            raise ConfigError("a live node needs its state store (only a dry run goes without)")
         if not dry_run and config.budget.stage == "paper":
             raise ConfigError(
                 '`budget.stage` is "paper": this config may not trade live yet; try it with '
                 '`tradewright live --dry-run` or on paper, then set stage = "small"'
             )
+        if store is None and not dry_run:
+            raise ConfigError("a live node needs its state store (only a dry run goes without)")
         self.config = config
         self.venue_entries = list(venues)
         self.tasks = list(tasks)
