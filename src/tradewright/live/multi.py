@@ -51,6 +51,7 @@ from tradewright.live.node import EXIT_FAILED, EXIT_OK, EXIT_STORE_FAILED, order
 from tradewright.live.operator import NodeService
 from tradewright.live.recovery import Reconciler, RestoreSummary, VenueOrderActions, restore
 from tradewright.live.store_sink import StoreSink
+from tradewright.live.trade_journal import TradeJournalSink
 from tradewright.model.book import OrderBook
 from tradewright.model.data import TradeTick
 from tradewright.model.events import Event, OrderEvent, TradingState
@@ -193,10 +194,12 @@ class MultiNode:
             )
         )
         self.sink: StoreSink | None = None
+        self.journal: TradeJournalSink | None = None
         sinks: list[Any] = []
         if store is not None and not dry_run:
             self.sink = StoreSink(store, on_failure=self._sink_failed, log=self.log)
-            sinks.append(self.sink)
+            self.journal = TradeJournalSink(store, self.run_id, on_failure=self._sink_failed)
+            sinks += [self.sink, self.journal]
         if alerter is not None:
             sinks.append(AlertSink(alerter))
         self.kernel = Kernel(
@@ -338,6 +341,8 @@ class MultiNode:
         )
         if any(s.id not in state.snapshots for s in kernel.strategies):
             self._save_snapshots(only_new=set(state.snapshots))
+        if self.journal is not None:  # fills of restored orders are journalled for their strategies too
+            self.journal.owners.update({o.client_order_id: o.strategy_id for o in kernel.orders.all_orders})
         for name, venue in self.venues.items():
             execution = venue.execution
             self._spawn(
