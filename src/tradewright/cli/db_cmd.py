@@ -243,8 +243,20 @@ def nodes_cmd(args: argparse.Namespace) -> int:
     from tradewright.store.engine import describe
     from tradewright.store.nodes import list_nodes
 
+    from tradewright.core.errors import StoreError
+    from tradewright.store import migrate
+
     engine = _engine(args)
     try:
+        revision = migrate.current_revision(engine)
+        if revision is None:
+            print(f"{describe(engine)}: no store here yet (no node has written to it)")
+            return 0
+        if revision != migrate.head_revision():
+            raise StoreError(
+                f"{describe(engine)}: schema is at revision {revision}, node ids need "
+                f"{migrate.head_revision()}: run `tradewright db upgrade`"
+            )
         found = list_nodes(engine)
     finally:
         engine.dispose()

@@ -9,19 +9,25 @@ cannot be read stops the start, so a node never begins from an empty store by mi
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from tradewright.core.errors import StoreError
 from tradewright.store import migrate
 from tradewright.store.backup import restore
-from tradewright.store.engine import describe
+from tradewright.store.engine import STORE_FAILURES, describe, store_error
 
 __all__ = ["PrepareReport", "prepare", "wait_for_store"]
+
+# PostgreSQL advisory lock held while one node prepares a shared database: nodes started together wait
+# for each other instead of racing to create the schema (or restore) twice.
+_PG_PREPARE_LOCK_KEY = 0x7477_0005
 
 
 @dataclass(slots=True)
@@ -59,7 +65,38 @@ def prepare(engine: Engine, *, restore_from: str | Path | None = None, wait_s: f
         raise ValueError(f"wait_s must be >= 0, got {wait_s}")
     report = PrepareReport()
     where = describe(engine)
-    report.revision_before = wait_for_store(engine, wait_s=wait_s)
+    wait_for_store(engine, wait_s=wait_s)
+    with _exclusive(engine):
+        _prepare_locked(engine, report, where, restore_from)
+    return report
+
+
+@contextlib.contextmanager
+def _exclusive(engine: Engine) -> Iterator[None]:
+    """On PostgreSQL, hold the prepare lock for the block (SQLite serialises writers by itself)."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    try:
+        conn = engine.connect()
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PG_PREPARE_LOCK_KEY})
+        conn.commit()
+    except STORE_FAILURES as exc:
+        raise store_error(engine, "taking the prepare lock", exc) from exc
+    try:
+        yield
+    finally:
+        try:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _PG_PREPARE_LOCK_KEY})
+            conn.commit()
+        finally:
+            conn.close()
+
+
+def _prepare_locked(
+    engine: Engine, report: PrepareReport, where: str, restore_from: str | Path | None
+) -> None:
+    report.revision_before = migrate.current_revision(engine)
     if restore_from is not None:
         path = Path(restore_from)
         if report.revision_before is not None:
@@ -85,4 +122,3 @@ def prepare(engine: Engine, *, restore_from: str | Path | None = None, wait_s: f
         report.lines.append(f"{where}: schema at {report.revision_after} (newest)")
     else:
         report.lines.append(f"{where}: schema upgraded {before or 'empty'} -> {report.revision_after}")
-    return report
