@@ -182,7 +182,7 @@ class BinaryBacktest:
                 self.kernel.add_execution_client(venue)
             self.markets[market.market_id] = market
             books = self._books(market, None)
-            venue.add_market(market, books)
+            venue.add_market(market, books, close_ns=self._close_ns(market, first))
             self.outcomes[market.market_id] = MarketOutcome(market.market_id, market.question)
         self.primary = primary or recordings[0].market.instrument_id(0)
         if self.primary not in self.kernel.instruments:
@@ -193,6 +193,15 @@ class BinaryBacktest:
         self.end_flush_ns = end_flush_ns
         self.off_grid_levels = 0
         self._tops: dict[InstrumentId, tuple[Any, ...]] = {}
+
+    @staticmethod
+    def _close_ns(market: BinaryMarket, first_ns: int) -> int | None:
+        """When the venue stops taking orders: a Turbine quick market at its end time. Polymarket keeps
+        trading past a market's end date until it stops accepting orders (a recorded close or the
+        resolution), and an end time before the recording starts is not trusted over the recording."""
+        if market.end_ns is None or market.end_ns < first_ns or market.venue == "POLYMARKET":
+            return None
+        return market.end_ns
 
     def _books(
         self, market: BinaryMarket, old: tuple[OrderBook, OrderBook] | None

@@ -18,7 +18,7 @@ at 1 - p). How an order lives here (times are the kernel's simulated clock):
    p (the fill is booked on our order's token and side; NautilusTrader's issue 3126 booked it on the
    wrong side). It fills completely when a trade prints through its price or its own book quotes
    through it. A level that shrinks below the size ahead of us leaves at most that size ahead.
-4. When a market closes (its end time, a recorded close, its resolution) the venue cancels our resting
+4. When a market closes (its close time, a recorded close, its resolution) the venue cancels our resting
    orders there and takes no new ones.
 
 The recorded books are not depleted by our fills (our orders are small next to the market and the next
@@ -127,15 +127,19 @@ class BinarySimVenue(SimVenueBase):
         self.cross_token_fills = 0
 
     # --- wiring -------------------------------------------------------------------------------
-    def add_market(self, market: BinaryMarket, books: tuple[OrderBook, OrderBook]) -> None:
-        """Register a market and the books of its two tokens (the venue's view of the recording)."""
+    def add_market(
+        self, market: BinaryMarket, books: tuple[OrderBook, OrderBook], *, close_ns: int | None = None
+    ) -> None:
+        """Register a market and the books of its two tokens (the venue's view of the recording);
+        `close_ns` is when the venue stops taking its orders (None: only a recorded close or its
+        resolution stops it)."""
         self._markets[market.market_id] = _Market(market, books)
         self._resting[market.market_id] = []
         for index, inst in enumerate(market.instruments()):
             self._instruments[inst.id] = inst
             self._token_of[inst.id] = (market.market_id, index)
-        if market.end_ns is not None:
-            self._schedule(market.end_ns, self._on_end, market.market_id)
+        if close_ns is not None:
+            self._schedule(close_ns, self._on_end, market.market_id)
 
     def set_market(self, market: BinaryMarket, books: tuple[OrderBook, OrderBook]) -> None:
         """The venue changed a market's terms (its tick size): new orders must be on the new grid."""

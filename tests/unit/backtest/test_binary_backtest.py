@@ -27,10 +27,14 @@ D = Decimal
 
 
 def market(
-    market_id: str = "0xm1", *, fees: FeeSchedule | None = None, end_ns: int | None = None
+    market_id: str = "0xm1",
+    *,
+    fees: FeeSchedule | None = None,
+    end_ns: int | None = None,
+    venue: str = "POLYMARKET",
 ) -> BinaryMarket:
     return BinaryMarket(
-        venue=Venue("POLYMARKET"),
+        venue=Venue(venue),
         market_id=market_id,
         question=f"Question {market_id}?",
         tokens=(
@@ -196,8 +200,10 @@ def test_resolution_cancels_resting_orders_and_pays_the_winner_into_pnl(tmp_path
     assert result.recorder.equity[-1][9] == "104.50"  # equity column: all cash now
 
 
-def test_a_market_stops_taking_orders_at_its_end_time_and_cancels_the_resting_ones(tmp_path: Path) -> None:
-    m = market(end_ns=T0 + 50 * MS)
+def test_a_quick_market_stops_taking_orders_at_its_end_time_and_cancels_the_resting_ones(
+    tmp_path: Path,
+) -> None:
+    m = market(end_ns=T0 + 50 * MS, venue="TURBINE")
     rows = [
         *coherent_books(T0, m),
         BinaryRow(T0 + 80 * MS, T0 + 80 * MS, "level", m.tokens[0].token_id, 1, D("0.41"), D("5")),
@@ -283,3 +289,18 @@ def test_a_recording_row_that_cannot_be_read_is_counted_and_skipped(tmp_path: Pa
     assert rec.resolution is None
     with pytest.raises(ValueError, match="unknown row kind"):
         BinaryRecordingWriter(tmp_path / "x", m).add(BinaryRow(T0, T0, "bogus"))
+
+
+def test_a_polymarket_market_trades_past_its_end_date_until_the_venue_closes_it(tmp_path: Path) -> None:
+    m = market(end_ns=T0 + 50 * MS)
+    rows = [*coherent_books(T0, m), BinaryRow(T0 + 70 * MS, T0 + 70 * MS, "status", note="closed")]
+    actions = [(T0 / MS + 60, buy_no(m, "0.55", "10")), (T0 / MS + 80, buy_no(m, "0.55", "10"))]
+    _, result, strategy, _ = run(tmp_path, [(m, rows)], actions)
+
+    kinds = [(type(e).__name__, getattr(e, "reason", "")) for e in strategy.events]
+    assert kinds == [
+        ("OrderAccepted", ""),
+        ("OrderCanceled", "market_closed"),
+        ("OrderRejected", "market_closed"),
+    ]
+    assert result.outcomes[0].status == "closed"
