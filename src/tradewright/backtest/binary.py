@@ -241,16 +241,20 @@ class BinaryBacktest:
         next_sample = self.clock.now_ns()
         last_ts = self.clock.now_ns()
         for done, (ts, m, _, row) in enumerate(self._rows(), start=1):
-            kernel.run_due(ts - 1)
-            self.clock.advance_to(ts)
-            while next_sample <= ts:
+            while next_sample <= ts:  # the grid, in time order with what the venue answers meanwhile
+                kernel.run_due(next_sample - 1)
+                self.clock.advance_to(next_sample)
                 self.recorder.sample(next_sample)
                 next_sample += self.equity_sample_ns
+            kernel.run_due(ts - 1)
+            self.clock.advance_to(ts)
             self._apply(self.recordings[m].market.market_id, row)
             last_ts = ts
             if progress is not None and done % 50_000 == 0:
                 progress(done, total)
         kernel.run_due(last_ts + self.end_flush_ns)
+        # The run lasts until the end of the flush window (answers in flight reach the strategy there).
+        self.clock.advance_to(max(self.clock.now_ns(), last_ts + self.end_flush_ns))
         kernel.stop()
         kernel.cancel_all_orders(actor="backtest:end")
         while kernel.next_due_ns() < (1 << 62):
@@ -343,6 +347,8 @@ class BinaryBacktest:
             return  # a repeated announcement
         venue = self.venue_of(market.market_id)
         venue.close_market(market.market_id, MarketStatus.RESOLVED, "market_resolved")
+        for index in (0, 1):  # a resolved market has no book: nothing is left to quote against
+            self.kernel.books[market.instrument_id(index)].clear()
         now = self.clock.now_ns()
         outcome.status = MarketStatus.RESOLVED.value
         outcome.resolution = resolution.value
