@@ -355,9 +355,10 @@ class BinaryBacktest:
         outcome.resolved_at = ns_to_iso(ts_event)
         for event in resolution_events(market, resolution, ts_event=ts_event, ts_init=now):
             inst = self.kernel.instruments[event.instrument_id]
-            quantity = self.kernel.portfolio.position(inst).quantity
-            outcome.settlement_pnl += self.kernel.portfolio.apply_resolution(inst, event)
-            if quantity != 0:
+            pos = self.kernel.portfolio.find_position(inst.id)
+            if pos is not None and pos.quantity != 0:
+                quantity = pos.quantity
+                outcome.settlement_pnl += self.kernel.portfolio.apply_resolution(inst, event)
                 outcome.settled[str(inst.id)] = f"{quantity} at {event.settlement_px}"
             self.kernel.emit(event)
         self.recorder.sample(now)

@@ -16,13 +16,14 @@ from typing import Any
 from tradewright.analysis.run_folder import RunFolder
 from tradewright.analysis.run_summary import summary_of, write_outputs
 from tradewright.backtest.binary import BinaryBacktest
+from tradewright.config.loader import to_struct
 from tradewright.config.run import RunConfig
 from tradewright.core.errors import ConfigError, DataError
 from tradewright.core.ids import InstrumentId
 from tradewright.data.binary_recording import find_binary_recordings, load_binary_recording
 from tradewright.risk.engine import RiskEngine
 from tradewright.sim.factory import build_latency
-from tradewright.strategy.loader import make_strategy
+from tradewright.strategy.loader import load_strategy_class, make_strategy
 
 __all__ = ["build_binary_backtest", "run_binary_backtest"]
 
@@ -65,7 +66,23 @@ def build_binary_backtest(config: RunConfig, events_file: Any = None) -> BinaryB
         events_file=events_file,
         primary=primary,
     )
-    engine.add_strategy(make_strategy(config, engine.primary))
+    cls = load_strategy_class(config)
+    if getattr(cls, "rotates_markets", False):
+        # A strategy that moves from market to market (QuickMarketMaker) is given every outcome token.
+        params: Any = config.strategy.params
+        if cls.Config is not None:
+            params = to_struct(cls.Config, config.strategy.params, "strategy.params")
+        try:
+            strategy = cls(
+                config.strategy.id,
+                [i for m in engine.markets.values() for i in (m.instrument_id(0), m.instrument_id(1))],
+                params,
+            )
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(str(exc)) from None
+    else:
+        strategy = make_strategy(config, engine.primary)
+    engine.add_strategy(strategy)
     return engine
 
 
