@@ -76,7 +76,7 @@ class DataConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """
 
     paths: list[str]
-    format: Literal["auto", "binance", "tardis", "es", "parquet", "bars"] = "auto"
+    format: Literal["auto", "binance", "tardis", "es", "parquet", "bars", "binary"] = "auto"
     market: Literal["", "usdm", "spot", "coinm"] = ""
     symbol: str = ""
     bar_format: BarFormat = "auto"
