@@ -424,11 +424,16 @@ class BinanceExecutionClient:
         """Called by the exchange object for every ORDER_TRADE_UPDATE, in order (never blocks)."""
         self._updates.put_nowait(message)
 
-    async def run_user_stream(self, on_reconnect: Callable[[], None] | None = None) -> None:
+    async def run_user_stream(
+        self,
+        on_reconnect: Callable[[], None] | None = None,
+        on_disconnect: Callable[[str], None] | None = None,
+    ) -> None:
         """Keep the user-data subscription alive (the messages arrive through `on_raw_update`).
 
-        A dropped connection is re-opened with backoff; `on_reconnect` is then called, because updates
-        sent while it was down are lost and only a reconciliation recovers them.
+        A dropped connection is re-opened with backoff; `on_disconnect` is told each failure, and
+        `on_reconnect` is called once it is connected again, because updates sent while it was down are
+        lost and only a reconciliation recovers them.
         """
         failures = 0
         while True:
@@ -438,6 +443,8 @@ class BinanceExecutionClient:
                 failures += 1
                 pause = _STREAM_BACKOFF_S[min(failures, len(_STREAM_BACKOFF_S)) - 1]
                 self._log.warning("user stream: %s; reconnecting in %.1f s", exc, pause)
+                if on_disconnect is not None:
+                    on_disconnect(str(exc)[:200])
                 await asyncio.sleep(pause)
                 if on_reconnect is not None:
                     self._spawn(self._when_connected(on_reconnect), "user stream resync")
