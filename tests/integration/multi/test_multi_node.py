@@ -177,3 +177,36 @@ retry_backoff_s = 0.1
         assert "raised RuntimeError" in node.fence.reasons["BOMB"]
 
     run(body(), timeout=90)
+
+
+def test_a_venue_going_away_stops_new_orders_there_and_alerts(tmp_path: Path) -> None:
+    async def body() -> None:
+        hook = _Webhook()
+        await hook.start()
+        try:
+            async with two_venues() as (okx, gate):
+                config = QUOTERS + f'\n[alerts]\nwebhooks = ["{hook.url}"]\nretry_backoff_s = 0.1\n'
+                node, store = _node(write_config(tmp_path, okx, gate, config))
+                stop = asyncio.Event()
+                running = asyncio.create_task(node.run(stop))
+                try:
+                    await eventually(lambda: bool(_accepted(node, "Q_1")) and bool(_accepted(node, "Q_2")))
+                    await gate.stop()  # the venue's process goes away: its streams drop
+                    await eventually(
+                        lambda: any(a["kind"] == "venue_down" for a in hook.received),
+                        what="the venue_down alert",
+                    )
+                    state = node.risk.state_for(node.kernel.strategy("Q_2").instruments[0])
+                    okx_state = node.risk.state_for(node.kernel.strategy("Q_1").instruments[0])
+                finally:
+                    stop.set()
+                    await running
+                    store.close()
+        finally:
+            await hook.stop()
+        (alert,) = [a for a in hook.received if a["kind"] == "venue_down"][:1]
+        assert alert["venue"] == "gate" and "gate (GATE) is " in alert["text"]
+        assert state.value in ("REDUCING", "HALTED")  # no new orders that add to risk on the lost venue
+        assert okx_state.value == "ACTIVE"  # the other venue trades on
+
+    run(body(), timeout=120)
