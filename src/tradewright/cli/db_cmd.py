@@ -240,11 +240,10 @@ def nodes_cmd(args: argparse.Namespace) -> int:
     import json
     from datetime import UTC, datetime
 
-    from tradewright.store.engine import describe
-    from tradewright.store.nodes import list_nodes
-
     from tradewright.core.errors import StoreError
     from tradewright.store import migrate
+    from tradewright.store.engine import describe
+    from tradewright.store.nodes import list_nodes
 
     engine = _engine(args)
     try:
