@@ -79,7 +79,7 @@ def test_everything_the_dockerfile_copies_is_in_the_build_context() -> None:
 
 
 def test_the_compose_file_validates_against_the_compose_specification() -> None:
-    jsonschema.validate(resolved(), json.loads(COMPOSE_SCHEMA.read_text()))
+    jsonschema.Draft7Validator(json.loads(COMPOSE_SCHEMA.read_text())).validate(resolved())
 
 
 def test_the_compose_file_refuses_to_start_without_its_secrets() -> None:

@@ -11,6 +11,8 @@ Create Date: 2026-12-07
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -43,6 +45,55 @@ def _column() -> sa.Column[str]:
     return sa.Column("node_id", sa.Text(), nullable=False, server_default=DEFAULT_NODE_ID)
 
 
+# Money: exact NUMERIC on PostgreSQL, plain-notation TEXT on SQLite (see tradewright.store.columns).
+MONEY = sa.Text().with_variant(sa.Numeric(), "postgresql")
+
+
+def _keyed_columns(table: str) -> list[sa.Column[Any] | sa.ForeignKeyConstraint]:
+    """The columns of positions / balances as revision 0001 made them (SQLite copies them whole)."""
+    if table == "positions":
+        return [
+            sa.Column("instrument_id", sa.Text(), nullable=False),
+            sa.Column("quantity", MONEY, nullable=False),
+            sa.Column("avg_px", MONEY, nullable=False),
+            sa.Column("realized_pnl", MONEY, nullable=False),
+            sa.Column("fees", MONEY, nullable=False),
+            sa.Column("traded_volume", MONEY, nullable=False),
+            sa.Column("lots", sa.Text(), nullable=False),
+            sa.Column("ts_last", sa.BigInteger(), nullable=False),
+            sa.ForeignKeyConstraint(
+                ["instrument_id"],
+                ["instruments.instrument_id"],
+                name="fk_positions_instrument_id_instruments",
+            ),
+        ]
+    return [
+        sa.Column("currency", sa.Text(), nullable=False),
+        sa.Column("total", MONEY, nullable=False),
+        sa.Column("ts_last", sa.BigInteger(), nullable=False),
+    ]
+
+
+def _rebuild_sqlite(table: str, key: list[str], *, with_node: bool) -> None:
+    """SQLite cannot change a primary key in place: build the table anew, copy the rows, swap it in."""
+    columns = _keyed_columns(table)
+    names = [c.name for c in columns if isinstance(c, sa.Column)]
+    new = f"_new_{table}"
+    op.create_table(
+        new,
+        *([_column()] if with_node else []),
+        *columns,
+        sa.PrimaryKeyConstraint(*key, name=f"pk_{table}"),
+    )
+    listed = ", ".join(names)
+    if with_node:
+        op.execute(f"INSERT INTO {new} (node_id, {listed}) SELECT '{DEFAULT_NODE_ID}', {listed} FROM {table}")
+    else:
+        op.execute(f"INSERT INTO {new} ({listed}) SELECT {listed} FROM {table}")
+    op.drop_table(table)
+    op.rename_table(new, table)
+
+
 def upgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
     for table in NODE_TABLES:
@@ -53,9 +104,7 @@ def upgrade() -> None:
     for table, key in KEYED.items():
         if sqlite:
             # SQLite cannot change a primary key in place: batch mode copies the table with the new key.
-            with op.batch_alter_table(table, recreate="always") as batch:
-                batch.add_column(_column())
-                batch.create_primary_key(f"pk_{table}", ["node_id", key])
+            _rebuild_sqlite(table, ["node_id", key], with_node=True)
         else:
             op.drop_constraint(f"pk_{table}", table, type_="primary")
             op.add_column(table, _column())
@@ -68,9 +117,7 @@ def downgrade() -> None:
         # Going back to one node per database: keep the 'default' node's rows only.
         op.execute(sa.text(f"DELETE FROM {table} WHERE node_id <> :node").bindparams(node=DEFAULT_NODE_ID))
         if sqlite:
-            with op.batch_alter_table(table, recreate="always") as batch:
-                batch.drop_column("node_id")
-                batch.create_primary_key(f"pk_{table}", [key])
+            _rebuild_sqlite(table, [key], with_node=False)
         else:
             op.drop_constraint(f"pk_{table}", table, type_="primary")
             op.drop_column(table, "node_id")
