@@ -45,6 +45,7 @@ _COMMAND_MODULES = (
     "tradewright.cli.turbine_cmd",
     "tradewright.cli.db_cmd",
     "tradewright.cli.schema_cmd",
+    "tradewright.cli.health_cmd",
 )
 
 

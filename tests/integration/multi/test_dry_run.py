@@ -1,0 +1,74 @@
+"""`tradewright live CONFIG --dry-run` on a two-venue config: it connects (read-only), builds every
+strategy with its per-market parameters and budget share, prints the orders it would send — and sends
+none (the venue servers saw no order request) and writes no store. `--log-format json` makes every log
+line one JSON object."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+from tests.integration.multi.harness import KEYS, two_venues, write_config
+from tests.servers.support import run
+
+CONFIG = """
+[[strategies]]
+id = "Q"
+path = "QUOTER"
+class = "Quoter"
+markets = ["okx:BTC-USDT", "gate:RDNT_USDT"]
+params = { size = "0.001", offset_ticks = 50 }
+[strategies.overrides."gate:RDNT_USDT"]
+size = "3"
+
+[budget]
+total_quote = "2000"
+stage = "small"
+small_pct = 10
+"""
+
+
+async def _cli(*args: str) -> tuple[int, str, str]:
+    env = {**os.environ, **KEYS}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tradewright.cli.main",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+def test_dry_run_prints_what_it_would_trade_and_sends_nothing(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with two_venues() as (okx, gate):
+            path = write_config(tmp_path, okx, gate, CONFIG)
+            code, out, err = await _cli(
+                "live", str(path), "--dry-run", "--dry-run-seconds", "3", "--log-format", "json"
+            )
+            sent = [
+                r for s in (okx, gate) for r in s.requests.http() if r.method in ("POST", "PUT", "DELETE")
+            ]
+        assert code == 0, err
+        assert "dry run: nothing was sent and nothing was written to the store" in out
+        assert "venue okx (OKX): BTC-USDT.OKX" in out and "venue gate (GATE): RDNT_USDT-PERP.GATE" in out
+        assert "strategy Q_1 on okx:BTC-USDT: Quoter (offset_ticks=50, size=0.001) · budget 100.00" in out
+        assert "strategy Q_2 on gate:RDNT_USDT: Quoter (offset_ticks=50, size=3) · budget 100.00" in out
+        wanted = [line.strip() for line in out.splitlines() if line.startswith("  Q_")]
+        assert any(line.startswith("Q_1: BUY 0.001 BTC-USDT.OKX @") for line in wanted), out
+        assert any(line.startswith("Q_2: SELL 3 RDNT_USDT-PERP.GATE @") for line in wanted), out
+        assert sent == []  # no order reached either venue
+        assert not (tmp_path / "multi.sqlite").exists()
+        logs = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+        assert logs and all({"ts", "level", "logger", "msg"} <= set(entry) for entry in logs)
+        assert any("dry run: 2 strategies on 2 markets of 2 venues" in entry["msg"] for entry in logs)
+
+    run(body(), timeout=120)
