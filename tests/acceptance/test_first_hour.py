@@ -156,3 +156,21 @@ def test_the_terminal_summary_rounds_money_to_the_currency(tmp_path: Path) -> No
     for label in ("net PnL", "round trips", "Sharpe", "max drawdown", "fills"):
         assert label in lines, stdout
     assert "win rate" in lines["round trips"] and "annualised, cme calendar" in lines["Sharpe"]
+
+
+def test_the_demo_backtest_loads_no_database_or_dataframe_library(tmp_path: Path) -> None:
+    """A backtest's start stays short: the CLI does not load the state store's SQLAlchemy and Alembic
+    (only `db`, `api`, `live` and runs with a store need them), and parsing a recording does not make
+    pyarrow load pandas (docs/benchmarks.md, "The first run")."""
+    probe = (
+        "import json, sys\n"
+        "from tradewright.cli.main import main\n"
+        f"code = main(['backtest', {str(DEMO)!r}, '--quiet', '--out', {str(tmp_path / 'run')!r}])\n"
+        "heavy = ('sqlalchemy', 'alembic', 'pandas')\n"
+        "print(json.dumps([code, sorted(m for m in heavy if m in sys.modules)]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )
+
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [0, []], out.stderr[-3000:]
