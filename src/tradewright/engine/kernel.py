@@ -104,6 +104,8 @@ class Kernel:
         self.executor: OrderEventHook | None = None
         # Modifies at venues without native amend become cancel-then-replace (engine/replace.py).
         self.replacements = CancelReplace(self, self.log)
+        # Told (strategy, hook, error) when fencing stops a strategy that raised (live/fencing.py).
+        self.on_strategy_failed: Callable[[Strategy, str, Exception], None] | None = None
         if risk is not None:
             risk.bind(self)  # last: the risk engine reads the kernel it guards
 
@@ -653,6 +655,8 @@ class Kernel:
             raise StrategyError(f"strategy {strategy.id} raised in {hook}: {exc!r}") from exc
         self.log.exception("strategy %s raised in %s; strategy stopped", strategy.id, hook, exc_info=exc)
         self._stopped.add(strategy.id)
+        if self.on_strategy_failed is not None:
+            self.on_strategy_failed(strategy, hook, exc)
 
     def mark(self, instrument_id: InstrumentId) -> Decimal | None:
         """The price that values a position (the portfolio's `mark_price`: mid or last trade)."""
