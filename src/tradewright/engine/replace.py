@@ -35,6 +35,7 @@ from tradewright.model.orders import Order
 
 if TYPE_CHECKING:
     from tradewright.engine.kernel import Kernel
+    from tradewright.strategy.base import Strategy
 
 __all__ = ["CancelReplace"]
 
@@ -96,6 +97,11 @@ class CancelReplace:
         del self.waiting[cid]
         total = command.quantity if command.quantity is not None else order.quantity
         leaves = total - order.filled_qty
+        strategy = next((s for s in self._kernel.strategies if s.id == order.strategy_id), None)
+        if strategy is not None and self._kernel.is_stopped(strategy):
+            self.dropped += 1  # stopping (shutdown cancels everything): a replacement would outlive it
+            self._log.info("modify of %s: not replaced, strategy %s has stopped", cid, strategy.id)
+            return
         if order.status is not OrderStatus.CANCELED or leaves <= 0:
             self.dropped += 1
             self._log.info(
@@ -103,11 +109,12 @@ class CancelReplace:
                 cid, order.status.value, order.filled_qty, total,
             )  # fmt: skip
             return
-        self._replace(order, command, leaves)
+        self._replace(order, command, leaves, strategy)
 
-    def _replace(self, order: Order, command: ModifyOrder, leaves: Decimal) -> None:
+    def _replace(
+        self, order: Order, command: ModifyOrder, leaves: Decimal, strategy: Strategy | None
+    ) -> None:
         kernel = self._kernel
-        strategy = next((s for s in kernel.strategies if s.id == order.strategy_id), None)
         new_cid = kernel.orders.next_id(order.strategy_id)
         replacement = SubmitOrder(
             client_order_id=new_cid,

@@ -70,6 +70,12 @@ class VenueLink:
         if not self.down and self.held:
             self._reconcile(f"the {stream} connection to {self.venue} is back")
 
+    def describe(self) -> str:
+        """The streams that are down and why, in words (for status and health)."""
+        return "; ".join(
+            f"the {stream} connection is down ({why[:120]})" for stream, why in self.down.items()
+        )
+
     def watch(self, stream: str) -> Callable[[bool, str], None]:
         """A callback for one stream: (True, "") when connected again, (False, why) when it failed."""
 

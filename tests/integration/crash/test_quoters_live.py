@@ -102,6 +102,15 @@ def _venue_orders(emulator: Emulator) -> set[tuple[str, Decimal, Decimal]]:
     return {(r[0], Decimal(str(r[1])).normalize(), Decimal(str(r[2])).normalize()) for r in rows}
 
 
+def _touch(emulator: Emulator) -> tuple[Decimal, Decimal]:
+    import urllib.request
+
+    url = f"http://{emulator.url}/fapi/v1/depth?symbol={SYMBOL}&limit=5"
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        book = json.loads(answer.read())
+    return Decimal(book["bids"][0][0]), Decimal(book["asks"][0][0])
+
+
 def _event_count(store: StoreView, kind: str) -> int:
     return int(store.rows("SELECT COUNT(*) FROM order_events WHERE event_type = :k", k=kind)[0][0])
 
@@ -138,13 +147,21 @@ def test_built_in_quoter_runs_live_for_a_minute_with_no_refused_modify_and_agree
             )
             time.sleep(0.5)
             assert _node_orders(store) == _venue_orders(emulator)
+            # ... and they follow the book: after a minute of a moving market, still at the touch's side
+            # and within 0.2 % of the mid
+            bid, ask = _touch(emulator)
+            mid = (bid + ask) / 2
+            for cid, price, _ in _venue_orders(emulator):
+                side = emulator.query("SELECT side FROM orders WHERE client_order_id = ?", cid)[0][0]
+                assert (price <= bid) if side == "BUY" else (price >= ask), (cid, side, price, bid, ask)
+                assert abs(price - mid) <= mid * Decimal("0.002"), (cid, price, mid)
             code = node.terminate()
             text = node.text()
             assert code == 0, text[-3000:]
         refused = _event_count(store, "OrderModifyRejected")
         amended = _event_count(store, "OrderUpdated")
         assert refused == 0, f"{refused} modifies refused:\n{text[-3000:]}"
-        assert amended >= 10, f"the quotes hardly moved ({amended} amendments)"
+        assert amended >= 3, f"the quotes hardly moved ({amended} amendments)"
         venue_amendments = emulator.query("SELECT COUNT(*) FROM orders WHERE time_ms < update_ms")[0][0]
         assert venue_amendments > 0
 

@@ -23,6 +23,11 @@ pytestmark = pytest.mark.slow
 START_CASH = Decimal(100_000)
 
 
+def _state_changes(store: StoreView) -> list[dict[str, str]]:
+    rows = store.rows("SELECT detail FROM risk_events WHERE kind = 'TradingStateChanged' ORDER BY id")
+    return [json.loads(r[0]) for r in rows]
+
+
 def test_node_halts_the_venue_while_it_is_down_and_trades_again_only_after_reconnecting_and_reconciling(
     tmp_path: Path,
 ) -> None:
@@ -33,7 +38,7 @@ def test_node_halts_the_venue_while_it_is_down_and_trades_again_only_after_recon
     store = StoreView(url)
     try:
         config = write_config(tmp_path, emulator, url, reconcile={"interval_s": 2.0})
-        with Node(config, tmp_path / "node.log") as node:
+        with Node(config, tmp_path / "node.log", args=["--status-every", "0.3"]) as node:
             prefix = node.wait_started()
             emulator.resume()
             wait_until(lambda: len(emulator.client_order_ids()) >= 3, 30, "the quoter to place orders")
@@ -45,13 +50,15 @@ def test_node_halts_the_venue_while_it_is_down_and_trades_again_only_after_recon
 
             node.wait_for(r"the (market data|user stream) connection is down", 30)
             node.wait_for(r"trading state of venue BINANCE: ACTIVE -> HALTED \(venue_down", 10)
-            changes = [
-                json.loads(r[0])
-                for r in store.rows("SELECT detail FROM risk_events WHERE kind = 'TradingStateChanged'")
-            ]
-            assert [(c["scope"], c["target"], c["state"], c["cause"]) for c in changes] == [
-                ("venue", "BINANCE", "HALTED", "venue_down")
-            ]
+            wait_until(
+                lambda: (
+                    [(c["scope"], c["target"], c["state"], c["cause"]) for c in _state_changes(store)]
+                    == [("venue", "BINANCE", "HALTED", "venue_down")]
+                ),
+                10,
+                "the venue's HALTED hold in the store's risk events",
+            )
+            node.wait_for(r"· HALTED ·", 10)  # the node's status line says so
             time.sleep(1.5)  # down a while: the node keeps trying, and sends nothing new
 
             emulator = Emulator(folder, speed=4.0, extra=["--port", str(port)])
@@ -68,11 +75,7 @@ def test_node_halts_the_venue_while_it_is_down_and_trades_again_only_after_recon
             )
             code = node.terminate()
             assert code == 0, node.text()[-3000:]
-        changes = [
-            json.loads(r[0])
-            for r in store.rows("SELECT detail FROM risk_events WHERE kind = 'TradingStateChanged'")
-        ]
-        assert [(c["state"], c["previous"]) for c in changes if c["cause"] == "venue_down"] == [
+        assert [(c["state"], c["previous"]) for c in _state_changes(store) if c["cause"] == "venue_down"] == [
             ("HALTED", "ACTIVE"), ("ACTIVE", "HALTED"),
         ]  # fmt: skip
 

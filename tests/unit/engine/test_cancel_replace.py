@@ -138,3 +138,14 @@ def test_an_order_that_fills_before_its_cancel_arrives_is_not_replaced() -> None
     assert venue.seen == [cid] and kernel.orders.open_orders() == []
     assert kernel.portfolio.position(INST).quantity == D("0.004")
     assert kernel.replacements.dropped == 1
+
+
+def test_a_strategy_that_stops_mid_replace_leaves_no_replacement_behind() -> None:
+    kernel, _, venue, strategy, _ = _node(REST)
+    cid = strategy.ctx.submit(INST.id, OrderSide.BUY, D("0.004"), D("60000.0"))
+    _run(kernel, 10_000)
+    strategy.ctx.modify(cid, price=D("59990.0"))
+    kernel.stop()  # shutdown: the node then cancels what is open; a replacement sent now would outlive it
+    _run(kernel, 20_000)
+    assert venue.seen == [cid] and kernel.orders.open_orders() == []
+    assert kernel.replacements.current_order_id(cid) == cid
