@@ -112,7 +112,7 @@ def clone_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repo.mkdir()
     for name in ("README.md", "pyproject.toml"):
         shutil.copy2(REPO / name, repo / name)
-    for name in ("docs", "examples", "data", "tests", "bench"):
+    for name in ("docs", "examples", "data", "tests", "bench", "deploy"):
         shutil.copytree(REPO / name, repo / name, ignore=shutil.ignore_patterns("__pycache__", "runs"))
     shared = REPO.parent / "shared"
     if shared.exists():
