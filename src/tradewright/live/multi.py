@@ -50,11 +50,12 @@ from tradewright.live.multi_state import AllVenues
 from tradewright.live.node import EXIT_FAILED, EXIT_OK, EXIT_STORE_FAILED, order_id_prefix
 from tradewright.live.operator import NodeService
 from tradewright.live.recovery import Reconciler, RestoreSummary, VenueOrderActions, restore
+from tradewright.live.resolution import settle_resolution
 from tradewright.live.store_sink import StoreSink
 from tradewright.live.trade_journal import TradeJournalSink
 from tradewright.model.book import OrderBook
 from tradewright.model.data import TradeTick
-from tradewright.model.events import Event, OrderEvent, TradingState
+from tradewright.model.events import Event, MarketResolved, OrderEvent, TradingState
 from tradewright.model.instrument import Instrument
 from tradewright.model.orders import Order
 from tradewright.portfolio.portfolio import MarkPrice, Portfolio
@@ -531,6 +532,10 @@ class MultiNode:
     def _on_venue_event(self, event: Event) -> None:
         if isinstance(event, OrderEvent):
             self.kernel.on_venue_event(event)
+        elif isinstance(event, MarketResolved):  # a prediction market paid out (live/resolution.py)
+            settle_resolution(
+                self.kernel, None if self.dry_run else self.store, event, on_failure=self._sink_failed
+            )
         else:
             self.kernel.emit(event)
         self._wake.set()
