@@ -30,6 +30,7 @@ from tradewright.core.clock import LiveClock
 from tradewright.core.errors import StoreError, TradewrightError
 from tradewright.core.ids import InstrumentId
 from tradewright.core.redact import install_log_redaction
+from tradewright.engine.executor import MultiLegExecutor
 from tradewright.engine.kernel import INF, Kernel
 from tradewright.live.config import LiveConfig
 from tradewright.live.crash import CrashHooks
@@ -38,6 +39,7 @@ from tradewright.live.recovery import Reconciler, RestoreSummary, VenueOrderActi
 from tradewright.live.status import StatusSink, StatusTracker, StrategyFailures
 from tradewright.live.store_sink import StoreSink
 from tradewright.live.venue_link import VenueLink
+from tradewright.live.workflows import attach_durable_executor, resume_workflows
 from tradewright.model.book import OrderBook
 from tradewright.model.data import TradeTick
 from tradewright.model.events import OrderEvent, OrderFilled, TradingState, VenueIntegrityViolation
@@ -131,6 +133,7 @@ class LiveNode:
         self.strategy: Strategy | None = None
         self.reconciler: Reconciler | None = None
         self.link: VenueLink | None = None  # venue connection lost -> HALTED until back and reconciled
+        self.executor: MultiLegExecutor | None = None
         self.restored = RestoreSummary()
         self.trading = False
         self.stop_reason = ""
@@ -177,6 +180,10 @@ class LiveNode:
         kernel.add_execution_client(venue.execution)
         self.strategy = make_strategy(config.as_run_config(), inst.id)
         kernel.add_strategy(self.strategy)
+        # Multi-leg plans (`ctx.execute`) run as durable workflows on the store's saga tables.
+        self.executor = attach_durable_executor(
+            kernel, self.store, id_prefix=f"{self.id_prefix}W", crash=self.hooks.reached
+        )
         self._trigger = kernel.book_trigger(inst.id)
         now = self.clock.now_ns()
         self.store.save_instrument(inst, ts_ns=now)
@@ -233,6 +240,9 @@ class LiveNode:
             len(report.actions),
             len(report.halted),
         )
+        resumed = await resume_workflows(self.executor, {venue.execution.venue: venue.execution})
+        if resumed:
+            self.log.info("took up %d open multi-leg workflows from the store", resumed)
         kernel.start()
         self.trading = True
         self.tracker = StatusTracker(kernel, inst.id, "live", self.status_sink)
