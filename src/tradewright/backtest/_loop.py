@@ -11,7 +11,7 @@ venue's own book ("shared" mode) and each row is applied once.
 | reason      | meaning                                                   | cur[6]           |
 |-------------|-----------------------------------------------------------|------------------|
 | R_END       | every row applied                                          |                  |
-| R_LIMIT     | the next row is later than `cur[C_LIMIT]` (a scheduled event is due first) | |
+| R_LIMIT     | the next row is later than `cur[C_LIMIT]` (a scheduled event is due first); the grid's samples before that time are taken | |
 | R_BOOK      | the strategy's book changed per its trigger after a message | row index      |
 | R_TRADE     | a trade the strategy wants to see                          | row index        |
 | R_VENUE     | the venue's row handler needs Python (fill, snapshot, ...) | row index; code in cur[7] |
@@ -220,6 +220,7 @@ def replay(
                 yield R_REFILL if more else R_END
                 continue
             if ve[iv] > cur[C_LIMIT]:
+                take_samples(samp, samp_st, sst, cur[C_LIMIT])  # the grid up to the limit, before Python acts
                 yield R_LIMIT
                 continue
             take_samples(samp, samp_st, sst, ve[iv])
@@ -274,6 +275,7 @@ def replay(
             continue
         if tv <= ts:
             if tv > cur[C_LIMIT]:
+                take_samples(samp, samp_st, sst, cur[C_LIMIT])
                 yield R_LIMIT
                 continue
             code = venue_row(
@@ -310,6 +312,7 @@ def replay(
                 continue
         else:
             if ts > cur[C_LIMIT]:
+                take_samples(samp, samp_st, sst, cur[C_LIMIT])
                 yield R_LIMIT
                 continue
             take_samples(samp, samp_st, sst, ts)

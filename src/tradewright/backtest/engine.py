@@ -161,46 +161,53 @@ class BacktestEngine:
                 *(qm.code, qm.param, scratch, cur, trigger, want_trades, samp, samp_st, window.more),
             ).__next__
 
+        # The loop below runs once per return from the compiled loop (up to once per book message):
+        # names are bound locally, cursors read through a memoryview (plain ints, no numpy scalars) and
+        # the most frequent reasons are tested first.
+        R_BOOK, R_LIMIT, R_VENUE, R_END = _loop.R_BOOK, _loop.R_LIMIT, _loop.R_VENUE, _loop.R_END
+        C_OUT, C_LIMIT = _loop.C_OUT, _loop.C_LIMIT
+        curv = cur.data
+        clock_to = self.clock.advance_to
+        on_book = kernel.on_book
+        run_due = kernel.run_due
+        after_row = self.venue.after_row
+        n_book = n_sched = n_venue = 0
         with gc_paused():  # see backtest/_gc.py
             step = stepper()
             slots = own.active
             next_due = kernel.next_due_ns
             stream = window.stream
+            lov, vev = window.lo.data, window.ve.data
             while True:
                 if own.active is not slots:
                     step, slots = stepper(), own.active
                 if recorder.dirty:
                     samp_st[3] = recorder.snapshot_index()
-                cur[_loop.C_LIMIT] = next_due()
+                curv[C_LIMIT] = next_due()
                 reason = step()
-                if reason == _loop.R_END:
+                if reason == R_BOOK:
+                    n_book += 1
+                    clock_to(lov[curv[C_OUT]])
+                    on_book(iid)
+                elif reason == R_LIMIT:
+                    n_sched += 1
+                    run_due(curv[C_LIMIT])  # the compiled loop took the grid's samples up to then
+                elif reason == R_VENUE:
+                    n_venue += 1
+                    k = curv[C_OUT]
+                    clock_to(vev[k])
+                    after_row(iid, curv[_loop.C_CODE], stream, k)
+                elif reason == R_END:
                     break
-                if reason == _loop.R_LIMIT:
-                    stops["scheduled"] += 1
-                    due = kernel.next_due_ns()
-                    _take_samples(
-                        samp, samp_st, strategy_book.arrays[2], due
-                    )  # the grid up to now, before state moves
-                    kernel.run_due(due)
-                elif reason == _loop.R_BOOK:
-                    stops["book"] += 1
-                    k = int(cur[_loop.C_OUT])
-                    self.clock.advance_to(int(window.lo[k]))
-                    kernel.on_book(iid)
-                elif reason == _loop.R_VENUE:
-                    stops["venue"] += 1
-                    k = int(cur[_loop.C_OUT])
-                    self.clock.advance_to(int(window.ve[k]))
-                    self.venue.after_row(iid, int(cur[_loop.C_CODE]), stream, k)
                 elif reason == _loop.R_TRADE:
                     stops["trade"] += 1
-                    k = int(cur[_loop.C_OUT])
-                    self.clock.advance_to(int(window.lo[k]))
+                    k = curv[C_OUT]
+                    clock_to(lov[k])
                     kernel.on_trade(self._trade(k))
                 elif reason == _loop.R_GROW:
                     stops["grow"] += 1
-                    k = int(cur[_loop.C_OUT])
-                    book = self.venue_book if cur[_loop.C_CODE] == 0 else strategy_book
+                    k = curv[C_OUT]
+                    book = self.venue_book if curv[_loop.C_CODE] == 0 else strategy_book
                     book.ensure_range(int(stream.tick[k]))
                     step = stepper()
                 elif reason == _loop.R_REFILL:
@@ -211,6 +218,7 @@ class BacktestEngine:
                     if not self.shared:
                         cur[_loop.C_IS] -= keep
                     self.stream = stream = window.stream
+                    lov, vev = window.lo.data, window.ve.data
                     recorder.add_grid(samp[: int(samp_st[1])])
                     samp_st[1] = 0
                     if len(samp) < self._grid_rows(window):
@@ -219,6 +227,7 @@ class BacktestEngine:
                 if progress is not None and window.rows_done + cur[_loop.C_IV] - last_progress >= 50_000:
                     last_progress = int(window.rows_done + cur[_loop.C_IV])
                     progress(last_progress, window.total_rows)
+            stops["book"], stops["scheduled"], stops["venue"] = n_book, n_sched, n_venue
             if len(stream):
                 _take_samples(samp, samp_st, strategy_book.arrays[2], int(window.lo[-1]) + 1)
             recorder.add_grid(samp[: int(samp_st[1])])
