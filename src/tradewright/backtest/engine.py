@@ -33,6 +33,16 @@ __all__ = ["BacktestEngine", "BacktestResult"]
 
 _take_samples: Callable[..., None] = _loop.take_samples
 _replay: Callable[..., Iterator[int]] = _loop.replay  # compiled; typed loosely for mypy
+_make_state: Callable[..., object] = _loop.make_state
+
+
+def _c(column: np.ndarray, dtype: type = np.int64) -> np.ndarray:
+    """The column as the compiled loop reads it: C-contiguous, writeable (its type), of `dtype`. The
+    loaders produce exactly that, so this copies nothing; anything else is copied once."""
+    if column.dtype == dtype and column.flags.c_contiguous and column.flags.writeable:
+        return column
+    return np.array(column, dtype=dtype, order="C")
+
 
 _TRIGGERS = {
     BookTrigger.TOP_PRICE: _loop.TRIGGER_TOP_PRICE,
@@ -154,12 +164,19 @@ class BacktestEngine:
             vb, va, vst = self.venue_book.arrays
             sb, sa, sst = strategy_book.arrays
             st = window.stream
-            return _replay(
-                *(st.kind, st.side, st.tick, st.lots, st.flags, window.ve, window.lo),
-                *(vb, va, vst, sb, sa, sst, self.shared),
+            state = _make_state(
+                *(
+                    _c(st.kind, np.int8),
+                    _c(st.side, np.int8),
+                    _c(st.tick),
+                    _c(st.lots),
+                    _c(st.flags, np.int8),
+                ),
+                *(_c(window.ve), _c(window.lo), vb, va, vst, sb, sa, sst, self.shared),
                 *own.arrays(),
-                *(qm.code, qm.param, scratch, cur, trigger, want_trades, samp, samp_st, window.more),
-            ).__next__
+                *(qm.code, float(qm.param), scratch, cur, trigger, want_trades, samp, samp_st, window.more),
+            )
+            return _replay(state).__next__
 
         # The loop below runs once per return from the compiled loop (up to once per book message):
         # names are bound locally, cursors read through a memoryview (plain ints, no numpy scalars) and
