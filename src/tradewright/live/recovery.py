@@ -38,7 +38,7 @@ from tradewright.engine.reconcile import (
     reconcile_orders,
 )
 from tradewright.engine.venue_state import VenueOrder, VenueStatePort
-from tradewright.model.enums import OrderSide
+from tradewright.model.enums import OrderSide, OrderStatus
 from tradewright.model.events import OrderFilled
 from tradewright.model.orders import Order
 from tradewright.model.position import Position
@@ -232,8 +232,14 @@ class Reconciler:
             self._carry_out_order_action(action, report)
 
     def _unfinished(self, iid: InstrumentId) -> list[Order]:
+        # A bracket child the engine holds (INITIALIZED, with a parent) is not at the venue by design:
+        # the engine releases it when its entry fills (engine/contingent.py), so it is not looked up there.
         return [
-            o for o in self.kernel.orders.all_orders if o.instrument_id == iid and not o.status.is_terminal
+            o
+            for o in self.kernel.orders.all_orders
+            if o.instrument_id == iid
+            and not o.status.is_terminal
+            and not (o.status is OrderStatus.INITIALIZED and o.parent_order_id is not None)
         ]
 
     def _carry_out_order_action(self, action: Action, report: ReconcileReport) -> None:
