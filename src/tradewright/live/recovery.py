@@ -178,6 +178,12 @@ class Reconciler:
                 break
             await asyncio.sleep(0.2)
             report = await self.run_once(check_all=True)
+        # Brackets and OCA groups the engine emulates: carry out what a crash left undone (a release of
+        # a filled entry's children, a sibling's cancel), now that the venue's missed events are in.
+        store = self.store
+        report.actions.extend(
+            self.kernel.contingent.resume(lambda since: store.load_state(orders_since_ns=since).orders)
+        )
         return report
 
     async def run_once(self, *, check_all: bool = False) -> ReconcileReport:
