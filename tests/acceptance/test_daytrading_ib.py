@@ -23,7 +23,8 @@ import pytest
 
 from tests.acceptance.test_daytrading_scenarios import day_config
 from tests.conftest import shared_data
-from tests.venues.ib.harness import SIXE, config as ib_config
+from tests.venues.ib.harness import SIXE
+from tests.venues.ib.harness import config as ib_config
 from tests.venues.ib.test_ib_end_to_end import recorded_rows
 from tradewright.analysis.journal import build_journal
 from tradewright.analysis.run_outputs import FillRecord
@@ -33,6 +34,7 @@ from tradewright.live.broker import BrokerNode
 from tradewright.model.commands import SubmitOrder
 from tradewright.model.enums import OrderSide, OrderStatus, OrderType
 from tradewright.model.events import (
+    BreakerReset,
     BreakerTripped,
     Event,
     FlattenFinished,
@@ -57,7 +59,7 @@ D = Decimal
 R = D(500)
 TICK = D("0.00005")
 WARMUP = 1
-END_NS = 1_704_492_000_000_000_000  # Friday 5 January 2024, 22:00 UTC: the end of the first trading week
+END_NS = 1_704_492_000_000_000_000  # Friday 5 January 2024, 22:00 UTC: the first trading week
 
 
 @pytest.fixture(scope="module")
@@ -77,9 +79,11 @@ class IbDay:
 
     node: BrokerNode
     store_url: str
-    gateway_orders: dict[str, tuple[str, str]] = field(default_factory=dict)  # orderRef -> (status, parent ref)
-    gateway_cash: Decimal = D(0)
-    gateway_position: Decimal = D(0)
+    gateway_orders: dict[str, tuple[str, str]] = field(
+        default_factory=dict
+    )  # orderRef -> (status, parent ref)
+    gateway_cash: Decimal = Decimal(0)  # noqa: RUF009 (immutable)
+    gateway_position: Decimal = Decimal(0)  # noqa: RUF009 (immutable)
 
     @property
     def events(self) -> list[Event]:
@@ -98,6 +102,7 @@ def run_on_ib(
     partial_pct: int | None = None,
     second_contract: bool = False,
     then: Callable[[BrokerNode, Any], Any] | None = None,
+    each_bar: Callable[[BrokerNode], None] | None = None,
     **overrides: Any,
 ) -> IbDay:
     rows = recorded_rows()
@@ -125,12 +130,20 @@ def run_on_ib(
             if partial_pct is not None:
                 server.set_partial_fill(partial_pct)
             await wait(lambda: node.book is not None and node.book.best_bid_tick is not None)
-            stepped = 0
+            await asyncio.sleep(0.3)  # the bar subscription is in place
+            traded = next(iter(server.market.feeds))
+            steps = 0
             while not server.market.exhausted and node.clock.now_ns() < END_NS:
                 server.step()
-                stepped += 1
-                await wait(lambda: node.bars >= stepped - 1)
+                steps += 1
+                # A bar is complete for the feed once a later one begins: the gateway shows the next bar
+                # forming at once unless the recording has a gap there (then the next step completes it).
+                # Wait until the node has dealt with every bar complete so far.
+                due = steps - (0 if server._forming(traded) is not None else 1)
+                await wait(lambda: node.bars >= due)  # noqa: B023
                 await node.venue.execution.drain(5)  # type: ignore[union-attr]
+                if each_bar is not None:
+                    each_bar(node)
                 if stop_when is not None and stop_when(node):
                     break
             if then is not None:
@@ -140,7 +153,10 @@ def run_on_ib(
             day = IbDay(node, url)
             for order in server.book.orders.values():
                 parent = server.book.orders.get((order.client_id, order.parent_id))
-                day.gateway_orders[order.order_ref] = (order.status, "" if parent is None else parent.order_ref)
+                day.gateway_orders[order.order_ref] = (
+                    order.status,
+                    "" if parent is None else parent.order_ref,
+                )
             account = server.accounts[0]
             day.gateway_cash = server.book.cash[account]
             con_id = next(iter(server.market.feeds))  # the traded contract is listed first
@@ -198,12 +214,34 @@ def journal_of(day: IbDay) -> Any:
 
 @pytest.fixture(scope="module")
 def ib_day(tmp_path_factory: pytest.TempPathFactory, first_days: Path) -> Iterator[IbDay]:
-    yield run_on_ib(tmp_path_factory.mktemp("ib_day"), first_days)
+    # No cap on entries here (the constraint scenario has its own run): the daily loss is what stops trading.
+    # Once it has tripped, the next bar asks for one more bracket through the strategy's own context (the
+    # setups found none before the close that day): the tripwire must refuse it.
+    asked: list[str] = []
+
+    def probe(node: BrokerNode) -> None:
+        if asked or not any(isinstance(e, BreakerTripped) and e.breaker == "daily_loss" for e in node.events):
+            return
+        assert node.strategy is not None and node.book is not None and node.instrument is not None
+        close = node.instrument.ticks_to_price(node.book.best_ask_tick or 0)
+        entry, _, _ = node.strategy.ctx.submit_bracket(
+            node.instrument.id, OrderSide.BUY, D(1), stop_price=close - 20 * TICK, target_price=close + 40 * TICK,
+            tag="reason=probe_after_tripwire",
+        )  # fmt: skip
+        asked.append(entry)
+
+    yield run_on_ib(
+        tmp_path_factory.mktemp("ib_day"), first_days, each_bar=probe, **{"risk.max_trades_per_day": 10}
+    )
 
 
 def brackets(day: IbDay) -> list[tuple[OrderSubmitted, list[OrderSubmitted]]]:
     sent = day.of(OrderSubmitted)
-    entries = [e for e in sent if e.parent_order_id is None and e.order_type is OrderType.MARKET and not e.reduce_only]
+    entries = [
+        e
+        for e in sent
+        if e.parent_order_id is None and e.order_type is OrderType.MARKET and not e.reduce_only
+    ]
     return [(e, [c for c in sent if c.parent_order_id == e.client_order_id]) for e in entries]
 
 
@@ -211,7 +249,9 @@ def test_golden_path_on_ib_signal_atr_size_native_bracket_fill_journal_and_pnl_i
     entry, children = brackets(ib_day)[0]
     # The bracket: the entry and its two children went out together, linked at IB as parent and children.
     assert sorted(c.order_type for c in children) == [OrderType.LIMIT, OrderType.STOP_MARKET]
-    assert all(c.quantity == entry.quantity and c.oca_group == f"OCA-{entry.client_order_id}" for c in children)
+    assert all(
+        c.quantity == entry.quantity and c.oca_group == f"OCA-{entry.client_order_id}" for c in children
+    )
     for child in children:
         assert ib_day.gateway_orders[child.client_order_id][1] == entry.client_order_id
     # Sized in R: 1 R over the stop distance (from the signal bar's close), whole contracts, rounded down.
@@ -249,10 +289,21 @@ def test_tripwire_on_ib_minus_two_r_blocks_the_next_bracket_and_the_state_is_sho
     stream = ib_day.events
     trip = next(e for e in stream if isinstance(e, BreakerTripped) and e.breaker == "daily_loss")
     assert D(trip.reason.split(" is ")[1].split("R")[0]) >= 2 and "(1R = 500)" in trip.reason
-    held = next(e for e in stream[stream.index(trip) :] if isinstance(e, TradingStateChanged))
-    assert (held.scope, held.state.value, held.cause) == ("node", "REDUCING", "daily_loss")
-    denied = [e for e in stream[stream.index(trip) :] if isinstance(e, OrderDenied)]
-    assert denied and {d.reason for d in denied} == {"trading_reducing"}
+    held = next(
+        e
+        for e in stream[stream.index(trip) :]
+        if isinstance(e, TradingStateChanged) and e.cause == "daily_loss"
+    )
+    assert (held.scope, held.state.value) == ("node", "REDUCING")
+    reset = next(
+        e for e in stream[stream.index(trip) :] if isinstance(e, BreakerReset) and e.breaker == "daily_loss"
+    )
+    window = stream[stream.index(trip) : stream.index(reset)]
+    assert not [
+        e for e in window if isinstance(e, OrderSubmitted) and e.parent_order_id is None and not e.reduce_only
+    ]
+    denied = [e for e in window if isinstance(e, OrderDenied)]
+    assert denied and {d.reason for d in denied} == {"trading_reducing"} and "daily_loss" in denied[0].message
     # The whole bracket was refused with its entry: nothing of it reached IB.
     assert len(denied) % 3 == 0 and not any(d.client_order_id in ib_day.gateway_orders for d in denied)
     store = stored(ib_day)
@@ -268,7 +319,9 @@ def test_tripwire_on_ib_minus_two_r_blocks_the_next_bracket_and_the_state_is_sho
 def test_guard_rejection_on_ib_a_wide_quote_gets_no_order_at_ib_and_the_denial_is_recorded(
     tmp_path: Path, first_days: Path
 ) -> None:
-    day = run_on_ib(tmp_path, first_days, spread_ticks=3, stop_when=lambda n: len(n.kernel.orders.all_orders) >= 3)
+    day = run_on_ib(
+        tmp_path, first_days, spread_ticks=3, stop_when=lambda n: len(n.kernel.orders.all_orders) >= 3
+    )
     denied = day.of(OrderDenied)
     assert denied and {d.reason for d in denied} == {"spread_guard"}
     assert "spread is 3 ticks; max_spread_ticks is 1" in denied[0].message
@@ -282,7 +335,9 @@ def test_guard_rejection_on_ib_a_wide_quote_gets_no_order_at_ib_and_the_denial_i
     assert all(p.quantity == 0 for p in state.positions.values()) and day.gateway_position == 0
 
 
-def test_constraint_violation_on_ib_the_days_entry_cap_blocks_the_next_bracket(tmp_path: Path, first_days: Path) -> None:
+def test_constraint_violation_on_ib_the_days_entry_cap_blocks_the_next_bracket(
+    tmp_path: Path, first_days: Path
+) -> None:
     def blocked(node: BrokerNode) -> bool:
         return any(isinstance(e, OrderDenied) and e.reason == "trading_reducing" for e in node.events)
 
@@ -353,7 +408,11 @@ def test_flatten_all_on_ib_with_several_positions_closes_them_cancels_every_orde
         await wait(lambda: kernel.portfolio.position(kernel.instruments[june]).quantity == -2)
         assert len(kernel.orders.open_orders()) >= 3  # the bracket's stop and target, and the resting order
         node.flatten("operator: end of a bad day", actor="cli")
-        await wait(lambda: not kernel.orders.open_orders() and all(p.quantity == 0 for p in kernel.portfolio.positions()))
+        await wait(
+            lambda: (
+                not kernel.orders.open_orders() and all(p.quantity == 0 for p in kernel.portfolio.positions)
+            )
+        )
         await node.venue.execution.drain(5)  # type: ignore[union-attr]
 
     day = run_on_ib(tmp_path, first_days, second_contract=True, stop_when=bracketed, then=then)
