@@ -82,8 +82,8 @@ class IbDay:
     gateway_orders: dict[str, tuple[str, str]] = field(
         default_factory=dict
     )  # orderRef -> (status, parent ref)
-    gateway_cash: Decimal = Decimal(0)  # noqa: RUF009 (immutable)
-    gateway_position: Decimal = Decimal(0)  # noqa: RUF009 (immutable)
+    gateway_cash: Decimal = Decimal(0)
+    gateway_position: Decimal = Decimal(0)
 
     @property
     def events(self) -> list[Event]:
