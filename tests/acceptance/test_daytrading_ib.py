@@ -62,15 +62,19 @@ WARMUP = 1
 END_NS = 1_704_492_000_000_000_000  # Friday 5 January 2024, 22:00 UTC: the first trading week
 
 
-@pytest.fixture(scope="module")
-def first_days(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def week_of_bars(folder: Path) -> Path:
     """The recorded bars to Friday 5 Jan's close (the strategy's config reads its instrument from them)."""
-    out = tmp_path_factory.mktemp("bars") / "6EH4.XCME_first_days.csv"
+    out = folder / "6EH4.XCME_first_days.csv"
     with gzip.open(shared_data(SIXE), "rt") as fh, out.open("w") as dst:
         for line in fh:
             if line.startswith("timestamp") or line < "2024-01-05 22:01":
                 dst.write(line)
     return out
+
+
+@pytest.fixture(scope="module")
+def first_days(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return week_of_bars(tmp_path_factory.mktemp("bars"))
 
 
 @dataclass
