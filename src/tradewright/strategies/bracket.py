@@ -243,7 +243,12 @@ class BracketStrategy(Strategy):
         elif cid == self._exit:
             self._exit = None
         elif (cid == self._stop or cid == self._target) and self.position == 0:
-            self._cancel_bracket()  # the other leg: one cancels the other
+            if self.bracket.bracket_orders == "engine":
+                # The venue or the engine cancels the other leg (one cancels the other): nothing to send.
+                self._stop = self._target = None
+                self._protected = Decimal(0)
+            else:
+                self._cancel_bracket()  # the other leg: one cancels the other
         self._after_close(cid)
 
     def on_order(self, event: OrderEvent, **kw: Any) -> None:
