@@ -310,7 +310,7 @@ class Kernel:
     def cancel(self, command: CancelOrder) -> bool:
         """Request a cancel; return False if the order is not open (nothing to do)."""
         order = self.orders.get(command.client_order_id)
-        if order is not None and order.status is OrderStatus.INITIALIZED:
+        if order is not None and order.status is OrderStatus.INITIALIZED and order.parent_order_id is not None:
             return self.contingent.cancel_held(command, order)  # a bracket child the engine still holds
         if order is None or not order.is_open or order.status is OrderStatus.PENDING_CANCEL:
             return False
