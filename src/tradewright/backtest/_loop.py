@@ -5,12 +5,13 @@ Two clocks run over one stream. The venue sees row k at `ve[k]` (the recorded re
 strategy at `lo[k]` (ve plus market-data latency). When the two are equal the strategy reads the
 venue's own book ("shared" mode) and each row is applied once.
 
-Each call advances the cursors in `cur` and returns a reason:
+`replay` is a compiled generator: each resumption advances the cursors in `cur` up to the limit in
+`cur[C_LIMIT]` and yields a reason:
 
 | reason      | meaning                                                   | cur[6]           |
 |-------------|-----------------------------------------------------------|------------------|
 | R_END       | every row applied                                          |                  |
-| R_LIMIT     | the next row is later than `limit_ts` (a scheduled event is due first) | |
+| R_LIMIT     | the next row is later than `cur[C_LIMIT]` (a scheduled event is due first) | |
 | R_BOOK      | the strategy's book changed per its trigger after a message | row index      |
 | R_TRADE     | a trade the strategy wants to see                          | row index        |
 | R_VENUE     | the venue's row handler needs Python (fill, snapshot, ...) | row index; code in cur[7] |
@@ -28,8 +29,7 @@ choice for a backtest).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Iterator
 
 import numpy as np
 from numba import njit
@@ -46,8 +46,7 @@ __all__ = [
     "R_REFILL",
     "R_TRADE",
     "R_VENUE",
-    "advance",
-    "direct_entry",
+    "replay",
     "take_samples",
 ]
 
@@ -74,6 +73,8 @@ C_AQ = 5
 C_OUT = 6
 C_CODE = 7
 C_PENDING = 8  # shared mode: the strategy half of row (C_IV - 1) is still to do
+C_LIMIT = 9  # set by the caller before each step: stop before rows later than this time
+CURSOR_SIZE = 10
 
 
 @njit(cache=True, nogil=True)
@@ -146,7 +147,7 @@ def take_samples(samp: np.ndarray, samp_st: np.ndarray, sst: np.ndarray, before_
 
 
 @njit(cache=True, nogil=True)
-def advance(
+def replay(
     kind: np.ndarray,
     rside: np.ndarray,
     rtick: np.ndarray,
@@ -178,9 +179,14 @@ def advance(
     samp: np.ndarray,
     samp_st: np.ndarray,
     more: bool,
-    limit_ts: int,
-) -> int:
-    """Advance the replay; see the module docstring for the return values."""
+) -> Iterator[int]:
+    """Advance the replay each time the generator is resumed; yield why it stopped (module docstring).
+
+    A compiled generator: its arguments are unboxed once, when it is created, so resuming it from Python
+    costs a fraction of a microsecond where a call with these 31 arguments cost several (most of a
+    market maker's time when its strategy is called on every book message). The limit for each step is
+    read from `cur[C_LIMIT]`, which the caller sets before resuming. After R_END it yields R_END forever.
+    """
     n = len(kind)
     # `apply` is passed to `_strategy_row` as `not shared` (False in the shared branch, True in the
     # other), not as a literal: numba would compile `_strategy_row` once per literal (cold start).
@@ -208,11 +214,14 @@ def advance(
                     want_trades,
                 )
                 if r != R_LIMIT:
-                    return r
+                    yield r
+                    continue
             if iv >= n:
-                return R_REFILL if more else R_END
-            if ve[iv] > limit_ts:
-                return R_LIMIT
+                yield R_REFILL if more else R_END
+                continue
+            if ve[iv] > cur[C_LIMIT]:
+                yield R_LIMIT
+                continue
             take_samples(samp, samp_st, sst, ve[iv])
             code = venue_row(
                 iv,
@@ -238,29 +247,35 @@ def advance(
             if code == ROW_OUT_OF_RANGE:
                 cur[C_OUT] = iv
                 cur[C_CODE] = 0
-                return R_GROW
+                yield R_GROW
+                continue
             cur[C_IV] = iv + 1
             if code != ROW_OK:
                 cur[C_PENDING] = 1
                 cur[C_OUT] = iv
                 cur[C_CODE] = code
-                return R_VENUE
+                yield R_VENUE
+                continue
             r = _strategy_row(
                 iv, kind, rside, rtick, rlots, flags, sb, sa, sst, not shared, cur, trigger, want_trades
             )
             if r != R_LIMIT:
-                return r
+                yield r
+                continue
             continue
         i_s = cur[C_IS]
         if iv >= n and more:
-            return R_REFILL  # the strategy's remaining rows may come after the next chunk's first ones
+            yield R_REFILL  # the strategy's remaining rows may come after the next chunk's first ones
+            continue
         tv = ve[iv] if iv < n else (1 << 62)
         ts = lo[i_s] if i_s < n else (1 << 62)
         if iv >= n and i_s >= n:
-            return R_END
+            yield R_END
+            continue
         if tv <= ts:
-            if tv > limit_ts:
-                return R_LIMIT
+            if tv > cur[C_LIMIT]:
+                yield R_LIMIT
+                continue
             code = venue_row(
                 iv,
                 kind,
@@ -285,15 +300,18 @@ def advance(
             if code == ROW_OUT_OF_RANGE:
                 cur[C_OUT] = iv
                 cur[C_CODE] = 0
-                return R_GROW
+                yield R_GROW
+                continue
             cur[C_IV] = iv + 1
             if code != ROW_OK:
                 cur[C_OUT] = iv
                 cur[C_CODE] = code
-                return R_VENUE
+                yield R_VENUE
+                continue
         else:
-            if ts > limit_ts:
-                return R_LIMIT
+            if ts > cur[C_LIMIT]:
+                yield R_LIMIT
+                continue
             take_samples(samp, samp_st, sst, ts)
             r = _strategy_row(
                 i_s, kind, rside, rtick, rlots, flags, sb, sa, sst, not shared, cur, trigger, want_trades
@@ -301,20 +319,9 @@ def advance(
             if r == R_GROW:
                 cur[C_OUT] = i_s
                 cur[C_CODE] = 1
-                return R_GROW
+                yield R_GROW
+                continue
             cur[C_IS] = i_s + 1
             if r != R_LIMIT:
-                return r
-
-
-def direct_entry(dispatcher: Any, args: tuple[object, ...]) -> Callable[..., Any]:
-    """The compiled entry point of `dispatcher` for these argument types (compiled or loaded first).
-
-    Calling it skips numba's per-call dispatch (typing each of `advance`'s 31 arguments to pick an
-    overload), about a third of the cost of a return to Python. The caller must pass arguments of
-    the same types on every call; the replay loop does (a grown array keeps its dtype).
-    """
-    sig = tuple(dispatcher.typeof_pyval(a) for a in args)
-    if sig not in dispatcher.overloads:
-        dispatcher.compile(sig)
-    return dispatcher.overloads[sig].entry_point  # type: ignore[no-any-return]
+                yield r
+                continue

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import IO
@@ -32,6 +32,7 @@ from tradewright.strategy.base import BookTrigger, Strategy
 __all__ = ["BacktestEngine", "BacktestResult"]
 
 _take_samples: Callable[..., None] = _loop.take_samples
+_replay: Callable[..., Iterator[int]] = _loop.replay  # compiled; typed loosely for mypy
 
 _TRIGGERS = {
     BookTrigger.TOP_PRICE: _loop.TRIGGER_TOP_PRICE,
@@ -139,7 +140,7 @@ class BacktestEngine:
             else _loop.TRIGGER_NONE
         )
         want_trades = kernel.needs_trades or any(s.wants("on_trade") for s in kernel.strategies_for(iid))
-        cur = np.zeros(9, dtype=np.int64)
+        cur = np.zeros(_loop.CURSOR_SIZE, dtype=np.int64)
         cur[_loop.C_BB] = cur[_loop.C_BA] = -2
         qm = self.venue.queue_model
         scratch = self.venue._scratch
@@ -147,30 +148,31 @@ class BacktestEngine:
         own = self.own
         last_progress = 0
 
-        def loop_args() -> tuple[object, ...]:
-            # Rebuilt only when an array is replaced (new rows, a book ladder or the own-order slots grew).
+        def stepper() -> Callable[[], int]:
+            # The compiled generator holds the arrays: made anew only when one is replaced (new rows, a
+            # book ladder or the own-order slots grew).
             vb, va, vst = self.venue_book.arrays
             sb, sa, sst = strategy_book.arrays
             st = window.stream
-            return (
+            return _replay(
                 *(st.kind, st.side, st.tick, st.lots, st.flags, window.ve, window.lo),
                 *(vb, va, vst, sb, sa, sst, self.shared),
                 *own.arrays(),
                 *(qm.code, qm.param, scratch, cur, trigger, want_trades, samp, samp_st, window.more),
-            )
+            ).__next__
 
         with gc_paused():  # see backtest/_gc.py
-            args = loop_args()
-            advance = _loop.direct_entry(_loop.advance, (*args, 0))
+            step = stepper()
             slots = own.active
             next_due = kernel.next_due_ns
             stream = window.stream
             while True:
                 if own.active is not slots:
-                    args, slots = loop_args(), own.active
+                    step, slots = stepper(), own.active
                 if recorder.dirty:
                     samp_st[3] = recorder.snapshot_index()
-                reason = advance(*args, next_due())
+                cur[_loop.C_LIMIT] = next_due()
+                reason = step()
                 if reason == _loop.R_END:
                     break
                 if reason == _loop.R_LIMIT:
@@ -200,7 +202,7 @@ class BacktestEngine:
                     k = int(cur[_loop.C_OUT])
                     book = self.venue_book if cur[_loop.C_CODE] == 0 else strategy_book
                     book.ensure_range(int(stream.tick[k]))
-                    args = loop_args()
+                    step = stepper()
                 elif reason == _loop.R_REFILL:
                     stops["refill"] += 1
                     keep = int(cur[_loop.C_IV]) if self.shared else int(min(cur[_loop.C_IV], cur[_loop.C_IS]))
@@ -213,7 +215,7 @@ class BacktestEngine:
                     samp_st[1] = 0
                     if len(samp) < self._grid_rows(window):
                         samp = self._grid_for(window)
-                    args = loop_args()
+                    step = stepper()
                 if progress is not None and window.rows_done + cur[_loop.C_IV] - last_progress >= 50_000:
                     last_progress = int(window.rows_done + cur[_loop.C_IV])
                     progress(last_progress, window.total_rows)

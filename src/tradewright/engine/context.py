@@ -216,6 +216,9 @@ class KernelContext:
     def order(self, client_order_id: ClientOrderId) -> Order | None:
         return self._kernel.orders.get(client_order_id)
 
+    def current_order_id(self, client_order_id: ClientOrderId) -> ClientOrderId:
+        return self._kernel.replacements.current_order_id(client_order_id)
+
     def open_orders(self, instrument_id: InstrumentId | None = None) -> list[Order]:
         return [
             o for o in self._kernel.orders.open_orders(instrument_id) if o.strategy_id == self._strategy.id
