@@ -20,7 +20,7 @@ def register(subparsers: Any) -> None:
         "live",
         help="trade live on a venue (orders, fills and state committed to the store before acting)",
         description="Run the config's strategy live on its venue (Binance USD-M over its REST and WebSocket "
-        "APIs). On start the node rebuilds its orders, positions, balances and strategy state from the store "
+        "APIs; with a [broker] table, Interactive Brokers or Alpaca: docs/futures.md). On start the node rebuilds its orders, positions, balances and strategy state from the store "
         "and reconciles them with the venue; it reconciles again every reconcile.interval_s. The API key and "
         "secret come from the environment variables named in [venue] (never from the file): without them it "
         "refuses to start. SIGTERM/SIGINT cancel every open order (with risk.close_positions_on_sigterm, also "
@@ -61,6 +61,12 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tradewright.live.broker_config import is_broker_config
+
+    if is_broker_config(args.config):  # a `[broker]` table: Interactive Brokers or Alpaca
+        from tradewright.cli.broker_cmd import run_broker
+
+        return run_broker(args)
     try:
         import ccxt  # noqa: F401  (the live venue clients are built on it)
     except ModuleNotFoundError:

@@ -21,6 +21,7 @@ from tradewright.core.clock import Clock
 from tradewright.core.errors import StoreError, StrategyError, TradewrightError
 from tradewright.core.ids import ClientOrderId, InstrumentId, Venue
 from tradewright.engine.context import KernelContext
+from tradewright.engine.contingent import ContingentOrders
 from tradewright.engine.journal import Journal, preview_fill
 from tradewright.engine.order_manager import OrderManager
 from tradewright.engine.ports import Denial, EventSink, ExecutionClient, OrderEventHook, RiskGate
@@ -106,6 +107,8 @@ class Kernel:
         self.replacements = CancelReplace(self, self.log)
         # Told (strategy, hook, error) when fencing stops a strategy that raised (live/fencing.py).
         self.on_strategy_failed: Callable[[Strategy, str, Exception], None] | None = None
+        # Brackets and one-cancels-all groups (engine/contingent.py): hears every applied order event first.
+        self.contingent = ContingentOrders(self)
         if risk is not None:
             risk.bind(self)  # last: the risk engine reads the kernel it guards
 
@@ -253,6 +256,8 @@ class Kernel:
             expire_ns=command.expire_ns,
             post_only=command.post_only,
             reduce_only=command.reduce_only,
+            parent_order_id=command.parent_order_id,
+            oca_group=command.oca_group,
             ts_event=now,
             ts_init=now,
         )
@@ -310,6 +315,8 @@ class Kernel:
     def cancel(self, command: CancelOrder) -> bool:
         """Request a cancel; return False if the order is not open (nothing to do)."""
         order = self.orders.get(command.client_order_id)
+        if order is not None and order.status is OrderStatus.INITIALIZED and order.parent_order_id is not None:
+            return self.contingent.cancel_held(command, order)  # a bracket child the engine still holds
         if order is None or not order.is_open or order.status is OrderStatus.PENDING_CANCEL:
             return False
         self._emit_command(command)
@@ -483,6 +490,8 @@ class Kernel:
             self._emit(event)
         if self.replacements.waiting:
             self.replacements.on_order_event(event)
+        if self.contingent.active:
+            self.contingent.on_order_event(event, order)  # before the owner hears: siblings already follow
         strategy = self._owner.get(event.client_order_id)
         if strategy is not None and etype not in _LOCAL_EVENTS:
             self._call(strategy, "on_order", event)
