@@ -76,6 +76,10 @@ def run_backtest(
             flatten_at=None if at is None else (lambda start_ns: parse_time_point(at, start_ns)),
             overwrite=overwrite,
         )
+    if config.data.format == "binary":
+        from tradewright.backtest.binary_runner import run_binary_backtest
+
+        return run_binary_backtest(config, output_dir(config, out), progress=progress, overwrite=overwrite)
     for key in ("slippage_ticks", "intrabar", "limit_fill"):
         if getattr(config.venue, key) is not None:
             raise ConfigError(f'`venue.{key}` applies to bar data only (`data.format = "bars"`)')

@@ -1,4 +1,4 @@
-"""`tradewright db upgrade|current|downgrade|check|backup|restore`: manage the state store's schema
+"""`tradewright db upgrade|current|downgrade|check|backup|restore|prepare|nodes`: manage the state store's schema
 (Alembic migrations) and back it up or restore it (SQLite and PostgreSQL alike)."""
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ __all__ = ["register"]
 
 
 def register(subparsers: Any) -> None:
-    from tradewright.store.config import URL_ENV_VAR
-
+    # The variable's name is written out (it is `tradewright.store.config.URL_ENV_VAR`): importing the
+    # store here would load SQLAlchemy and Alembic into every command, a backtest's too.
     p = subparsers.add_parser(
         "db",
-        help="migrate, back up or restore the state store (upgrade, current, downgrade, check, backup, restore)",
+        help="migrate, back up or restore the state store, list its nodes (upgrade, current, downgrade, check, backup, restore, prepare, nodes)",
         description="Manage the state store's schema. The database is chosen by --url, else "
-        f"${URL_ENV_VAR}, else the SQLite file tradewright.sqlite in the current folder. "
+        "$TRADEWRIGHT_STORE_URL, else the SQLite file tradewright.sqlite in the current folder. "
         "Back up the database before upgrading or downgrading.",
     )
     actions = p.add_subparsers(dest="db_action", metavar="ACTION", required=True)
@@ -68,6 +68,32 @@ def register(subparsers: Any) -> None:
     res.add_argument("file", help="a file written by `tradewright db backup`")
     _add_url(res)
     res.set_defaults(func=restore_cmd)
+
+    prep = actions.add_parser(
+        "prepare",
+        help="wait for the store, restore a backup into it if it is empty, migrate it (container start)",
+        description="Get the store ready for a node: wait up to --wait-s seconds for the database to answer; "
+        "with --restore-from, restore that backup if the database holds no store yet (a store that holds "
+        "state is never overwritten; a named backup that is missing stops with an error); then migrate the "
+        "schema to the newest revision. The image's entrypoint runs this before every node command.",
+    )
+    prep.add_argument("--restore-from", metavar="FILE", help="a backup written by `tradewright db backup`")
+    prep.add_argument(
+        "--wait-s", type=float, default=60.0, help="how long to wait for the database (default 60)"
+    )
+    _add_url(prep)
+    prep.set_defaults(func=prepare_cmd)
+
+    nodes = actions.add_parser(
+        "nodes",
+        help="list the nodes that share this database (their last run, open orders, fills, positions)",
+        description="List every node id with rows in the database (`[store] node_id` of each node's config): "
+        "its last run (mode, start, end and exit status; 'running' while no end is recorded), how many orders "
+        "are still open, how many orders and fills it has recorded, and how many positions it holds.",
+    )
+    nodes.add_argument("--json", action="store_true", help="print one JSON object per node")
+    _add_url(nodes)
+    nodes.set_defaults(func=nodes_cmd)
 
 
 def _add_url(parser: argparse.ArgumentParser) -> None:
@@ -190,4 +216,89 @@ def restore_cmd(args: argparse.Namespace) -> int:
             f"the backup's schema is older than this version's ({migrate.head_revision()}): "
             "run `tradewright db upgrade` next"
         )
+    return 0
+
+
+def prepare_cmd(args: argparse.Namespace) -> int:
+    from tradewright.core.errors import ConfigError
+    from tradewright.store.prepare import prepare
+
+    if args.wait_s < 0:
+        raise ConfigError(f"--wait-s must be >= 0, got {args.wait_s}")
+    engine = _engine(args)
+    try:
+        report = prepare(engine, restore_from=args.restore_from or None, wait_s=args.wait_s)
+    finally:
+        engine.dispose()
+    for line in report.lines:
+        print(line)
+    return 0
+
+
+def nodes_cmd(args: argparse.Namespace) -> int:
+    import dataclasses
+    import json
+    from datetime import UTC, datetime
+
+    from tradewright.core.errors import StoreError
+    from tradewright.store import migrate
+    from tradewright.store.engine import describe
+    from tradewright.store.nodes import list_nodes
+
+    engine = _engine(args)
+    try:
+        revision = migrate.current_revision(engine)
+        if revision is None:
+            print(f"{describe(engine)}: no store here yet (no node has written to it)")
+            return 0
+        if revision != migrate.head_revision():
+            raise StoreError(
+                f"{describe(engine)}: schema is at revision {revision}, node ids need "
+                f"{migrate.head_revision()}: run `tradewright db upgrade`"
+            )
+        found = list_nodes(engine)
+    finally:
+        engine.dispose()
+    if args.json:
+        for node in found:
+            print(json.dumps({**dataclasses.asdict(node), "running": node.running}))
+        return 0
+    if not found:
+        print(f"{describe(engine)}: no node has written to this store yet")
+        return 0
+
+    def when(ns: int | None) -> str:
+        return "-" if ns is None else datetime.fromtimestamp(ns / 1e9, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+    print(f"{describe(engine)}: {len(found)} node(s)")
+    header = (
+        "node",
+        "last run",
+        "mode",
+        "started (UTC)",
+        "ended (UTC)",
+        "status",
+        "open",
+        "orders",
+        "fills",
+        "positions",
+    )
+    rows = [
+        (
+            n.node_id,
+            n.last_run_id or "-",
+            n.last_mode or "-",
+            when(n.last_started_ns),
+            when(n.last_ended_ns),
+            "running" if n.running else (n.last_exit_status or "-"),
+            str(n.open_orders),
+            str(n.orders),
+            str(n.fills),
+            str(n.open_positions),
+        )
+        for n in found
+    ]
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
+    for row in (header, *rows):
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     return 0

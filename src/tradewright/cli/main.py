@@ -31,6 +31,7 @@ _COMMAND_MODULES = (
     "tradewright.cli.live_cmd",
     "tradewright.cli.flatten_cmd",
     "tradewright.cli.status_cmd",
+    "tradewright.cli.probe_cmd",
     "tradewright.cli.api_cmd",
     "tradewright.cli.report_cmd",
     "tradewright.cli.journal_cmd",
@@ -45,6 +46,7 @@ _COMMAND_MODULES = (
     "tradewright.cli.turbine_cmd",
     "tradewright.cli.db_cmd",
     "tradewright.cli.schema_cmd",
+    "tradewright.cli.health_cmd",
 )
 
 

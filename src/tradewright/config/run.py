@@ -73,10 +73,13 @@ class DataConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     multiplier and sessions from the spec table (`contract`, or read from the symbol); otherwise, or to
     override, give `kind`, `tick_size`, `lot_size`, `multiplier`, `currency` and `sessions`
     (``{ name = "HH:MM-HH:MM Area/City" }``, main session first).
+
+    `format = "binary"` replays prediction-market recordings (`tradewright record --venue polymarket`
+    or ``turbine``: folders of markets); `symbol` then names the outcome token the strategy trades.
     """
 
     paths: list[str]
-    format: Literal["auto", "binance", "tardis", "es", "parquet", "bars"] = "auto"
+    format: Literal["auto", "binance", "tardis", "es", "parquet", "bars", "binary"] = "auto"
     market: Literal["", "usdm", "spot", "coinm"] = ""
     symbol: str = ""
     bar_format: BarFormat = "auto"

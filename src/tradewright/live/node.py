@@ -38,6 +38,7 @@ from tradewright.live.operator import NodeService
 from tradewright.live.recovery import Reconciler, RestoreSummary, VenueOrderActions, restore
 from tradewright.live.status import StatusSink, StatusTracker, StrategyFailures
 from tradewright.live.store_sink import StoreSink
+from tradewright.live.venue_link import VenueLink
 from tradewright.live.workflows import attach_durable_executor, resume_workflows
 from tradewright.model.book import OrderBook
 from tradewright.model.data import TradeTick
@@ -131,6 +132,7 @@ class LiveNode:
         self.book: OrderBook | None = None
         self.strategy: Strategy | None = None
         self.reconciler: Reconciler | None = None
+        self.link: VenueLink | None = None  # venue connection lost -> HALTED until back and reconciled
         self.executor: MultiLegExecutor | None = None
         self.restored = RestoreSummary()
         self.trading = False
@@ -203,7 +205,18 @@ class LiveNode:
             self.restored.snapshots,
             self.restored.replayed_fills,
         )
-        self._spawn(venue.execution.run_user_stream(on_reconnect=self._resync), "user stream")
+        assert isinstance(kernel.risk, RiskEngine)
+        link = self.link = VenueLink(
+            inst.id.venue, kernel.risk, self._resync, logging.getLogger("tradewright.live.link")
+        )
+        venue.market_data.on_link = link.watch("market data")
+        user_stream = link.watch("user stream")
+        self._spawn(
+            venue.execution.run_user_stream(
+                on_reconnect=lambda: user_stream(True, ""), on_disconnect=lambda why: user_stream(False, why)
+            ),
+            "user stream",
+        )
         self._spawn(
             venue.execution.process_updates(on_malformed=lambda: self._resync("a malformed order update")),
             "order updates",
@@ -354,8 +367,11 @@ class LiveNode:
 
     async def _reconcile(self) -> None:
         assert self.reconciler is not None
+        generation = 0 if self.link is None else self.link.generation
         try:
             await self.reconciler.run_once()
+            if self.link is not None:
+                self.link.reconciled(generation)  # a lost connection's hold ends only after this
         except TradewrightError as exc:
             self.log.error("periodic reconciliation failed: %s", exc)
         except Exception as exc:  # a task boundary: the venue could not be read; try again next time

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import os
+import re
 
 import msgspec
 from sqlalchemy.engine import make_url
@@ -11,9 +12,19 @@ from sqlalchemy.exc import ArgumentError
 
 from tradewright.core.errors import ConfigError
 
-__all__ = ["DEFAULT_URL", "URL_ENV_VAR", "SqliteSync", "StoreConfig", "default_url", "redact_url"]
+__all__ = [
+    "DEFAULT_NODE_ID",
+    "DEFAULT_URL",
+    "URL_ENV_VAR",
+    "SqliteSync",
+    "StoreConfig",
+    "default_url",
+    "redact_url",
+]
 
 DEFAULT_URL = "sqlite:///tradewright.sqlite"
+DEFAULT_NODE_ID = "default"
+_NODE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 URL_ENV_VAR = "TRADEWRIGHT_STORE_URL"
 
 
@@ -35,9 +46,14 @@ class StoreConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     `url` is ``sqlite:///path/to/file.sqlite`` (the default, a file next to the run) or
     ``postgresql+psycopg://user@host:5432/dbname``; a password belongs in the environment
     (`TRADEWRIGHT_STORE_URL`), never in a config file, and is never shown in reprs or errors.
+
+    `node_id` names the node whose rows this store reads and writes: several nodes (one per venue or
+    strategy group) can share one PostgreSQL database, each with its own id, and none sees another's
+    orders, fills, positions, balances, snapshots, runs or logs (docs/deployment.md, "Many nodes").
     """
 
     url: str = DEFAULT_URL
+    node_id: str = DEFAULT_NODE_ID
     sqlite_synchronous: SqliteSync = SqliteSync.FULL
     busy_timeout_ms: int = 5_000
     pool_size: int = 5
@@ -56,6 +72,11 @@ class StoreConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
                 "store.url: PostgreSQL URLs must use the psycopg 3 driver (postgresql+psycopg://), "
                 f"not {url.get_driver_name()}"
             )
+        if not _NODE_ID.match(self.node_id):
+            raise ConfigError(
+                "store.node_id must be 1-40 letters, digits, '_', '.' or '-' (starting with a letter or digit), "
+                f"got {self.node_id!r}"
+            )
         if self.busy_timeout_ms < 0:
             raise ConfigError(f"store.busy_timeout_ms must be >= 0, got {self.busy_timeout_ms}")
         if self.pool_size < 1:
@@ -68,7 +89,7 @@ class StoreConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 
     def __repr__(self) -> str:
         return (
-            f"StoreConfig(url={redact_url(self.url)!r}, sqlite_synchronous={self.sqlite_synchronous.value!r}, "
+            f"StoreConfig(url={redact_url(self.url)!r}, node_id={self.node_id!r}, sqlite_synchronous={self.sqlite_synchronous.value!r}, "
             f"busy_timeout_ms={self.busy_timeout_ms}, pool_size={self.pool_size})"
         )
 

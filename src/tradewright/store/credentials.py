@@ -92,11 +92,13 @@ def read_users(conn: Connection) -> list[UserRecord]:
     return [UserRecord(**r._asdict()) for r in conn.execute(select(api_users).order_by(api_users.c.username))]
 
 
-def read_fills(conn: Connection, since_ns: int, strategy_id: str | None, limit: int) -> list[OrderFilled]:
-    """Fills with `ts_event >= since_ns` (one strategy's, if given), newest first, at most `limit`."""
+def read_fills(
+    conn: Connection, since_ns: int, strategy_id: str | None, limit: int, node_id: str
+) -> list[OrderFilled]:
+    """Node `node_id`'s fills with `ts_event >= since_ns` (one strategy's, if given), newest first, at most `limit`."""
     if limit < 1:
         raise ValueError(f"limit must be >= 1, got {limit}")
-    query = select(fills.c.payload).where(fills.c.ts_event >= since_ns)
+    query = select(fills.c.payload).where(and_(fills.c.node_id == node_id, fills.c.ts_event >= since_ns))
     if strategy_id is not None:
         query = query.where(fills.c.strategy_id == strategy_id)
     rows = conn.execute(query.order_by(fills.c.ts_event.desc(), fills.c.id.desc()).limit(limit))

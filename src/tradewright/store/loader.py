@@ -45,13 +45,14 @@ __all__ = ["load_order", "load_state", "read_audit", "read_journal", "read_risk_
 UNFINISHED = tuple(s.value for s in OrderStatus if not s.is_terminal)
 
 
-def load_state(conn: Connection, orders_since_ns: int | None) -> StoreState:
+def load_state(conn: Connection, orders_since_ns: int | None, node_id: str) -> StoreState:
+    """What node `node_id` needs to restart; other nodes' rows in the same database are not read."""
     instrument_map = _instruments(conn)
     order_filter: ColumnElement[bool] = orders.c.status.in_(UNFINISHED)
     if orders_since_ns is not None:
         order_filter = or_(order_filter, orders.c.ts_last >= orders_since_ns)
-    loaded = _orders(conn, order_filter)
-    snapshots = _latest_snapshots(conn)
+    loaded = _orders(conn, and_(orders.c.node_id == node_id, order_filter))
+    snapshots = _latest_snapshots(conn, node_id)
     return StoreState(
         instruments=instrument_map,
         orders=loaded,
@@ -59,21 +60,28 @@ def load_state(conn: Connection, orders_since_ns: int | None) -> StoreState:
         positions={
             p.instrument.id: p
             for p in (
-                codec.position_from_row(r._mapping, instrument_map) for r in conn.execute(select(positions))
+                codec.position_from_row(r._mapping, instrument_map)
+                for r in conn.execute(select(positions).where(positions.c.node_id == node_id))
             )
         },
-        balances={r.currency: r.total for r in conn.execute(select(balances.c.currency, balances.c.total))},
+        balances={
+            r.currency: r.total
+            for r in conn.execute(
+                select(balances.c.currency, balances.c.total).where(balances.c.node_id == node_id)
+            )
+        },
         snapshots=snapshots,
         fills_since_snapshot={
-            sid: _fills_after(conn, sid, snap.last_fill_id) for sid, snap in snapshots.items()
+            sid: _fills_after(conn, sid, snap.last_fill_id, node_id) for sid, snap in snapshots.items()
         },
-        last_run=_last_run(conn),
+        last_run=_last_run(conn, node_id),
     )
 
 
-def load_order(conn: Connection, client_order_id: str) -> Order | None:
-    """Rebuild one order from its intent and events, or return None if it is not stored."""
-    return _orders(conn, orders.c.client_order_id == client_order_id).get(ClientOrderId(client_order_id))
+def load_order(conn: Connection, client_order_id: str, node_id: str) -> Order | None:
+    """Rebuild one of node `node_id`'s orders from its intent and events, or return None if it is not stored."""
+    where = and_(orders.c.client_order_id == client_order_id, orders.c.node_id == node_id)
+    return _orders(conn, where).get(ClientOrderId(client_order_id))
 
 
 def _instruments(conn: Connection) -> dict[InstrumentId, Instrument]:
@@ -122,8 +130,13 @@ def _orders(conn: Connection, where: ColumnElement[bool]) -> dict[ClientOrderId,
     return result
 
 
-def _latest_snapshots(conn: Connection) -> dict[StrategyId, StrategySnapshot]:
-    newest = select(func.max(strategy_state.c.id)).group_by(strategy_state.c.strategy_id).scalar_subquery()
+def _latest_snapshots(conn: Connection, node_id: str) -> dict[StrategyId, StrategySnapshot]:
+    newest = (
+        select(func.max(strategy_state.c.id))
+        .where(strategy_state.c.node_id == node_id)
+        .group_by(strategy_state.c.strategy_id)
+        .scalar_subquery()
+    )
     rows = conn.execute(select(strategy_state).where(strategy_state.c.id.in_(newest)))
     return {
         StrategyId(r.strategy_id): StrategySnapshot(
@@ -137,10 +150,10 @@ def _latest_snapshots(conn: Connection) -> dict[StrategyId, StrategySnapshot]:
     }
 
 
-def _fills_after(conn: Connection, strategy_id: str, fill_id: int) -> list[OrderFilled]:
+def _fills_after(conn: Connection, strategy_id: str, fill_id: int, node_id: str) -> list[OrderFilled]:
     rows = conn.execute(
         select(fills.c.payload)
-        .where(and_(fills.c.strategy_id == strategy_id, fills.c.id > fill_id))
+        .where(and_(fills.c.node_id == node_id, fills.c.strategy_id == strategy_id, fills.c.id > fill_id))
         .order_by(fills.c.id)
     )
     result: list[OrderFilled] = []
@@ -152,15 +165,26 @@ def _fills_after(conn: Connection, strategy_id: str, fill_id: int) -> list[Order
     return result
 
 
-def _last_run(conn: Connection) -> RunRecord | None:
-    row = conn.execute(select(runs).order_by(runs.c.started_ns.desc(), runs.c.run_id.desc()).limit(1)).first()
+def _last_run(conn: Connection, node_id: str) -> RunRecord | None:
+    fields = [runs.c[name] for name in RunRecord.__struct_fields__]
+    row = conn.execute(
+        select(*fields)
+        .where(runs.c.node_id == node_id)
+        .order_by(runs.c.started_ns.desc(), runs.c.run_id.desc())
+        .limit(1)
+    ).first()
     if row is None:
         return None
     return RunRecord(**row._asdict())
 
 
-def read_audit(conn: Connection, since_ns: int, limit: int) -> list[AuditRecord]:
-    query = _page(select(audit).where(audit.c.ts_ns >= since_ns), audit.c.ts_ns, audit.c.id, limit)
+def read_audit(conn: Connection, since_ns: int, limit: int, node_id: str) -> list[AuditRecord]:
+    query = _page(
+        select(audit).where(and_(audit.c.node_id == node_id, audit.c.ts_ns >= since_ns)),
+        audit.c.ts_ns,
+        audit.c.id,
+        limit,
+    )
     return [
         AuditRecord(
             ts_ns=r.ts_ns, actor=r.actor, action=r.action, reason=r.reason, detail=r.detail, run_id=r.run_id
@@ -169,9 +193,9 @@ def read_audit(conn: Connection, since_ns: int, limit: int) -> list[AuditRecord]
     ]
 
 
-def read_risk_events(conn: Connection, since_ns: int, limit: int) -> list[RiskEventRecord]:
+def read_risk_events(conn: Connection, since_ns: int, limit: int, node_id: str) -> list[RiskEventRecord]:
     query = _page(
-        select(risk_events).where(risk_events.c.ts_ns >= since_ns),
+        select(risk_events).where(and_(risk_events.c.node_id == node_id, risk_events.c.ts_ns >= since_ns)),
         risk_events.c.ts_ns,
         risk_events.c.id,
         limit,
@@ -190,8 +214,12 @@ def read_risk_events(conn: Connection, since_ns: int, limit: int) -> list[RiskEv
     ]
 
 
-def read_journal(conn: Connection, strategy_id: str | None, since_ns: int, limit: int) -> list[JournalEntry]:
-    query = select(trade_journal).where(trade_journal.c.ts_ns >= since_ns)
+def read_journal(
+    conn: Connection, strategy_id: str | None, since_ns: int, limit: int, node_id: str
+) -> list[JournalEntry]:
+    query = select(trade_journal).where(
+        and_(trade_journal.c.node_id == node_id, trade_journal.c.ts_ns >= since_ns)
+    )
     if strategy_id is not None:
         query = query.where(trade_journal.c.strategy_id == strategy_id)
     return [

@@ -57,6 +57,7 @@ class SqlSagaStore:
         self._store = store
         self._txns = store.transactions
         self._where = describe(store.engine)
+        self._node = store.node_id
         dialect = postgresql if store.backend == "postgresql" else sqlite
         self._insert: Callable[[Table], Any] = dialect.insert
         # The state (and last step) this store wrote for each open workflow: a write based on it is
@@ -72,11 +73,14 @@ class SqlSagaStore:
         state = WorkflowState.begin(started)
         with self._txns.write("saga begin") as tx:
             if (
-                tx.write(self._insert(saga_workflows).on_conflict_do_nothing(), _workflow_row(state)).rowcount
+                tx.write(
+                    self._insert(saga_workflows).on_conflict_do_nothing(),
+                    {**_workflow_row(state), "node_id": self._node},
+                ).rowcount
                 == 0
             ):
                 return None
-            tx.write(insert(saga_steps), _step_row(started, 1))
+            tx.write(insert(saga_steps), {**_step_row(started, 1), "node_id": self._node})
             self._known[state.workflow_id] = (state, started)
         return state
 
@@ -148,11 +152,12 @@ class SqlSagaStore:
         )
         if updated.rowcount != 1:
             return False
-        tx.write(insert(saga_steps), _step_row(step, after.steps))
+        tx.write(insert(saga_steps), {**_step_row(step, after.steps), "node_id": self._node})
         if isinstance(step, CompensationSent):
             tx.write(
                 insert(audit),
                 {
+                    "node_id": self._node,
                     "ts_ns": step.ts_event,
                     "run_id": self._store.run_id,
                     "actor": AUDIT_ACTOR,
@@ -169,7 +174,7 @@ class SqlSagaStore:
         with self._txns.read("saga load_open") as conn:
             rows = conn.execute(
                 select(saga_workflows.c.workflow_id, saga_workflows.c.state)
-                .where(saga_workflows.c.status.in_(_OPEN))
+                .where(and_(saga_workflows.c.node_id == self._node, saga_workflows.c.status.in_(_OPEN)))
                 .order_by(saga_workflows.c.created_ns, saga_workflows.c.workflow_id)
             ).all()
             out = []
@@ -189,7 +194,9 @@ class SqlSagaStore:
         """Workflows updated since `since_ns` (only unfinished ones with `open_only`), oldest first."""
         if limit < 1:
             raise ValueError(f"limit must be >= 1, got {limit}")
-        query = select(saga_workflows.c.state).where(saga_workflows.c.updated_ns >= since_ns)
+        query = select(saga_workflows.c.state).where(
+            and_(saga_workflows.c.node_id == self._node, saga_workflows.c.updated_ns >= since_ns)
+        )
         if open_only:
             query = query.where(saga_workflows.c.status.in_(_OPEN))
         query = query.order_by(saga_workflows.c.created_ns, saga_workflows.c.workflow_id).limit(limit)

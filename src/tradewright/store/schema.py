@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 
 from tradewright.store.columns import ID_TYPE, ExactDecimal
+from tradewright.store.config import DEFAULT_NODE_ID
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -52,10 +53,18 @@ NAMING_CONVENTION = {
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
+
+def _node_id(*, index: bool = False) -> Column[str]:
+    """The node that wrote the row (revision 0005): several nodes share one database, each sees only its
+    own rows. Instruments, API keys and operator accounts are shared and carry none."""
+    return Column("node_id", Text, nullable=False, server_default=DEFAULT_NODE_ID, index=index)
+
+
 runs = Table(
     "runs",
     metadata,
     Column("run_id", Text, primary_key=True),
+    _node_id(index=True),
     Column("mode", Text, nullable=False),
     Column("config_hash", Text, nullable=False),
     Column("started_ns", BigInteger, nullable=False),
@@ -84,6 +93,7 @@ orders = Table(
     "orders",
     metadata,
     Column("client_order_id", Text, primary_key=True),
+    _node_id(index=True),
     Column("strategy_id", Text, nullable=False, index=True),
     Column("instrument_id", Text, nullable=False),
     Column("side", Text, nullable=False),
@@ -111,6 +121,7 @@ order_events = Table(
     "order_events",
     metadata,
     Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+    _node_id(),
     Column("client_order_id", Text, ForeignKey("orders.client_order_id"), nullable=False),
     Column("seq", Integer, nullable=False),
     Column("event_type", Text, nullable=False),
@@ -128,6 +139,7 @@ fills = Table(
     "fills",
     metadata,
     Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+    _node_id(index=True),
     Column("venue", Text, nullable=False),
     Column("instrument_id", Text, nullable=False),
     Column("trade_id", Text, nullable=False),
@@ -150,6 +162,7 @@ fills = Table(
 positions = Table(
     "positions",
     metadata,
+    Column("node_id", Text, primary_key=True, server_default=DEFAULT_NODE_ID),
     Column("instrument_id", Text, ForeignKey("instruments.instrument_id"), primary_key=True),
     Column("quantity", ExactDecimal, nullable=False),
     Column("avg_px", ExactDecimal, nullable=False),
@@ -163,6 +176,7 @@ positions = Table(
 balances = Table(
     "balances",
     metadata,
+    Column("node_id", Text, primary_key=True, server_default=DEFAULT_NODE_ID),
     Column("currency", Text, primary_key=True),
     Column("total", ExactDecimal, nullable=False),
     Column("ts_last", BigInteger, nullable=False),
@@ -174,6 +188,7 @@ strategy_state = Table(
     "strategy_state",
     metadata,
     Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+    _node_id(index=True),
     Column("strategy_id", Text, nullable=False),
     Column("version", Integer, nullable=False),
     Column("state", Text, nullable=False),
@@ -186,6 +201,7 @@ audit = Table(
     "audit",
     metadata,
     Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+    _node_id(),
     Column("ts_ns", BigInteger, nullable=False, index=True),
     Column("run_id", Text, ForeignKey("runs.run_id"), nullable=True),
     Column("actor", Text, nullable=False),
@@ -198,6 +214,7 @@ risk_events = Table(
     "risk_events",
     metadata,
     Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+    _node_id(),
     Column("ts_ns", BigInteger, nullable=False, index=True),
     Column("run_id", Text, ForeignKey("runs.run_id"), nullable=True),
     Column("kind", Text, nullable=False),
@@ -212,6 +229,7 @@ trade_journal = Table(
     "trade_journal",
     metadata,
     Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+    _node_id(),
     Column("ts_ns", BigInteger, nullable=False),
     Column("run_id", Text, ForeignKey("runs.run_id"), nullable=True),
     Column("strategy_id", Text, nullable=False),
@@ -256,6 +274,7 @@ saga_workflows = Table(
     "saga_workflows",
     metadata,
     Column("workflow_id", Text, primary_key=True),
+    _node_id(index=True),
     Column("strategy_id", Text, nullable=False, index=True),
     Column("status", Text, nullable=False, index=True),
     Column("step_count", Integer, nullable=False),  # optimistic concurrency: steps applied so far
@@ -272,6 +291,7 @@ saga_steps = Table(
     "saga_steps",
     metadata,
     Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+    _node_id(),
     Column("workflow_id", Text, ForeignKey("saga_workflows.workflow_id"), nullable=False),
     Column("seq", Integer, nullable=False),
     Column("step_type", Text, nullable=False),

@@ -73,6 +73,7 @@ class SqlStateStore:
         self._orders: dict[str, Order] = {}  # orders we touched that are not finished yet
         self._known_instruments: set[str] = set()
         self._run_id: str | None = None
+        self._node = self.config.node_id
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         self._insert: Callable[[Table], Any] = dialect.insert
         try:
@@ -87,6 +88,11 @@ class SqlStateStore:
         return self.engine.dialect.name
 
     @property
+    def node_id(self) -> str:
+        """The node whose rows this store reads and writes (`StoreConfig.node_id`)."""
+        return self._node
+
+    @property
     def transactions(self) -> Transactions:
         """This store's transactions (one lock, one open batch): other tables' writers on the same database
         (the saga store) share them, so their writes join a batch and serialise with this store's."""
@@ -98,7 +104,7 @@ class SqlStateStore:
         return self._run_id
 
     def __repr__(self) -> str:
-        return f"SqlStateStore({describe(self.engine)})"
+        return f"SqlStateStore({describe(self.engine)}, node {self._node})"
 
     def close(self) -> None:
         """Release every connection. Committed state is already durable; this loses nothing."""
@@ -141,14 +147,14 @@ class SqlStateStore:
             stored = codec.rebuild_order(intent, order.events)  # our own copy; the caller keeps theirs
         except StoreError as exc:
             raise InvalidOrderError(f"record_intent: {exc}") from None
-        row = codec.order_row(stored, intent)
+        row = {**codec.order_row(stored, intent), "node_id": self._node}
         cid = order.client_order_id
         with self._txns.write("record_intent") as tx:
             if tx.write(self._insert(orders).on_conflict_do_nothing(), row).rowcount == 0:
                 self._check_same_intent(tx.conn, row, stored)
                 return False
             for seq, event in enumerate(stored.events, 1):
-                tx.write(insert(order_events), codec.event_row(event, seq))
+                tx.write(insert(order_events), {**codec.event_row(event, seq), "node_id": self._node})
             tx.touch(cid)
             self._orders[cid] = stored
             tx.after_commit.append(lambda: self._forget_if_finished(cid))
@@ -156,7 +162,14 @@ class SqlStateStore:
 
     def _check_same_intent(self, conn: Connection, row: Mapping[str, Any], order: Order) -> None:
         cid = order.client_order_id
-        existing = conn.execute(select(orders.c.intent).where(orders.c.client_order_id == cid)).scalar_one()
+        existing, owner = conn.execute(
+            select(orders.c.intent, orders.c.node_id).where(orders.c.client_order_id == cid)
+        ).one()
+        if owner != self._node:
+            raise InvalidOrderError(
+                f"client order id {cid} is already recorded by node {owner!r} of this database; nodes that "
+                "share a database need distinct strategy ids (client order ids are unique per database)"
+            )
         payloads = conn.execute(
             select(order_events.c.payload)
             .where(and_(order_events.c.client_order_id == cid, order_events.c.seq <= len(order.events)))
@@ -205,21 +218,21 @@ class SqlStateStore:
             self._apply(tx, order, fill)
             inserted = tx.write(
                 self._insert(fills).on_conflict_do_nothing().returning(fills.c.id),
-                codec.fill_row(fill, order.strategy_id),
+                {**codec.fill_row(fill, order.strategy_id), "node_id": self._node},
             ).first()
             if inserted is None:  # another writer recorded it between our check and insert
                 self._orders.pop(order.client_order_id, None)
                 return False
             self._append_event(tx, order, fill)
             self._ensure_instrument(tx, position_after.instrument, fill.ts_init)
-            self._upsert(tx, positions, [codec.position_row(position_after, fill.ts_event)], "instrument_id")
+            self._upsert(tx, positions, [self._position_row(position_after, fill.ts_event)], "instrument_id")
             self._upsert_balances(tx, balances_after, fill.ts_event)
         return True
 
     def _order_for(self, tx: Tx, client_order_id: str) -> Order:
         order = self._orders.get(client_order_id)
         if order is None:
-            order = loader.load_order(tx.conn, client_order_id)
+            order = loader.load_order(tx.conn, client_order_id, self._node)
             if order is None:
                 raise InvalidStateTransition(
                     f"order {client_order_id} is not in the store; record_intent comes first"
@@ -243,7 +256,11 @@ class SqlStateStore:
         # unique (order, seq) key with a less helpful message).
         updated = tx.write(
             update(orders).where(
-                and_(orders.c.client_order_id == order.client_order_id, orders.c.event_count == seq - 1)
+                and_(
+                    orders.c.client_order_id == order.client_order_id,
+                    orders.c.node_id == self._node,
+                    orders.c.event_count == seq - 1,
+                )
             ),
             codec.order_state(order),
         )
@@ -252,7 +269,7 @@ class SqlStateStore:
                 f"{describe(self.engine)}: order {order.client_order_id} was changed by another writer "
                 f"(expected {seq - 1} stored events); reload state before writing again"
             )
-        tx.write(insert(order_events), codec.event_row(event, seq))
+        tx.write(insert(order_events), {**codec.event_row(event, seq), "node_id": self._node})
 
     def _forget_if_finished(self, client_order_id: str) -> None:
         order = self._orders.get(client_order_id)
@@ -271,7 +288,7 @@ class SqlStateStore:
     ) -> None:
         """Overwrite positions and balances outside a fill, in one transaction."""
         held = list(positions_now)
-        rows = [codec.position_row(p, ts_ns) for p in held]
+        rows = [self._position_row(p, ts_ns) for p in held]
         with self._txns.write("save_portfolio") as tx:
             for p in held:
                 self._ensure_instrument(tx, p.instrument, ts_ns)
@@ -287,14 +304,22 @@ class SqlStateStore:
         tx.after_commit.append(lambda: self._known_instruments.add(key))
 
     def _upsert_balances(self, tx: Tx, amounts: Mapping[str, Decimal], ts_ns: int) -> None:
-        rows = [{"currency": c, "total": v, "ts_last": ts_ns} for c, v in sorted(amounts.items())]
+        rows = [
+            {"node_id": self._node, "currency": c, "total": v, "ts_last": ts_ns}
+            for c, v in sorted(amounts.items())
+        ]
         if rows:
             self._upsert(tx, balances, rows, "currency")
 
+    def _position_row(self, position: Position, ts_ns: int) -> dict[str, Any]:
+        return {**codec.position_row(position, ts_ns), "node_id": self._node}
+
     def _upsert(self, tx: Tx, table: Table, rows: list[dict[str, Any]], key: str) -> None:
+        # Positions and balances are keyed by (node_id, key); instruments by their id alone (shared).
+        keys = ["node_id", key] if "node_id" in table.c else [key]
         stmt = self._insert(table)
         stmt = stmt.on_conflict_do_update(
-            index_elements=[key], set_={c: stmt.excluded[c] for c in rows[0] if c != key}
+            index_elements=keys, set_={c: stmt.excluded[c] for c in rows[0] if c not in keys}
         )
         tx.write(stmt, rows)
 
@@ -305,7 +330,9 @@ class SqlStateStore:
         """Store a strategy's state as JSON, with the fill watermark for replay."""
         state_json = codec.encode(state)
         with self._txns.write("save_strategy_snapshot") as tx:
-            last_fill_id = tx.conn.execute(select(func.coalesce(func.max(fills.c.id), 0))).scalar_one()
+            last_fill_id = tx.conn.execute(
+                select(func.coalesce(func.max(fills.c.id), 0)).where(fills.c.node_id == self._node)
+            ).scalar_one()
             snapshot = StrategySnapshot(
                 strategy_id=strategy_id,
                 version=version,
@@ -316,6 +343,7 @@ class SqlStateStore:
             tx.write(
                 insert(strategy_state),
                 {
+                    "node_id": self._node,
                     "strategy_id": strategy_id,
                     "version": version,
                     "state": state_json,
@@ -328,7 +356,7 @@ class SqlStateStore:
     def start_run(self, run: RunRecord) -> None:
         """Record a run's start; later log records without a run id are stamped with it."""
         with self._txns.write("start_run") as tx:
-            tx.write(insert(runs), _fields(run))
+            tx.write(insert(runs), {**_fields(run), "node_id": self._node})
             tx.after_commit.append(lambda: self._set_run(run.run_id))
 
     def _set_run(self, run_id: str) -> None:
@@ -338,7 +366,7 @@ class SqlStateStore:
         """Record a run's end."""
         with self._txns.write("end_run") as tx:
             done = tx.write(
-                update(runs).where(runs.c.run_id == run_id),
+                update(runs).where(and_(runs.c.run_id == run_id, runs.c.node_id == self._node)),
                 {"ended_ns": ended_ns, "exit_status": exit_status},
             )
             if done.rowcount != 1:
@@ -359,51 +387,58 @@ class SqlStateStore:
     def record_audit(self, record: AuditRecord) -> None:
         """Append an audit record."""
         with self._txns.write("record_audit") as tx:
-            tx.write(insert(audit), {**_fields(record), "run_id": record.run_id or self._run_id})
+            tx.write(
+                insert(audit),
+                {**_fields(record), "run_id": record.run_id or self._run_id, "node_id": self._node},
+            )
 
     def record_risk_event(self, record: RiskEventRecord) -> None:
         """Append a risk event."""
         row = _fields(record)
         row["instrument_id"] = None if record.instrument_id is None else str(record.instrument_id)
         with self._txns.write("record_risk_event") as tx:
-            tx.write(insert(risk_events), {**row, "run_id": record.run_id or self._run_id})
+            tx.write(
+                insert(risk_events), {**row, "run_id": record.run_id or self._run_id, "node_id": self._node}
+            )
 
     def record_journal(self, entry: JournalEntry) -> None:
         """Append a trade journal line."""
         row = _fields(entry)
         row["instrument_id"] = str(entry.instrument_id)
         with self._txns.write("record_journal") as tx:
-            tx.write(insert(trade_journal), {**row, "run_id": entry.run_id or self._run_id})
+            tx.write(
+                insert(trade_journal), {**row, "run_id": entry.run_id or self._run_id, "node_id": self._node}
+            )
 
     # --- reads ------------------------------------------------------------------------------
     def load_state(self, *, orders_since_ns: int | None = None) -> StoreState:
         """Read what a restart needs in one consistent snapshot."""
         with self._txns.read("load_state") as conn:
-            return loader.load_state(conn, orders_since_ns)
+            return loader.load_state(conn, orders_since_ns, self._node)
 
     def read_audit(self, *, since_ns: int = 0, limit: int = 1000) -> list[AuditRecord]:
         """Return audit records from `since_ns` on, oldest first."""
         with self._txns.read("read_audit") as conn:
-            return loader.read_audit(conn, since_ns, limit)
+            return loader.read_audit(conn, since_ns, limit, self._node)
 
     def read_risk_events(self, *, since_ns: int = 0, limit: int = 1000) -> list[RiskEventRecord]:
         """Return risk events from `since_ns` on, oldest first."""
         with self._txns.read("read_risk_events") as conn:
-            return loader.read_risk_events(conn, since_ns, limit)
+            return loader.read_risk_events(conn, since_ns, limit, self._node)
 
     def read_journal(
         self, *, strategy_id: StrategyId | None = None, since_ns: int = 0, limit: int = 1000
     ) -> list[JournalEntry]:
         """Return journal lines from `since_ns` on (one strategy's, if given), oldest first."""
         with self._txns.read("read_journal") as conn:
-            return loader.read_journal(conn, strategy_id, since_ns, limit)
+            return loader.read_journal(conn, strategy_id, since_ns, limit, self._node)
 
     def read_fills(
         self, *, since_ns: int = 0, strategy_id: StrategyId | None = None, limit: int = 500
     ) -> list[OrderFilled]:
         """Return fills from `since_ns` on (one strategy's, if given), newest first."""
         with self._txns.read("read_fills") as conn:
-            return credentials.read_fills(conn, since_ns, strategy_id, limit)
+            return credentials.read_fills(conn, since_ns, strategy_id, limit, self._node)
 
     # --- API credentials (hashes only; see tradewright.api.credentials) ---------------------
     def save_api_key(self, record: ApiKeyRecord) -> None:

@@ -190,9 +190,11 @@ class Node:
         *,
         max_file_bytes: int | None = None,
         args: list[str] | None = None,
+        launcher: list[str] | None = None,
     ) -> None:
         """`max_file_bytes`: no file the node writes may grow beyond this (RLIMIT_FSIZE): a full disk.
-        `args`: more command-line arguments (e.g. ``--log-level DEBUG``)."""
+        `args`: more command-line arguments (e.g. ``--log-level DEBUG``). `launcher`: what runs
+        ``live CONFIG ARGS`` instead of ``python -m tradewright.cli.main`` (e.g. the image's entrypoint)."""
         self.log = log
         self._out = log.open("wb")
         limit = None
@@ -202,7 +204,12 @@ class Node:
                 resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
 
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tradewright.cli.main", "live", str(config), *(args or [])],
+            [
+                *(launcher or [sys.executable, "-m", "tradewright.cli.main"]),
+                "live",
+                str(config),
+                *(args or []),
+            ],
             stdout=subprocess.DEVNULL,
             # Under a file size limit the log goes through a pipe (which has none) to our file.
             stderr=self._out if limit is None else subprocess.PIPE,

@@ -222,7 +222,7 @@ def test_open_refuses_a_database_at_an_older_revision(
     engine.dispose()
 
     with pytest.raises(
-        StoreError, match=r"schema is at revision 0001, the code needs 0004; run `tradewright db upgrade`"
+        StoreError, match=r"schema is at revision 0001, the code needs 0005; run `tradewright db upgrade`"
     ):
         make_store()
 

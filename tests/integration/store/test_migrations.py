@@ -141,5 +141,5 @@ def test_opening_the_store_on_an_empty_database_creates_the_head_schema(
 ) -> None:
     store = make_store()
 
-    assert migrate.current_revision(store.engine) == migrate.head_revision() == "0004"
+    assert migrate.current_revision(store.engine) == migrate.head_revision() == "0005"
     migrate.check(store.engine)
