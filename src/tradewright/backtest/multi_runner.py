@@ -11,12 +11,11 @@ the workflow figures.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from tradewright.analysis.multi_run import write_multi_outputs
 from tradewright.analysis.run_folder import RunFolder
-from tradewright.analysis.run_summary import summary_of, write_outputs
 from tradewright.backtest.multi import MultiBacktestEngine
 from tradewright.config.run import RunConfig
 from tradewright.core.errors import ConfigError
@@ -25,7 +24,7 @@ from tradewright.engine.executor import executor_for
 from tradewright.model.columnar import MarketStream
 from tradewright.portfolio.portfolio import MarkPrice
 from tradewright.risk.engine import RiskEngine
-from tradewright.runlog.workflow_ledger import WORKFLOW_COLUMNS, WorkflowLedger
+from tradewright.runlog.workflow_ledger import WorkflowLedger
 from tradewright.sim.factory import build_fees, build_latency, build_queue_model
 from tradewright.strategy.loader import make_strategy
 
@@ -96,37 +95,15 @@ def run_multi_backtest(
             ledger = WorkflowLedger(engine.kernel.instruments)
             engine.kernel.sinks.append(ledger)
             result = engine.run(progress)
-        kernel, recorder = result.kernel, result.recorder
-        summary = summary_of(
-            kernel,
-            recorder,
+        summary = write_multi_outputs(
+            folder,
+            result.kernel,
+            result.recorder,
+            ledger,
             rows=result.rows,
             wall_seconds=result.wall_seconds,
-            folder=folder.final,
             starting_balance=config.account.starting_balance,
-        )
-        positions = kernel.portfolio.positions
-        summary.update(
-            {
-                "instrument": ", ".join(str(i) for i in result.instrument_ids),
-                "instruments": recorder.positions(),
-                "starting_positions": {
-                    str(iid): {"size": str(qty), "at": str(mid)}
-                    for iid, (qty, mid) in recorder.starting_positions.items()
-                },
-                "fees": str(sum((p.fees for p in positions), Decimal(0))),
-                "realized_pnl": str(sum((p.realized_pnl for p in positions), Decimal(0))),
-                "final_position": str(recorder.equity[-1][7]) if recorder.equity else "0",
-                "far_levels_dropped": engine.far_levels_dropped,
-                **ledger.summary(),
-            }
-        )
-        folder.write_csv("workflows.csv", WORKFLOW_COLUMNS, ledger.rows())
-        write_outputs(
-            folder,
-            kernel,
-            recorder,
-            summary,
+            far_levels_dropped=engine.far_levels_dropped,
             title=f"Backtest: {config.run.name}",
             config_text=config.source_text,
         )

@@ -79,6 +79,11 @@ def run(args: argparse.Namespace) -> int:
         from tradewright.cli.paper_bars import run_bar_paper
 
         return run_bar_paper(args, config, out, err)
+    from tradewright.backtest.multi_runner import instrument_groups
+
+    groups = instrument_groups([config.resolve(p) for p in config.data.paths], config.data.format)
+    if groups is not None:  # recordings of several instruments, replayed together
+        return _run_multi(args, config, groups, out, err)
     stream = load_stream(
         [config.resolve(p) for p in config.data.paths],
         fmt=config.data.format,
@@ -108,6 +113,56 @@ def run(args: argparse.Namespace) -> int:
             on_ready=ready,
             status=status,
             services=services,
+            overwrite=args.overwrite,
+        )
+    if args.json:
+        json.dump(summary, sys.stdout, indent=2, sort_keys=True)
+        sys.stdout.write("\n")
+    else:
+        console = summary_console()
+        print_summary(summary, console, title=f"paper {config.run.name}")
+        console.print(f"report: [bold]{folder / 'report.html'}[/]", highlight=False, soft_wrap=True)
+    return 0
+
+
+def _run_multi(args: argparse.Namespace, config: Any, groups: list[Any], out: Any, err: Console) -> int:
+    """Paper over several instruments' recordings (tradewright.live.multi_paper)."""
+    from tradewright.cli._status import StatusDisplay
+    from tradewright.cli.backtest_cmd import print_summary, summary_console
+    from tradewright.core.errors import ConfigError
+    from tradewright.data.loading import load_stream
+    from tradewright.live.multi_paper import run_multi_paper
+    from tradewright.strategy.loader import make_strategy
+
+    if args.flatten_after is not None or config.api.enabled:
+        raise ConfigError("--flatten-after and [api] apply to single-instrument paper runs")
+    if config.data.market or config.data.symbol:
+        raise ConfigError(
+            "`data.market` and `data.symbol` pick one instrument; a multi-instrument run takes each "
+            "recording's own (leave them unset)"
+        )
+    streams = [load_stream(group, fmt="binance") for group in groups]
+    strategy = make_strategy(config, streams[0].instrument.id)
+    names = ", ".join(str(s.instrument.id) for s in streams)
+
+    def ready() -> None:
+        plain(
+            err,
+            f"paper: {names} at {args.speed:g}x real time"
+            + (f" for {args.duration:g} s" if args.duration else "")
+            + f", pid {os.getpid()} — Ctrl-C to stop",
+        )
+
+    with StatusDisplay(err, every_s=args.status_every, fills=not args.no_fills, quiet=args.json) as status:
+        folder, summary = run_multi_paper(
+            config,
+            streams,
+            strategy,
+            speed=args.speed,
+            duration_s=args.duration,
+            out=out,
+            on_ready=ready,
+            status=status,
             overwrite=args.overwrite,
         )
     if args.json:

@@ -53,6 +53,7 @@ from tradewright.live.recovery import Reconciler, RestoreSummary, VenueOrderActi
 from tradewright.live.resolution import settle_resolution
 from tradewright.live.store_sink import StoreSink
 from tradewright.live.trade_journal import TradeJournalSink
+from tradewright.live.workflows import attach_durable_executor, resume_workflows
 from tradewright.model.book import OrderBook
 from tradewright.model.data import TradeTick
 from tradewright.model.events import Event, MarketResolved, OrderEvent, TradingState
@@ -259,7 +260,14 @@ class MultiNode:
         for market in self.markets.values():
             market.trigger = kernel.book_trigger(market.instrument.id)
         if not self.dry_run:
+            assert self.store is not None
+            # Multi-leg plans (`ctx.execute`, the cross-venue arbitrage) run as durable workflows on the store.
+            executor = attach_durable_executor(kernel, self.store, id_prefix=f"{self.id_prefix}W")
             await self._restore_and_reconcile()
+            ports = {v.venue: v.execution for v in self.venues.values()}
+            resumed = await resume_workflows(executor, ports)
+            if resumed:
+                self.log.info("took up %d open multi-leg workflows from the store", resumed)
         kernel.start()
         self.trading = True
         for iid, market in self.markets.items():

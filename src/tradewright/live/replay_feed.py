@@ -20,16 +20,20 @@ class ReplayDataClient:
     """Put (start, stop) row ranges on `queue` as data time passes; None at the end of the recording."""
 
     def __init__(
-        self, stream: MarketStream, clock: ScaledClock, queue: asyncio.Queue[tuple[int, int] | None]
+        self,
+        stream: MarketStream | np.ndarray,
+        clock: ScaledClock,
+        queue: asyncio.Queue[tuple[int, int] | None],
     ) -> None:
-        self.stream = stream
+        """`stream` is one recording, or the receive times of rows merged from several (in order)."""
+        times = stream if isinstance(stream, np.ndarray) else stream.ts_recv
         self.clock = clock
         self.queue = queue
-        self._times = np.maximum.accumulate(stream.ts_recv) if len(stream) else stream.ts_recv
+        self._times = np.maximum.accumulate(times) if len(times) else times
         self.delivered = 0
 
     async def run(self) -> None:
-        n = len(self.stream)
+        n = len(self._times)
         k = 0
         while k < n:
             wait = self.clock.wall_seconds_until(int(self._times[k]))

@@ -22,7 +22,8 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     tmp = tmp_path_factory.mktemp("contract")
     # Generous rate limits: the contract test is about answers, not about being throttled.
     config = demo_config(tmp, api={"read_rate_per_s": 10_000.0, "command_rate_per_s": 10_000.0})
-    running = start_node(tmp, config, speed=2.0)
+    # Speed 1: the replay (six minutes of data) outlasts the fuzzing of every operation on a loaded machine.
+    running = start_node(tmp, config, speed=1.0)
     yield running
     running.stop()
 

@@ -22,7 +22,10 @@ from tradewright.strategy.base import BookTrigger, Strategy
 
 class LegsConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     size: Decimal
-    sides: list[OrderSide]  # leg i trades the i-th instrument (the node's own first) on sides[i]
+    sides: list[OrderSide]
+    sizes: list[
+        Decimal
+    ] = []  # per leg, when the instruments' sizes differ (else `size` for every leg)  # leg i trades the i-th instrument (the node's own first) on sides[i]
     instruments: list[str] = []  # more instruments, for a node that trades several
     start_plans: Annotated[int, msgspec.Meta(ge=0)] = 1
     through_ticks: Annotated[int, msgspec.Meta(ge=0)] = 50  # how far through the touch each leg is priced
@@ -44,7 +47,8 @@ class LegsTrader(Strategy):
         if self.active is not None or self.started >= self.cfg.start_plans:
             return
         legs = []
-        for iid, side in zip(self.instruments, self.cfg.sides, strict=False):
+        sizes = self.cfg.sizes or [self.cfg.size] * len(self.cfg.sides)
+        for iid, side, size in zip(self.instruments, self.cfg.sides, sizes, strict=False):
             inst = self.ctx.instrument(iid)
             top = self.ctx.book(iid)
             touch = top.best_ask_tick if side is OrderSide.BUY else top.best_bid_tick
@@ -55,7 +59,7 @@ class LegsTrader(Strategy):
                 LegSpec(
                     instrument_id=iid,
                     side=side,
-                    quantity=self.cfg.size,
+                    quantity=size,
                     limit_price=price,
                     time_in_force=TimeInForce.IOC,
                 )
