@@ -45,7 +45,10 @@ async def rehearse(data: str, out: Path) -> BinaryRecordSummary:
     await server.start()
     try:
         config = PolymarketConfig(
-            markets=[ELECTION, NVIDIA], clob_url=server.url, gamma_url=server.url + "/gamma", ws_url=server.ws_url
+            markets=[ELECTION, NVIDIA],
+            clob_url=server.url,
+            gamma_url=server.url + "/gamma",
+            ws_url=server.ws_url,
         )
         stop = asyncio.Event()
         recording = asyncio.create_task(record_binary("polymarket", config, out, stop=stop))
@@ -65,12 +68,16 @@ async def rehearse(data: str, out: Path) -> BinaryRecordSummary:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", required=True, help="the Polymarket payloads (../shared/data/venues/polymarket)")
+    parser.add_argument(
+        "--data", required=True, help="the Polymarket payloads (../shared/data/venues/polymarket)"
+    )
     parser.add_argument("--out", required=True, help="folder to write the market folders into")
     args = parser.parse_args()
     summary = asyncio.run(rehearse(args.data, Path(args.out)))
     for market_id, folder in summary.folders.items():
-        print(f"{market_id}: {summary.rows.get(market_id, 0)} rows, resolved {summary.resolved.get(market_id, '-')}")
+        print(
+            f"{market_id}: {summary.rows.get(market_id, 0)} rows, resolved {summary.resolved.get(market_id, '-')}"
+        )
         print(f"  -> {folder}")
 
 

@@ -26,7 +26,9 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def backtest(cwd: Path, *extra: str) -> dict[str, Any]:
-    done = run(sys.executable, "-m", "tradewright.cli.main", "backtest", str(EXAMPLE), "--json", *extra, cwd=cwd)
+    done = run(
+        sys.executable, "-m", "tradewright.cli.main", "backtest", str(EXAMPLE), "--json", *extra, cwd=cwd
+    )
     assert done.returncode == 0, done.stderr
     summary: dict[str, Any] = json.loads(done.stdout)
     return summary
@@ -53,7 +55,9 @@ def test_record_polymarket_on_the_local_server_then_backtest_the_recording(tmp_p
     )  # fmt: skip
     assert made.returncode == 0, made.stderr
     assert f"{ELECTION}: " in made.stdout and "resolved YES" in made.stdout
-    summary = backtest(tmp_path, "--set", f'data.paths=["{tmp_path / "rec"}"]', "--out", str(tmp_path / "run"))
+    summary = backtest(
+        tmp_path, "--set", f'data.paths=["{tmp_path / "rec"}"]', "--out", str(tmp_path / "run")
+    )
     check_quoter_run(summary)
     fills = (tmp_path / "run" / "fills.csv").read_text().splitlines()
     assert [line.split(",")[6:9] for line in fills[1:]] == [
@@ -69,7 +73,9 @@ def test_the_bundled_polymarket_example_gives_its_documented_figures(tmp_path: P
     summary = backtest(tmp_path, "--out", str(tmp_path / "run"))
     check_quoter_run(summary)
     again = backtest(tmp_path, "--out", str(tmp_path / "run2"))
-    assert (tmp_path / "run" / "events.jsonl").read_bytes() == (tmp_path / "run2" / "events.jsonl").read_bytes()
+    assert (tmp_path / "run" / "events.jsonl").read_bytes() == (
+        tmp_path / "run2" / "events.jsonl"
+    ).read_bytes()
     assert again["net_pnl"] == summary["net_pnl"]
 
 

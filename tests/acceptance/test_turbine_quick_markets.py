@@ -51,7 +51,8 @@ def test_the_recorder_follows_three_quick_markets_and_the_maker_rotates_through_
     with (tmp_path / "run" / "orders.csv").open() as fh:
         orders = list(csv.DictReader(fh))
     ends = {
-        f.name: msgspec.json.decode((f / "market.json").read_bytes(), type=BinaryMarket).end_ns for f in folders
+        f.name: msgspec.json.decode((f / "market.json").read_bytes(), type=BinaryMarket).end_ns
+        for f in folders
     }
     quoted = {o["instrument_id"].split("-")[0] for o in orders}
     assert {r.market.market_id for r in resolved} <= quoted  # it quoted every market that traded
