@@ -2,7 +2,7 @@
 pseudo-terminal (where progress bars and status lines are drawn).
 
 A command block is a fenced block tagged ``bash``. The blocks of one page run in order, in one working
-folder that looks like a clone (README, docs, examples, data, tests and pyproject copied; ../shared
+folder that looks like a clone (README, docs, examples, data, tests, bench and pyproject copied; ../shared
 beside it), each as `bash -e -o pipefail`; each must exit 0 without a traceback. A block that runs
 long (or needs what a test machine lacks) says so in the page, right above it, with an HTML comment
 that the reader sees in the source:
@@ -112,7 +112,7 @@ def clone_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repo.mkdir()
     for name in ("README.md", "pyproject.toml"):
         shutil.copy2(REPO / name, repo / name)
-    for name in ("docs", "examples", "data", "tests", "deploy"):
+    for name in ("docs", "examples", "data", "tests", "bench", "deploy"):
         shutil.copytree(REPO / name, repo / name, ignore=shutil.ignore_patterns("__pycache__", "runs"))
     shared = REPO.parent / "shared"
     if shared.exists():

@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -53,15 +54,30 @@ def test_two_concurrent_backtests_into_one_folder_both_keep_their_results(tmp_pa
 
 
 def test_two_concurrent_overwrites_of_one_folder_fail_one_loudly(tmp_path: Path) -> None:
+    """The two runs overlap by construction, however loaded the machine: the first is paused (SIGSTOP)
+    while it holds the folder, the second starts and ends meanwhile, then the first goes on."""
     out = tmp_path / "same"
-    procs = [backtest(str(DEMO), "--quiet", "--overwrite", "--out", str(out), cwd=tmp_path) for _ in range(2)]
-    results = [p.communicate(timeout=300) for p in procs]
+    lock = tmp_path / ".same.lock"  # where a run writing `same` says who it is
+    first = backtest(str(DEMO), "--quiet", "--overwrite", "--out", str(out), cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 300
+        while first.poll() is None and time.monotonic() < deadline:
+            if lock.exists() and lock.read_text(encoding="utf-8").strip() == f"pid {first.pid}":
+                break
+            time.sleep(0.01)
+        assert first.poll() is None, first.communicate()
+        first.send_signal(signal.SIGSTOP)
+        second = backtest(str(DEMO), "--quiet", "--overwrite", "--out", str(out), cwd=tmp_path)
+        _, loser = second.communicate(timeout=300)
+    finally:
+        first.send_signal(signal.SIGCONT)
+    _, winner = first.communicate(timeout=300)
 
-    codes = sorted(p.returncode for p in procs)
-    assert codes == [0, 2], results
-    loser = next(err for (_, err), p in zip(results, procs, strict=True) if p.returncode == 2)
-    assert f"is writing {out} right now" in loser and "pid " in loser
+    assert first.returncode == 0, winner
+    assert second.returncode == 2, loser
+    assert f"is writing {out} right now" in loser and f"pid {first.pid}" in loser
     assert (out / "report.html").exists()
+    assert not list(tmp_path.glob(".*")), "no lock or partial folder is left behind"
 
 
 def test_a_second_run_into_a_folder_keeps_the_first_and_overwrite_replaces_it(tmp_path: Path) -> None:
@@ -140,3 +156,21 @@ def test_the_terminal_summary_rounds_money_to_the_currency(tmp_path: Path) -> No
     for label in ("net PnL", "round trips", "Sharpe", "max drawdown", "fills"):
         assert label in lines, stdout
     assert "win rate" in lines["round trips"] and "annualised, cme calendar" in lines["Sharpe"]
+
+
+def test_the_demo_backtest_loads_no_database_or_dataframe_library(tmp_path: Path) -> None:
+    """A backtest's start stays short: the CLI does not load the state store's SQLAlchemy and Alembic
+    (only `db`, `api`, `live` and runs with a store need them), and parsing a recording does not make
+    pyarrow load pandas (docs/benchmarks.md, "The first run")."""
+    probe = (
+        "import json, sys\n"
+        "from tradewright.cli.main import main\n"
+        f"code = main(['backtest', {str(DEMO)!r}, '--quiet', '--out', {str(tmp_path / 'run')!r}])\n"
+        "heavy = ('sqlalchemy', 'alembic', 'pandas')\n"
+        "print(json.dumps([code, sorted(m for m in heavy if m in sys.modules)]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )
+
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [0, []], out.stderr[-3000:]

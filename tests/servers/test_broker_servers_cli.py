@@ -75,3 +75,25 @@ def test_serving_without_data_is_refused_naming_the_option() -> None:
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 2 and "--data PATH[=SYMBOL]" in result.stderr
+
+
+def test_with_json_the_broker_servers_print_one_json_line_with_their_port_and_no_secret() -> None:
+    import json
+    import socket
+
+    ib_data = shared_data("bars/nautilus/6EH4.XCME_1min_bars_20240101_20240131.csv.gz")
+    proc, line = serve("--venue", "ib", "--data", str(ib_data), "--json")
+    try:
+        info = json.loads(line)
+        assert info["venue"] == "ib" and info["accounts"] == ["DU1234567"]
+        socket.create_connection(("127.0.0.1", info["port"]), timeout=5).close()
+    finally:
+        stop(proc)
+    alpaca_data = shared_data("bars/backtrader/nvda-1999-2014.txt")
+    proc, line = serve("--venue", "alpaca", "--data", f"{alpaca_data}=NVDA", "--from-date", "2014-01-02", "--json")
+    try:
+        info = json.loads(line)
+        assert info["url"] == f"http://127.0.0.1:{info['port']}" and info["accounts"] == ["AKLOCAL0000000000001"]
+        assert "secret" not in line
+    finally:
+        stop(proc)

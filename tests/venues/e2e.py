@@ -503,3 +503,63 @@ async def scenario_batch(case: VenueCase, n: int = 5) -> None:
                 what="every order of the batch cancelled",
             )
             assert server.exchange.open_orders(next(iter(server.exchange.accounts))) == []
+
+
+async def scenario_modify(case: VenueCase) -> None:
+    """A modify of a resting order's price and size is never refused for the venue's lack of amend: where
+    the venue amends, the order keeps its ids; where it cannot (Bitget spot), the engine cancels and, once
+    the cancel is confirmed, places the replacement, which the node follows. Either way the venue then
+    holds exactly one order, at the new price and size, the one the node has open."""
+    from tradewright.model.commands import ModifyOrder
+    from tradewright.model.events import OrderModifyRejected
+
+    async with local_server(case.protocol()) as server:
+        config = case.config(server)
+        async with node_on(
+            server, case.package.connect, config, case.package.credentials(config, case.keys)
+        ) as node:
+            await server.step(case.prime, case.topic)
+            await eventually(lambda: len(node.books) >= 1 and bool(node.books[-1][0]), what="the book")
+            inst = node.instrument
+            best_bid = node.books[-1][0][0][0]
+            size = inst.min_size or inst.lot_size
+            order = node.submit(_buy(), size, inst.ticks_to_price(best_bid - 10))
+            await eventually(lambda: order.status is OrderStatus.ACCEPTED, what="the order's ack")
+            first_venue_id = order.venue_order_id
+            new_price, new_size = inst.ticks_to_price(best_bid - 12), size * 2
+            node.kernel.modify(
+                ModifyOrder(
+                    ts_init=node.kernel.clock.now_ns(), client_order_id=order.client_order_id,
+                    instrument_id=node.iid, price=new_price, quantity=new_size,
+                )
+            )  # fmt: skip
+
+            def current() -> Order | None:
+                return node.kernel.orders.get(
+                    node.kernel.replacements.current_order_id(order.client_order_id)
+                )
+
+            await eventually(
+                lambda: (
+                    (o := current()) is not None
+                    and o.status is OrderStatus.ACCEPTED
+                    and (o.price, o.quantity) == (new_price, new_size)
+                ),
+                what="the order at its new price and size",
+            )
+            assert [e for e in node.events if isinstance(e, OrderModifyRejected)] == []
+            now = current()
+            assert now is not None
+            if node.venue.execution.capabilities.modify:  # amended in place
+                assert now is order and order.venue_order_id == first_venue_id
+            else:  # replaced: the first is cancelled, the second is a new order at the venue
+                assert order.status is OrderStatus.CANCELED and now is not order
+                assert now.venue_order_id not in (None, first_venue_id)
+            held = await node.venue.execution.open_orders(node.iid)
+            assert [(v.client_order_id, v.price, v.quantity) for v in held] == [
+                (now.client_order_id, new_price, new_size)
+            ]
+            assert [o.client_order_id for o in node.kernel.orders.open_orders()] == [now.client_order_id]
+            node.cancel(now)
+            await eventually(lambda: now.status is OrderStatus.CANCELED, what="the cancel")
+            assert await node.venue.execution.open_orders(node.iid) == []

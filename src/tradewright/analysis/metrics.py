@@ -93,7 +93,10 @@ def annual_return(returns: Returns, *, periods_per_year: float) -> float:
     if ending < 0:
         return math.nan
     years = r.size / periods_per_year
-    return float(ending ** (1.0 / years) - 1.0)
+    try:
+        return float(ending ** (1.0 / years) - 1.0)
+    except OverflowError:  # a gain compounded over a run of seconds: beyond any float, and meaningless
+        return math.nan
 
 
 def annual_volatility(returns: Returns, *, periods_per_year: float) -> float:

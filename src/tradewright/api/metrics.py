@@ -12,6 +12,9 @@ Series (all prefixed `tradewright_`; labels in brackets):
 - `book_updates_total`, `book_resyncs_total` [instrument]; `venue_up` [venue] — 1 UP, 0.5 DEGRADED, 0 DOWN
 - `tick_to_quote_seconds`, `order_ack_seconds`, `order_path_stage_seconds` [stage] — histograms
 - `ws_subscribers`, `api_store_query_seconds` [query] (summary)
+- `workflows_open`, `workflow_leg_delta` [asset], `workflow_open_leg_exposure`, `workflow_unhedged_exposure`,
+  `workflows_finished_total` [status], `workflow_compensations_total`, `workflows_refused_total` — multi-leg
+  workflows (docs/arbitrage.md), on a node with an executor
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ class NodeCollector(Collector):
         yield from self._risk(operator)
         yield from self._feeds(operator)
         yield from self._latency(operator)
+        yield from self._workflows(operator)
         subs = GaugeMetricFamily(_P + "ws_subscribers", "WebSocket subscriptions open")
         subs.add_metric([], float(operator.hub.subscribers))
         yield subs
@@ -100,6 +104,34 @@ class NodeCollector(Collector):
         equity.add_metric([], float(pnl.equity))
         yield net
         yield equity
+
+    def _workflows(self, operator: Any) -> Iterator[Metric]:
+        figures = operator.workflow_figures()
+        if figures is None:
+            return  # no multi-leg executor on this node
+        open_ = GaugeMetricFamily(_P + "workflows_open", "Multi-leg workflows running or compensating")
+        open_.add_metric([], float(figures.open_workflows))
+        delta = GaugeMetricFamily(
+            _P + "workflow_leg_delta", "Signed size the open workflows hold, per base asset (0: legs balance)", labels=["asset"]
+        )
+        for asset, size in sorted(figures.leg_delta_base.items()):
+            delta.add_metric([asset], float(size))
+        exposure = GaugeMetricFamily(
+            _P + "workflow_open_leg_exposure", "Value of the unfilled size of every leg and compensation in flight"
+        )
+        exposure.add_metric([], float(figures.open_leg_exposure_quote))
+        unhedged = GaugeMetricFamily(
+            _P + "workflow_unhedged_exposure", "Per open workflow, |net value of what it holds|, summed"
+        )
+        unhedged.add_metric([], float(figures.unhedged_exposure_quote))
+        finished = CounterMetricFamily(_P + "workflows_finished", "Workflows ended, by end state", labels=["status"])
+        for status, n in sorted(figures.finished.items()):
+            finished.add_metric([status], float(n))
+        comps = CounterMetricFamily(_P + "workflow_compensations", "Compensation orders sent (unwinds and hedges)")
+        comps.add_metric([], float(figures.compensations_sent))
+        refused = CounterMetricFamily(_P + "workflows_refused", "Plans refused before anything was sent")
+        refused.add_metric([], float(figures.refused))
+        yield from (open_, delta, exposure, unhedged, finished, comps, refused)
 
     def _risk(self, operator: Any) -> Iterator[Metric]:
         risk = operator.risk_state()

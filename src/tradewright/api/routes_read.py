@@ -32,6 +32,7 @@ from tradewright.live.operator_views import (
     StrategyInfo,
     SystemInfo,
     VenueInfo,
+    WorkflowView,
 )
 
 __all__ = ["router"]
@@ -185,6 +186,24 @@ async def risk_events(
     request: Request, since_ns: int = Since, limit: int = Limit, who: Principal = read()
 ) -> Response:
     return ok(state_of(request).operator.risk_events(since_ns=since_ns, limit=limit))
+
+
+@router.get("/workflows", tags=["orders"], summary="Multi-leg workflows: legs, states, compensations", response_model=list[WorkflowView])
+async def workflows(
+    request: Request,
+    status: str = Query("open", pattern="^(open|all)$"),
+    limit: int = Limit,
+    who: Principal = read(),
+) -> Response:
+    return ok(state_of(request).operator.workflows(open_only=status == "open", limit=limit))
+
+
+@router.get("/workflows/{workflow_id}", tags=["orders"], responses=_NOT_FOUND, response_model=WorkflowView)
+async def workflow(request: Request, workflow_id: str, who: Principal = read()) -> Response:
+    try:
+        return ok(state_of(request).operator.workflow(workflow_id))
+    except OperatorError as exc:
+        raise _translate(exc) from None
 
 
 @router.get("/latency", tags=["system"], response_model=list[LatencyStats])

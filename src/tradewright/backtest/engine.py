@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import IO
@@ -32,6 +32,17 @@ from tradewright.strategy.base import BookTrigger, Strategy
 __all__ = ["BacktestEngine", "BacktestResult"]
 
 _take_samples: Callable[..., None] = _loop.take_samples
+_replay: Callable[..., Iterator[int]] = _loop.replay  # compiled; typed loosely for mypy
+_make_state: Callable[..., object] = _loop.make_state
+
+
+def _c(column: np.ndarray, dtype: type = np.int64) -> np.ndarray:
+    """The column as the compiled loop reads it: C-contiguous, writeable (its type), of `dtype`. The
+    loaders produce exactly that, so this copies nothing; anything else is copied once."""
+    if column.dtype == dtype and column.flags.c_contiguous and column.flags.writeable:
+        return column
+    return np.array(column, dtype=dtype, order="C")
+
 
 _TRIGGERS = {
     BookTrigger.TOP_PRICE: _loop.TRIGGER_TOP_PRICE,
@@ -139,7 +150,7 @@ class BacktestEngine:
             else _loop.TRIGGER_NONE
         )
         want_trades = kernel.needs_trades or any(s.wants("on_trade") for s in kernel.strategies_for(iid))
-        cur = np.zeros(9, dtype=np.int64)
+        cur = np.zeros(_loop.CURSOR_SIZE, dtype=np.int64)
         cur[_loop.C_BB] = cur[_loop.C_BA] = -2
         qm = self.venue.queue_model
         scratch = self.venue._scratch
@@ -147,60 +158,75 @@ class BacktestEngine:
         own = self.own
         last_progress = 0
 
-        def loop_args() -> tuple[object, ...]:
-            # Rebuilt only when an array is replaced (new rows, a book ladder or the own-order slots grew).
+        def stepper() -> Callable[[], int]:
+            # The compiled generator holds the arrays: made anew only when one is replaced (new rows, a
+            # book ladder or the own-order slots grew).
             vb, va, vst = self.venue_book.arrays
             sb, sa, sst = strategy_book.arrays
             st = window.stream
-            return (
-                *(st.kind, st.side, st.tick, st.lots, st.flags, window.ve, window.lo),
-                *(vb, va, vst, sb, sa, sst, self.shared),
+            state = _make_state(
+                *(
+                    _c(st.kind, np.int8),
+                    _c(st.side, np.int8),
+                    _c(st.tick),
+                    _c(st.lots),
+                    _c(st.flags, np.int8),
+                ),
+                *(_c(window.ve), _c(window.lo), vb, va, vst, sb, sa, sst, self.shared),
                 *own.arrays(),
-                *(qm.code, qm.param, scratch, cur, trigger, want_trades, samp, samp_st, window.more),
+                *(qm.code, float(qm.param), scratch, cur, trigger, want_trades, samp, samp_st, window.more),
             )
+            return _replay(state).__next__
 
+        # The loop below runs once per return from the compiled loop (up to once per book message):
+        # names are bound locally, cursors read through a memoryview (plain ints, no numpy scalars) and
+        # the most frequent reasons are tested first.
+        R_BOOK, R_LIMIT, R_VENUE, R_END = _loop.R_BOOK, _loop.R_LIMIT, _loop.R_VENUE, _loop.R_END
+        C_OUT, C_LIMIT = _loop.C_OUT, _loop.C_LIMIT
+        curv = cur.data
+        clock_to = self.clock.advance_to
+        on_book = kernel.on_book
+        run_due = kernel.run_due
+        after_row = self.venue.after_row
+        n_book = n_sched = n_venue = 0
         with gc_paused():  # see backtest/_gc.py
-            args = loop_args()
-            advance = _loop.direct_entry(_loop.advance, (*args, 0))
+            step = stepper()
             slots = own.active
             next_due = kernel.next_due_ns
             stream = window.stream
+            lov, vev = window.lo.data, window.ve.data
             while True:
                 if own.active is not slots:
-                    args, slots = loop_args(), own.active
+                    step, slots = stepper(), own.active
                 if recorder.dirty:
                     samp_st[3] = recorder.snapshot_index()
-                reason = advance(*args, next_due())
-                if reason == _loop.R_END:
+                curv[C_LIMIT] = next_due()
+                reason = step()
+                if reason == R_BOOK:
+                    n_book += 1
+                    clock_to(lov[curv[C_OUT]])
+                    on_book(iid)
+                elif reason == R_LIMIT:
+                    n_sched += 1
+                    run_due(curv[C_LIMIT])  # the compiled loop took the grid's samples up to then
+                elif reason == R_VENUE:
+                    n_venue += 1
+                    k = curv[C_OUT]
+                    clock_to(vev[k])
+                    after_row(iid, curv[_loop.C_CODE], stream, k)
+                elif reason == R_END:
                     break
-                if reason == _loop.R_LIMIT:
-                    stops["scheduled"] += 1
-                    due = kernel.next_due_ns()
-                    _take_samples(
-                        samp, samp_st, strategy_book.arrays[2], due
-                    )  # the grid up to now, before state moves
-                    kernel.run_due(due)
-                elif reason == _loop.R_BOOK:
-                    stops["book"] += 1
-                    k = int(cur[_loop.C_OUT])
-                    self.clock.advance_to(int(window.lo[k]))
-                    kernel.on_book(iid)
-                elif reason == _loop.R_VENUE:
-                    stops["venue"] += 1
-                    k = int(cur[_loop.C_OUT])
-                    self.clock.advance_to(int(window.ve[k]))
-                    self.venue.after_row(iid, int(cur[_loop.C_CODE]), stream, k)
                 elif reason == _loop.R_TRADE:
                     stops["trade"] += 1
-                    k = int(cur[_loop.C_OUT])
-                    self.clock.advance_to(int(window.lo[k]))
+                    k = curv[C_OUT]
+                    clock_to(lov[k])
                     kernel.on_trade(self._trade(k))
                 elif reason == _loop.R_GROW:
                     stops["grow"] += 1
-                    k = int(cur[_loop.C_OUT])
-                    book = self.venue_book if cur[_loop.C_CODE] == 0 else strategy_book
+                    k = curv[C_OUT]
+                    book = self.venue_book if curv[_loop.C_CODE] == 0 else strategy_book
                     book.ensure_range(int(stream.tick[k]))
-                    args = loop_args()
+                    step = stepper()
                 elif reason == _loop.R_REFILL:
                     stops["refill"] += 1
                     keep = int(cur[_loop.C_IV]) if self.shared else int(min(cur[_loop.C_IV], cur[_loop.C_IS]))
@@ -209,14 +235,16 @@ class BacktestEngine:
                     if not self.shared:
                         cur[_loop.C_IS] -= keep
                     self.stream = stream = window.stream
+                    lov, vev = window.lo.data, window.ve.data
                     recorder.add_grid(samp[: int(samp_st[1])])
                     samp_st[1] = 0
                     if len(samp) < self._grid_rows(window):
                         samp = self._grid_for(window)
-                    args = loop_args()
+                    step = stepper()
                 if progress is not None and window.rows_done + cur[_loop.C_IV] - last_progress >= 50_000:
                     last_progress = int(window.rows_done + cur[_loop.C_IV])
                     progress(last_progress, window.total_rows)
+            stops["book"], stops["scheduled"], stops["venue"] = n_book, n_sched, n_venue
             if len(stream):
                 _take_samples(samp, samp_st, strategy_book.arrays[2], int(window.lo[-1]) + 1)
             recorder.add_grid(samp[: int(samp_st[1])])

@@ -12,6 +12,7 @@ from tradewright.analysis.run_folder import RunFolder
 from tradewright.analysis.run_summary import summary_of, write_outputs
 from tradewright.backtest.bar_runner import run_bar_backtest
 from tradewright.backtest.engine import BacktestEngine
+from tradewright.backtest.multi_runner import instrument_groups, run_multi_backtest
 from tradewright.config.run import RunConfig
 from tradewright.core.errors import ConfigError, TradewrightError
 from tradewright.data.cache import iter_stream
@@ -75,6 +76,10 @@ def run_backtest(
             flatten_at=None if at is None else (lambda start_ns: parse_time_point(at, start_ns)),
             overwrite=overwrite,
         )
+    if config.data.format == "binary":
+        from tradewright.backtest.binary_runner import run_binary_backtest
+
+        return run_binary_backtest(config, output_dir(config, out), progress=progress, overwrite=overwrite)
     for key in ("slippage_ticks", "intrabar", "limit_fill"):
         if getattr(config.venue, key) is not None:
             raise ConfigError(f'`venue.{key}` applies to bar data only (`data.format = "bars"`)')
@@ -82,6 +87,13 @@ def run_backtest(
     fmt: str = config.data.format
     if fmt == "auto" and len(paths) == 1 and paths[0].exists():
         fmt = detect_format(paths[0])
+    groups = instrument_groups(paths, fmt)
+    if groups is not None:  # recordings of several instruments: one run trading them together
+        if flatten_at is not None:
+            raise ConfigError("--flatten-at applies to single-instrument runs")
+        return run_multi_backtest(
+            config, groups, output_dir(config, out), progress=progress, overwrite=overwrite
+        )
     source: MarketStream | Iterable[MarketStream]
     if fmt == "parquet" and len(paths) == 1 and paths[0].exists():
         # A Parquet cache is replayed row group by row group: memory stays flat however long it is.

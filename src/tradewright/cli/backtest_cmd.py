@@ -223,6 +223,20 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
             f"{summary.get('orders_rejected', 0):,} rejected, {summary.get('orders_denied', 0):,} denied by risk",
         )
     )
+    if "workflows" in summary:  # multi-leg workflows (a multi-instrument run: docs/arbitrage.md)
+        counts = ", ".join(
+            f"{summary.get(f'workflows_{k}', 0):,} {k}"
+            for k in ("completed", "compensated", "aborted", "unresolved", "refused")
+        )
+        rows.append(("workflows", _num(summary["workflows"]), counts))
+        rows.append(
+            (
+                "realised edge",
+                _money(summary.get("realized_edge_quote"), cur, sign=True),
+                f"{summary.get('legs_sent', 0):,} legs, {summary.get('compensations', 0):,} compensations "
+                f"({summary.get('hedges', 0):,} hedges); fees included, see workflows.csv",
+            )
+        )
     unit = "bars" if "bars" in summary else "events"
     per_s = summary.get("bars_per_second" if unit == "bars" else "events_per_second")
     rows.append(

@@ -11,13 +11,13 @@ __all__ = ["register"]
 
 
 def register(subparsers: Any) -> None:
-    from tradewright.store.config import URL_ENV_VAR
-
+    # The variable's name is written out (it is `tradewright.store.config.URL_ENV_VAR`): importing the
+    # store here would load SQLAlchemy and Alembic into every command, a backtest's too.
     p = subparsers.add_parser(
         "db",
         help="migrate, back up or restore the state store, list its nodes (upgrade, current, downgrade, check, backup, restore, prepare, nodes)",
         description="Manage the state store's schema. The database is chosen by --url, else "
-        f"${URL_ENV_VAR}, else the SQLite file tradewright.sqlite in the current folder. "
+        "$TRADEWRIGHT_STORE_URL, else the SQLite file tradewright.sqlite in the current folder. "
         "Back up the database before upgrading or downgrading.",
     )
     actions = p.add_subparsers(dest="db_action", metavar="ACTION", required=True)

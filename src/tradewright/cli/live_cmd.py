@@ -20,7 +20,7 @@ def register(subparsers: Any) -> None:
         "live",
         help="trade live on a venue (orders, fills and state committed to the store before acting)",
         description="Run the config's strategy live on its venue (Binance USD-M over its REST and WebSocket "
-        "APIs). On start the node rebuilds its orders, positions, balances and strategy state from the store "
+        "APIs; with a [broker] table, Interactive Brokers or Alpaca: docs/futures.md). On start the node rebuilds its orders, positions, balances and strategy state from the store "
         "and reconciles them with the venue; it reconciles again every reconcile.interval_s. The API key and "
         "secret come from the environment variables named in [venue] (never from the file): without them it "
         "refuses to start. SIGTERM/SIGINT cancel every open order (with risk.close_positions_on_sigterm, also "
@@ -38,10 +38,35 @@ def register(subparsers: Any) -> None:
         metavar="SECONDS",
         help="when stderr is not a terminal, log a status line this often (default 30)",
     )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="with a [venues] config: connect (read-only), build every strategy, feed them live books and "
+        "print what they would send; send nothing, write nothing to the store",
+    )
+    p.add_argument(
+        "--dry-run-seconds",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="how long a dry run listens (default 5)",
+    )
+    p.add_argument(
+        "--log-format",
+        default="text",
+        choices=["text", "json"],
+        help="json: one JSON object a log line, with strategy/order/venue ids as keys",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from tradewright.live.broker_config import is_broker_config
+
+    if is_broker_config(args.config):  # a `[broker]` table: Interactive Brokers or Alpaca
+        from tradewright.cli.broker_cmd import run_broker
+
+        return run_broker(args)
     try:
         import ccxt  # noqa: F401  (the live venue clients are built on it)
     except ModuleNotFoundError:
@@ -62,9 +87,22 @@ def run(args: argparse.Namespace) -> int:
     if args.status_every <= 0:
         raise ConfigError(f"--status-every must be > 0, got {args.status_every}")
     err = Console(stderr=True)
-    handler = _ConsoleHandler(err)
+    handler: logging.Handler = _ConsoleHandler(err)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if getattr(args, "log_format", "text") == "json":
+        from tradewright.core.jsonlog import JsonFormatter
+
+        handler = logging.StreamHandler(sys.stderr)  # one object a line: no terminal status line
+        handler.setFormatter(JsonFormatter())
     logging.basicConfig(level=getattr(logging, args.log_level), handlers=[handler])
+    from tradewright.live.multi_config import is_multi_config
+
+    if is_multi_config(args.config):  # [venues.<name>] tables: several venues and strategies in one node
+        from tradewright.cli.multi_cmd import run_multi
+
+        return run_multi(args)
+    if getattr(args, "dry_run", False):
+        raise ConfigError("--dry-run needs a config with [venues.<name>] tables (see docs/operations.md)")
     config = load_live_config(args.config)
     credentials = Credentials.from_env(config.venue)  # refuses to start, naming the variables, if missing
     hooks = CrashHooks.from_env()

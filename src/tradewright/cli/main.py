@@ -31,6 +31,7 @@ _COMMAND_MODULES = (
     "tradewright.cli.live_cmd",
     "tradewright.cli.flatten_cmd",
     "tradewright.cli.status_cmd",
+    "tradewright.cli.probe_cmd",
     "tradewright.cli.api_cmd",
     "tradewright.cli.report_cmd",
     "tradewright.cli.journal_cmd",

@@ -98,6 +98,7 @@ def status(args: argparse.Namespace) -> int:
         venues.add_row(v["venue"], v["health"], age, _ms(v["ack_p50_ms"]), _ms(v["ack_p99_ms"]),
                        str(v["reconnects"]), v["reason"])
     console.print(venues)
+    _print_workflows(console, report.get("workflows") or [])
     if args.verbose:
         strategies = Table("strategy", "class", "state", "open orders", "fills", "markets", title="strategies")
         for s in report["strategies"]:
@@ -115,6 +116,27 @@ def status(args: argparse.Namespace) -> int:
             offenders.add_row("-", "nothing misbehaves", "0")
         console.print(offenders)
     return 0
+
+
+def _print_workflows(console: Any, workflows: list[dict[str, Any]]) -> None:
+    """Open multi-leg workflows: one row per leg and compensation order (docs/arbitrage.md)."""
+    if not workflows:
+        return
+    from rich.table import Table
+
+    table = Table("workflow", "state", "order", "market", "side", "filled", "price", "client order id", "why",
+                  title="open workflows")
+    for w in workflows:
+        first = True
+        for leg in [*w["legs"], *w["compensations"]]:
+            what = f"leg {leg['index']}" if leg["kind"] == "LEG" else f"{leg['kind'].lower()} of leg {leg['leg']}"
+            table.add_row(
+                w["workflow_id"] if first else "", w["status"] if first else "", f"{what} {leg['status']}",
+                leg["instrument_id"], leg["side"], f"{leg['filled_qty']}/{leg['quantity']}", str(leg["price"] or "-"),
+                leg["client_order_id"] or "-", leg["reason"],
+            )
+            first = False
+    console.print(table)
 
 
 def _ms(value: float | None) -> str:

@@ -219,7 +219,13 @@ async def _serve_ib(args: argparse.Namespace, stop: asyncio.Event) -> None:
         accounts=(args.account,),
     )
     await server.start()
-    print(f"IB gateway (local, TWS API v178) on 127.0.0.1:{server.port}; account {args.account}", flush=True)
+    line = {"venue": "ib", "host": "127.0.0.1", "port": server.port, "accounts": [args.account]}
+    print(
+        json.dumps(line)
+        if args.json
+        else f"IB gateway (local, TWS API v178) on 127.0.0.1:{server.port}; account {args.account}",
+        flush=True,
+    )
     pacing = asyncio.create_task(server.run_paced(args.seconds_per_bar))
     try:
         await stop.wait()
@@ -255,12 +261,17 @@ async def _serve_alpaca(args: argparse.Namespace, stop: asyncio.Event) -> None:
         accounts=(AccountSpec(key, secret),),
     )
     await server.start()
-    print(
-        f'Alpaca (local) on {server.url}: trading_url = "{server.url}", stream_url = "{server.ws_url}/stream", '
-        f'data_url = "{server.ws_url}"; key id {key} (the secret is APCA_API_SECRET_KEY, or the documented '
-        "local default)",
-        flush=True,
-    )
+    if args.json:
+        line = {"venue": "alpaca", "url": server.url, "ws_url": server.ws_url, "port": server.port,
+                "stream_url": f"{server.ws_url}/stream", "accounts": [key]}  # fmt: skip
+        print(json.dumps(line), flush=True)
+    else:
+        print(
+            f'Alpaca (local) on {server.url}: trading_url = "{server.url}", stream_url = "{server.ws_url}/stream", '
+            f'data_url = "{server.ws_url}"; key id {key} (the secret is APCA_API_SECRET_KEY, or the documented '
+            "local default)",
+            flush=True,
+        )
     try:
         await stop.wait()
     finally:

@@ -73,10 +73,13 @@ class DataConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     multiplier and sessions from the spec table (`contract`, or read from the symbol); otherwise, or to
     override, give `kind`, `tick_size`, `lot_size`, `multiplier`, `currency` and `sessions`
     (``{ name = "HH:MM-HH:MM Area/City" }``, main session first).
+
+    `format = "binary"` replays prediction-market recordings (`tradewright record --venue polymarket`
+    or ``turbine``: folders of markets); `symbol` then names the outcome token the strategy trades.
     """
 
     paths: list[str]
-    format: Literal["auto", "binance", "tardis", "es", "parquet", "bars"] = "auto"
+    format: Literal["auto", "binance", "tardis", "es", "parquet", "bars", "binary"] = "auto"
     market: Literal["", "usdm", "spot", "coinm"] = ""
     symbol: str = ""
     bar_format: BarFormat = "auto"
@@ -149,6 +152,9 @@ class AccountConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     starting_balance: Decimal = Decimal(100_000)
     mark_price: Literal["mid", "last_trade"] = "mid"
+    # Multi-instrument runs: inventory held at the start, bought at each instrument's first mid from the
+    # starting balance, without a fee (a spot venue sells only what is held). {"BTCUSDT.BINANCE" = "0.2"}
+    starting_positions: dict[str, Decimal] = msgspec.field(default_factory=dict)
 
 
 def _check_decimals(where: str, obj: msgspec.Struct, *, upper: dict[str, Decimal] | None = None) -> None:

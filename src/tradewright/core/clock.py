@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from typing import Protocol
@@ -75,4 +76,10 @@ class ScaledClock:
 def ns_to_iso(ts_ns: int) -> str:
     """Format a UTC nanosecond timestamp as ISO-8601 with microseconds, e.g. for reports and CSVs."""
     secs, ns = divmod(ts_ns, 1_000_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{ns // 1000:06d}Z"
+    return _iso_second(secs) + f".{ns // 1000:06d}Z"
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_second(secs: int) -> str:
+    # Rows come in time order, many to a second (fills, equity samples): format each second once.
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs))

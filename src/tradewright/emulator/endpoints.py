@@ -17,9 +17,11 @@ from tradewright.emulator.grammar import json_value
 from tradewright.emulator.ratelimit import RateLimitConfig
 from tradewright.emulator.records import EmOrder
 from tradewright.emulator.requests import (
+    OrderRequest,
     int_param,
     limit_param,
     new_client_order_id,
+    parse_modify,
     parse_new_order,
     symbol_param,
 )
@@ -162,6 +164,23 @@ class Endpoints:
         if self.spec.futures:
             return P.futures_order(order, self.spec)
         return P.spot_cancel(order, self.spec, self.ex.venue_ms())
+
+    async def modify_order(self, key: str | None, p: Params) -> Any:
+        """USD-M PUT /fapi/v1/order: change a resting LIMIT order's price and size, keeping its id
+        (`Exchange.amend` has the venue's rules). The side must be the order's own."""
+        assert key is not None
+        side, price, quantity = parse_modify(p, self.spec, self.errors)
+        order = self._find(key, p, for_cancel=False)
+        if side != order.side:
+            raise self.errors.invalid_value("side")
+        request = OrderRequest(
+            self.spec.symbol, side, "LIMIT", order.tif, quantity, price, order.client_order_id, "RESULT",
+            order.reduce_only, None,
+        )  # fmt: skip
+        check_market_filters(
+            request, self.spec, self.errors, reference=self.ex.market.mark_price(), open_orders=0
+        )
+        return P.futures_order(await self.ex.amend(order, price, quantity), self.spec)
 
     async def cancel_open_orders(self, key: str | None, p: Params) -> Any:
         """Spot DELETE /api/v3/openOrders: cancel every open order of the symbol."""

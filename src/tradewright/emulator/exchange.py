@@ -40,7 +40,9 @@ from tradewright.model.events import (
     OrderEvent,
     OrderExpired,
     OrderFilled,
+    OrderModifyRejected,
     OrderRejected,
+    OrderUpdated,
 )
 from tradewright.model.orders import Order
 from tradewright.sim.fees import FeeModel
@@ -51,6 +53,7 @@ from tradewright.sim.venue import SimVenue
 __all__ = ["AccountSeed", "Exchange", "ExchangeSettings"]
 
 ZERO = Decimal(0)
+MAX_AMENDMENTS = 10_000  # "One order can only be modified for less than 10000 times" (USD-M docs)
 UserSink = Callable[[str, dict[str, Any]], None]
 
 
@@ -132,6 +135,11 @@ class Exchange:
         self._sim_orders: dict[int, Order] = {}
         self._pending: dict[int, _Pending] = {}
         self._cancels: dict[int, _Pending] = {}
+        self._amends: dict[int, _Pending] = {}
+        self._amend_counts: dict[int, int] = {}  # per order (memory only: a restart resets the count)
+        self._reprice: dict[int, tuple[Decimal, Decimal]] = {}  # crossing amends: re-entered at this price
+        self._amend_args: dict[int, tuple[Decimal, Decimal]] = {}  # amends on their way: (price, quantity)
+        self._reentered: set[int] = set()
         self._restoring: set[int] = set()
         self._events: list[tuple[str, dict[str, Any]]] = []
         self._new_fills: list[EmFill] = []
@@ -250,7 +258,7 @@ class Exchange:
         events, self._events = self._events, []
         for api_key, event in events:
             self.user_sink(api_key, event)
-        for table in (self._pending, self._cancels):
+        for table in (self._pending, self._cancels, self._amends):
             for key, pending in list(table.items()):
                 if pending.done:
                     del table[key]
@@ -266,7 +274,8 @@ class Exchange:
         return caught_up
 
     def _pending_done(self) -> bool:
-        return any(p.done for p in self._pending.values()) or any(p.done for p in self._cancels.values())
+        tables = (self._pending, self._cancels, self._amends)
+        return any(p.done for table in tables for p in table.values())
 
     def set_listen_key(self, key: str, value: tuple[str, int] | None) -> None:
         if value is None:
@@ -414,6 +423,88 @@ class Exchange:
             raise self.errors.unknown_order_cancel()
         return order
 
+    # --- amending (USD-M PUT /fapi/v1/order) ------------------------------------------------------
+    async def amend(self, order: EmOrder, price: Decimal, quantity: Decimal) -> EmOrder:
+        """Modify a resting LIMIT order in place, as Binance USD-M does: the order keeps its id; it keeps
+        its place in the queue only when the price is the same and the size does not grow (a smaller
+        size), otherwise it goes to the back of the queue at its (new) price.
+
+        As the venue documents: the order is cancelled instead when it has partly filled and the new
+        quantity is not above what has filled, and when it is post-only (GTX) and the new price would
+        take; a GTC order whose new price crosses trades at once, as a new order there would.
+        Refused, the order staying as it was: unknown or not open (-2013), not a LIMIT order (-4028 is
+        not documented for this; -1116 "Invalid orderType." is what we answer), nothing to change
+        (-5027), too many modifications (-5026), margin that cannot carry a larger order (-2019).
+        """
+        if not order.is_open or order.order_id not in self._sim_orders:
+            raise self.errors.unknown_order_query()
+        if order.type != "LIMIT":
+            raise BinanceError(-1116, "Invalid orderType.")
+        if price == order.price and quantity == order.orig_qty:
+            raise BinanceError(-5027, "No need to modify the order.")
+        if self._amend_counts.get(order.order_id, 0) >= MAX_AMENDMENTS:
+            raise BinanceError(-5026, "Exceed maximum modify order limit.")
+        if quantity <= order.executed_qty:
+            return await self.cancel(order, order.cancel_client_id or order.client_order_id)
+        if self.spec.futures and quantity > order.orig_qty:
+            acc = self.accounts[order.api_key]
+            others = [o for o in self.open_orders(order.api_key) if o.order_id != order.order_id]
+            wider = EmOrder(**{**_fields(order), "price": price, "orig_qty": quantity - order.executed_qty})
+            self.funds.check_margin(acc, wider, others)
+        opposite = self.book.best_ask_tick if order.side == "BUY" else self.book.best_bid_tick
+        tick = self.spec.instrument.price_to_ticks(price)
+        crosses = opposite is not None and (opposite <= tick if order.side == "BUY" else opposite >= tick)
+        if crosses and order.post_only:
+            return await self.cancel(order, order.cancel_client_id or order.client_order_id)
+        pending = self._amends.get(order.order_id)
+        if pending is not None and not pending.done:
+            raise BinanceError(-1008, "Server is currently overloaded with other requests. Please try again.")
+        pending = self._amends[order.order_id] = _Pending(asyncio.get_running_loop().create_future())
+        sim_order = self._sim_orders[order.order_id]
+        self._amend_args[order.order_id] = (price, quantity)
+        if crosses:  # leave the book and come back as a taker at the new price (see _on_venue_event)
+            self._reprice[order.order_id] = (price, quantity)
+            self.venue.cancel(sim_order)
+        else:
+            self.venue.modify(sim_order, price, quantity)
+        self.scheduler.run_due(self.clock.now_ns())
+        self.commit()
+        if not pending.done:
+            assert pending.future is not None
+            await asyncio.shield(pending.future)
+        self._amend_args.pop(order.order_id, None)
+        if pending.outcome == "gone":
+            raise self.errors.unknown_order_query()
+        if pending.outcome not in ("", "canceled"):
+            raise self.errors.unknown_error()
+        return order
+
+    def _modify_refused(self, order: EmOrder, reason: str) -> None:
+        """The simulated venue refused a modify on its arrival: the market (or a fill) moved since it was
+        checked. Binance's rules then apply as they would have on arrival: a post-only order that would
+        take, or one whose new size is not above what filled, is cancelled; a GTC order re-enters at the
+        new price as a taker."""
+        order_id = order.order_id
+        pending = self._amends.get(order_id)
+        args = self._amend_args.get(order_id)
+        sim_order = self._sim_orders.get(order_id)
+        if pending is None or args is None or sim_order is None or reason == "order_not_open":
+            self._finish(pending, "gone")
+            return
+        if reason == "would_cross" and not order.post_only:
+            self._reprice[order_id] = args
+        elif reason not in ("would_cross", "quantity_below_filled"):
+            self._finish(pending, reason)
+            return
+        self.venue.cancel(sim_order)
+
+    def _amended(self, order: EmOrder, price: Decimal, quantity: Decimal, now: int) -> None:
+        order.price, order.orig_qty = price, quantity
+        order.update_ms = now
+        order.dirty = True
+        self._amend_counts[order.order_id] = self._amend_counts.get(order.order_id, 0) + 1
+        self._emit(order, "AMENDMENT", None, now)
+
     def cancel_all_now(self, api_key: str) -> list[EmOrder]:
         """Send a cancel for every open order of the account (answers arrive with the venue's latency)."""
         found = self.open_orders(api_key)
@@ -434,12 +525,31 @@ class Exchange:
         now = self.venue_ms()
         pending = self._pending.get(order_id)
         if isinstance(event, OrderAccepted):
-            self._emit(order, "NEW", None, now)
+            if order_id in self._reentered:  # back in the book after a crossing amend: no new NEW
+                self._reentered.discard(order_id)
+            else:
+                self._emit(order, "NEW", None, now)
         elif isinstance(event, OrderFilled):
             self._fill(order, event, now)
         elif isinstance(event, OrderCanceled):
+            repriced = self._reprice.pop(order_id, None)
+            if repriced is not None and order_id not in self._cancels:
+                self._amended(order, *repriced, now)
+                self._reentered.add(order_id)
+                self._submit(order, post_only=False)
+                self._finish(self._amends.get(order_id), "")
+                return
             self._close(order, "CANCELED", now)
             self._finish(self._cancels.get(order_id), "")
+            self._finish(self._amends.get(order_id), "canceled")
+        elif isinstance(event, OrderUpdated):
+            assert event.price is not None
+            self._amended(order, event.price, event.quantity, now)
+            self._finish(self._amends.get(order_id), "")
+            return
+        elif isinstance(event, OrderModifyRejected):
+            self._modify_refused(order, event.reason)
+            return
         elif isinstance(event, OrderExpired):
             if order.executed_qty == 0 and order.tif == "FOK" and pending is not None and not pending.done:
                 if self.spec.futures:
@@ -548,3 +658,7 @@ class Exchange:
 
     def orders_of(self, api_key: str) -> Iterable[EmOrder]:
         return (o for o in self.orders.values() if o.api_key == api_key)
+
+
+def _fields(order: EmOrder) -> dict[str, Any]:
+    return {name: getattr(order, name) for name in EmOrder.__dataclass_fields__}

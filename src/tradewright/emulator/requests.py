@@ -13,7 +13,7 @@ from tradewright.emulator.errors import CLIENT_ID_PATTERN, VenueErrors
 from tradewright.emulator.grammar import parse_decimal, parse_int
 from tradewright.emulator.spec import VenueSpec
 
-__all__ = ["OrderRequest", "int_param", "limit_param", "parse_new_order", "symbol_param"]
+__all__ = ["OrderRequest", "int_param", "limit_param", "parse_modify", "parse_new_order", "symbol_param"]
 
 _CLIENT_ID = re.compile(CLIENT_ID_PATTERN.removesuffix("$") + r"\Z")  # no trailing newline
 _TIFS_SPOT = ("GTC", "IOC", "FOK")
@@ -185,6 +185,30 @@ def parse_new_order(params: Mapping[str, Any], spec: VenueSpec, errors: VenueErr
         reduce_only=reduce_only,
         quote_order_qty=quote_qty,
     )
+
+
+def parse_modify(
+    params: Mapping[str, Any], spec: VenueSpec, errors: VenueErrors
+) -> tuple[str, Decimal, Decimal]:
+    """USD-M PUT /fapi/v1/order: (side, price, quantity), checked as a new order's are. Both price and
+    quantity are mandatory (unlike COIN-M); `priceMatch` is not emulated and refused as not required."""
+    symbol_param(params, spec, errors, required=True)
+    side = _text(params, "side")
+    if side is None:
+        raise errors.mandatory("side")
+    if side not in ("BUY", "SELL"):
+        raise errors.bad_side()
+    if _text(params, "priceMatch") not in (None, "NONE"):
+        raise errors.not_required("priceMatch")
+    quantity = _decimal(params, "quantity", errors)
+    if quantity is None:
+        raise errors.mandatory("quantity")
+    price = _decimal(params, "price", errors)
+    if price is None:
+        raise errors.mandatory("price")
+    _check_price(price, spec, errors)
+    _check_qty(quantity, spec, errors, market=False)
+    return side, price, quantity
 
 
 def _check_price(price: Decimal, spec: VenueSpec, errors: VenueErrors) -> None:

@@ -99,6 +99,8 @@ def rest_routes(e: Endpoints) -> dict[tuple[str, str], Route]:
         ("POST", f"{v1}/order"): Route(e.new_order, S, _const(0), is_order=True),
         ("GET", f"{v1}/order"): Route(e.query_order, S),
         ("DELETE", f"{v1}/order"): Route(e.cancel_order, S),
+        # Modify Order: 1 on the order-count limits, 0 on the IP weight
+        ("PUT", f"{v1}/order"): Route(e.modify_order, S, _const(0), is_order=True),
         ("GET", f"{v1}/openOrder"): Route(e.open_order, S),
         ("GET", f"{v1}/openOrders"): Route(e.open_orders, S, _open_orders_weight(True)),
         ("DELETE", f"{v1}/allOpenOrders"): Route(e.cancel_all_futures, S),

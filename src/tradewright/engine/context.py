@@ -6,9 +6,12 @@ import logging
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from tradewright.core.ids import ClientOrderId, InstrumentId
 from tradewright.engine.executor import MultiLegExecutor, executor_for
 from tradewright.model.book import OrderBook
+from tradewright.model.bracket import Bracket, make_bracket
 from tradewright.model.commands import CancelAllOrders, CancelOrder, ModifyOrder, SubmitOrder
 from tradewright.model.enums import OrderSide, OrderType, TimeInForce
 from tradewright.model.instrument import Instrument, to_decimal
@@ -61,6 +64,7 @@ class KernelContext:
         expire_ns: int | None = None,
         trigger_price: Decimal | None = None,
         tag: str = "",
+        oca_group: str = "",
     ) -> ClientOrderId:
         kernel = self._kernel
         inst = kernel.instrument(instrument_id)
@@ -85,11 +89,72 @@ class KernelContext:
             expire_ns=expire_ns,
             post_only=post_only,
             reduce_only=reduce_only,
+            oca_group=oca_group,
             ts_init=kernel.clock.now_ns(),
             actor=str(self._strategy.id) + (f":{tag}" if tag else ""),
         )
-        kernel.submit(command, self._strategy)
+        if oca_group:
+            kernel.contingent.submit_oca(command, self._strategy)
+        else:
+            kernel.submit(command, self._strategy)
         return cid
+
+    def submit_bracket(
+        self,
+        instrument_id: InstrumentId,
+        side: OrderSide,
+        quantity: Decimal,
+        *,
+        stop_price: Decimal,
+        target_price: Decimal | None = None,
+        price: Decimal | None = None,
+        stop_limit_price: Decimal | None = None,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        tag: str = "",
+        stop_tag: str = "",
+        target_tag: str = "",
+    ) -> tuple[ClientOrderId, ClientOrderId, ClientOrderId | None]:
+        kernel = self._kernel
+        inst = kernel.instrument(instrument_id)
+        qty = to_decimal(quantity, what="quantity")
+        px = None if price is None else to_decimal(price, what="price")
+        inst.validate_order(px, qty)
+        for level in (stop_price, target_price, stop_limit_price):
+            if level is not None:
+                inst.price_to_ticks(level)
+        sid = self._strategy.id
+        now = kernel.clock.now_ns()
+        entry = SubmitOrder(
+            client_order_id=kernel.orders.next_id(sid),
+            strategy_id=sid,
+            instrument_id=instrument_id,
+            side=side,
+            order_type=OrderType.MARKET if px is None else OrderType.LIMIT,
+            quantity=qty,
+            price=px,
+            time_in_force=time_in_force,
+            ts_init=now,
+            actor=str(sid) + (f":{tag}" if tag else ""),
+        )
+        stop_id = kernel.orders.next_id(sid)
+        target_id = None if target_price is None else kernel.orders.next_id(sid)
+        bracket = make_bracket(
+            entry,
+            stop_id=stop_id,
+            stop_price=stop_price,
+            target_id=target_id,
+            target_price=target_price,
+            stop_limit_price=stop_limit_price,
+        )
+        # Each child says why it exists in its own tag (the journal reads them).
+        stop = msgspec.structs.replace(bracket.stop, actor=str(sid) + (f":{stop_tag}" if stop_tag else ""))
+        target = bracket.target
+        if target is not None:
+            target = msgspec.structs.replace(
+                target, actor=str(sid) + (f":{target_tag}" if target_tag else "")
+            )
+        kernel.contingent.submit_bracket(Bracket(entry, stop, target), self._strategy)
+        return entry.client_order_id, stop_id, target_id
 
     def execute(self, plan: Plan) -> str:
         return executor_for(self._kernel).start(plan, self._strategy)
@@ -150,6 +215,9 @@ class KernelContext:
 
     def order(self, client_order_id: ClientOrderId) -> Order | None:
         return self._kernel.orders.get(client_order_id)
+
+    def current_order_id(self, client_order_id: ClientOrderId) -> ClientOrderId:
+        return self._kernel.replacements.current_order_id(client_order_id)
 
     def open_orders(self, instrument_id: InstrumentId | None = None) -> list[Order]:
         return [

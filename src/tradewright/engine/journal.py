@@ -3,7 +3,8 @@
 A kernel built with a journal (a live node's state store, see `tradewright.live.store_sink`) calls it
 *before* it changes memory or sends anything:
 
-- an order intent (the `SubmitOrder` and its `OrderSubmitted`) before the order is sent;
+- an order intent (the `SubmitOrder` and its `OrderSubmitted`) before the order is sent; a bracket child
+  the engine holds until its entry fills is recorded at once (`record_held`) and released later;
 - every other order event the order manager will apply (acks, cancels, pending requests), before the
   in-memory order changes; events the order manager ignores (duplicates, stale acks) are not recorded;
 - a fill, with the position and balances it will produce, before the portfolio moves.
@@ -36,6 +37,11 @@ class Journal(Protocol):
 
     def record_intent(self, command: SubmitOrder, event: OrderSubmitted | OrderDenied) -> bool:
         """Store a new order with its first event (submitted, or denied before it left the node)."""
+        ...
+
+    def record_held(self, command: SubmitOrder) -> bool:
+        """Store an order the engine holds back (a bracket child before its entry fills): status
+        INITIALIZED, never sent until an `OrderSubmitted` releases it (`tradewright.engine.contingent`)."""
         ...
 
     def record_order_event(self, event: OrderEvent) -> bool:

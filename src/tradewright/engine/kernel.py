@@ -21,10 +21,12 @@ from tradewright.core.clock import Clock
 from tradewright.core.errors import StoreError, StrategyError, TradewrightError
 from tradewright.core.ids import ClientOrderId, InstrumentId, Venue
 from tradewright.engine.context import KernelContext
+from tradewright.engine.contingent import ContingentOrders
 from tradewright.engine.journal import Journal, preview_fill
 from tradewright.engine.order_manager import OrderManager
 from tradewright.engine.ports import Denial, EventSink, ExecutionClient, OrderEventHook, RiskGate
 from tradewright.engine.probe import PathProbe
+from tradewright.engine.replace import CancelReplace
 from tradewright.model.bar_view import BarView
 from tradewright.model.book import OrderBook
 from tradewright.model.commands import CancelOrder, Command, ModifyOrder, SubmitOrder
@@ -101,6 +103,12 @@ class Kernel:
         self._grouped: list[tuple[OrderPendingCancel, Order]] | None = None  # cancels awaiting a group commit
         # The multi-leg executor (engine/executor.py), when one is attached: it hears every applied order event.
         self.executor: OrderEventHook | None = None
+        # Modifies at venues without native amend become cancel-then-replace (engine/replace.py).
+        self.replacements = CancelReplace(self, self.log)
+        # Told (strategy, hook, error) when fencing stops a strategy that raised (live/fencing.py).
+        self.on_strategy_failed: Callable[[Strategy, str, Exception], None] | None = None
+        # Brackets and one-cancels-all groups (engine/contingent.py): hears every applied order event first.
+        self.contingent = ContingentOrders(self)
         if risk is not None:
             risk.bind(self)  # last: the risk engine reads the kernel it guards
 
@@ -248,6 +256,8 @@ class Kernel:
             expire_ns=command.expire_ns,
             post_only=command.post_only,
             reduce_only=command.reduce_only,
+            parent_order_id=command.parent_order_id,
+            oca_group=command.oca_group,
             ts_event=now,
             ts_init=now,
         )
@@ -305,6 +315,8 @@ class Kernel:
     def cancel(self, command: CancelOrder) -> bool:
         """Request a cancel; return False if the order is not open (nothing to do)."""
         order = self.orders.get(command.client_order_id)
+        if order is not None and order.status is OrderStatus.INITIALIZED and order.parent_order_id is not None:
+            return self.contingent.cancel_held(command, order)  # a bracket child the engine still holds
         if order is None or not order.is_open or order.status is OrderStatus.PENDING_CANCEL:
             return False
         self._emit_command(command)
@@ -347,6 +359,9 @@ class Kernel:
         if self.risk is not None and (denial := self.risk.check(command, order)) is not None:
             self._command_denied(command, order, denial)
             return False
+        capabilities = getattr(self._client_for(order.instrument_id), "capabilities", None)
+        if capabilities is not None and not capabilities.modify:
+            return self.replacements.start(command, order)
         now = self.clock.now_ns()
         pending = OrderPendingUpdate(
             client_order_id=order.client_order_id,
@@ -473,6 +488,10 @@ class Kernel:
             )
         else:
             self._emit(event)
+        if self.replacements.waiting:
+            self.replacements.on_order_event(event)
+        if self.contingent.active:
+            self.contingent.on_order_event(event, order)  # before the owner hears: siblings already follow
         strategy = self._owner.get(event.client_order_id)
         if strategy is not None and etype not in _LOCAL_EVENTS:
             self._call(strategy, "on_order", event)
@@ -645,6 +664,8 @@ class Kernel:
             raise StrategyError(f"strategy {strategy.id} raised in {hook}: {exc!r}") from exc
         self.log.exception("strategy %s raised in %s; strategy stopped", strategy.id, hook, exc_info=exc)
         self._stopped.add(strategy.id)
+        if self.on_strategy_failed is not None:
+            self.on_strategy_failed(strategy, hook, exc)
 
     def mark(self, instrument_id: InstrumentId) -> Decimal | None:
         """The price that values a position (the portfolio's `mark_price`: mid or last trade)."""

@@ -9,6 +9,8 @@ Points:
   fill_received         a fill arrived from the venue and is not recorded yet
   after_fill_commit     a fill is durable and memory has not applied it yet
   after_cancel_commit   a cancel request is durable and it has not been sent
+  workflow_step_committed  a multi-leg workflow's step is durable and not acted on (engine/executor.py)
+  workflow_step_acted      the order of a recorded workflow step went to the kernel; nothing newer recorded
 """
 
 from __future__ import annotations
@@ -22,7 +24,15 @@ from tradewright.core.errors import ConfigError
 __all__ = ["CRASH_ENV", "POINTS", "CrashHooks"]
 
 CRASH_ENV = "TRADEWRIGHT_CRASH_AT"
-POINTS = ("after_intent_commit", "after_send", "fill_received", "after_fill_commit", "after_cancel_commit")
+POINTS = (
+    "after_intent_commit",
+    "after_send",
+    "fill_received",
+    "after_fill_commit",
+    "after_cancel_commit",
+    "workflow_step_committed",
+    "workflow_step_acted",
+)
 EXIT_CODE = 137  # what a shell reports for SIGKILL
 
 

@@ -30,6 +30,7 @@ from tradewright.core.clock import LiveClock
 from tradewright.core.errors import StoreError, TradewrightError
 from tradewright.core.ids import InstrumentId
 from tradewright.core.redact import install_log_redaction
+from tradewright.engine.executor import MultiLegExecutor
 from tradewright.engine.kernel import INF, Kernel
 from tradewright.live.config import LiveConfig
 from tradewright.live.crash import CrashHooks
@@ -37,6 +38,8 @@ from tradewright.live.operator import NodeService
 from tradewright.live.recovery import Reconciler, RestoreSummary, VenueOrderActions, restore
 from tradewright.live.status import StatusSink, StatusTracker, StrategyFailures
 from tradewright.live.store_sink import StoreSink
+from tradewright.live.venue_link import VenueLink
+from tradewright.live.workflows import attach_durable_executor, resume_workflows
 from tradewright.model.book import OrderBook
 from tradewright.model.data import TradeTick
 from tradewright.model.events import OrderEvent, OrderFilled, TradingState, VenueIntegrityViolation
@@ -129,6 +132,8 @@ class LiveNode:
         self.book: OrderBook | None = None
         self.strategy: Strategy | None = None
         self.reconciler: Reconciler | None = None
+        self.link: VenueLink | None = None  # venue connection lost -> HALTED until back and reconciled
+        self.executor: MultiLegExecutor | None = None
         self.restored = RestoreSummary()
         self.trading = False
         self.stop_reason = ""
@@ -175,6 +180,10 @@ class LiveNode:
         kernel.add_execution_client(venue.execution)
         self.strategy = make_strategy(config.as_run_config(), inst.id)
         kernel.add_strategy(self.strategy)
+        # Multi-leg plans (`ctx.execute`) run as durable workflows on the store's saga tables.
+        self.executor = attach_durable_executor(
+            kernel, self.store, id_prefix=f"{self.id_prefix}W", crash=self.hooks.reached
+        )
         self._trigger = kernel.book_trigger(inst.id)
         now = self.clock.now_ns()
         self.store.save_instrument(inst, ts_ns=now)
@@ -196,7 +205,18 @@ class LiveNode:
             self.restored.snapshots,
             self.restored.replayed_fills,
         )
-        self._spawn(venue.execution.run_user_stream(on_reconnect=self._resync), "user stream")
+        assert isinstance(kernel.risk, RiskEngine)
+        link = self.link = VenueLink(
+            inst.id.venue, kernel.risk, self._resync, logging.getLogger("tradewright.live.link")
+        )
+        venue.market_data.on_link = link.watch("market data")
+        user_stream = link.watch("user stream")
+        self._spawn(
+            venue.execution.run_user_stream(
+                on_reconnect=lambda: user_stream(True, ""), on_disconnect=lambda why: user_stream(False, why)
+            ),
+            "user stream",
+        )
         self._spawn(
             venue.execution.process_updates(on_malformed=lambda: self._resync("a malformed order update")),
             "order updates",
@@ -220,6 +240,9 @@ class LiveNode:
             len(report.actions),
             len(report.halted),
         )
+        resumed = await resume_workflows(self.executor, {venue.execution.venue: venue.execution})
+        if resumed:
+            self.log.info("took up %d open multi-leg workflows from the store", resumed)
         kernel.start()
         self.trading = True
         self.tracker = StatusTracker(kernel, inst.id, "live", self.status_sink)
@@ -344,8 +367,11 @@ class LiveNode:
 
     async def _reconcile(self) -> None:
         assert self.reconciler is not None
+        generation = 0 if self.link is None else self.link.generation
         try:
             await self.reconciler.run_once()
+            if self.link is not None:
+                self.link.reconciled(generation)  # a lost connection's hold ends only after this
         except TradewrightError as exc:
             self.log.error("periodic reconciliation failed: %s", exc)
         except Exception as exc:  # a task boundary: the venue could not be read; try again next time

@@ -46,6 +46,7 @@ from tradewright.live.operator_views import (
     StrategyInfo,
     SystemInfo,
     VenueInfo,
+    WorkflowView,
 )
 
 __all__ = ["NodeService", "OperatorError", "OperatorPort"]
@@ -104,6 +105,12 @@ class OperatorPort(Protocol):
     def latency(self) -> list[LatencyStats]: ...
 
     def status(self) -> StatusReport: ...
+
+    def workflows(self, *, open_only: bool, limit: int) -> list[WorkflowView]:
+        """Multi-leg workflows (open, or also the recently finished) with their legs and compensations."""
+        ...
+
+    def workflow(self, workflow_id: str) -> WorkflowView: ...
 
     # --- commands ---------------------------------------------------------------------------
     def strategy_command(self, ctx: CommandContext, strategy_id: str, action: str) -> CommandResult:

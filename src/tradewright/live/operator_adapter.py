@@ -44,6 +44,8 @@ from tradewright.model.events import (
     OrderRejected,
     PositionChanged,
     RiskEvent,
+    WorkflowEvent,
+    WorkflowRefused,
 )
 from tradewright.risk.engine import RiskEngine
 from tradewright.store.ports import StateStore
@@ -225,6 +227,27 @@ class KernelOperator(CommandsMixin, HealthMixin, ReadsMixin):
                 hub.seq["positions"] += 1
         elif isinstance(event, RiskEvent):
             self._on_risk_event(event)
+        elif isinstance(event, WorkflowEvent):
+            self._on_workflow_event(event)
+
+    def _on_workflow_event(self, event: WorkflowEvent) -> None:
+        """A workflow step (or a refused plan): the workflow as it now stands, on the `workflows` channel."""
+        if not self.hub.wanted("workflows"):
+            self.hub.seq["workflows"] += 1
+            return
+        from tradewright.live.operator_workflows import find_workflow
+
+        kind = "workflow." + _event_kind(type(event).__name__.removeprefix("Workflow"))
+        view = find_workflow(self.kernel, event.workflow_id)
+        data: Any = view
+        if isinstance(event, WorkflowRefused) or view is None:
+            data = {
+                "workflow_id": event.workflow_id,
+                "strategy_id": str(event.strategy_id),
+                "status": "REFUSED" if isinstance(event, WorkflowRefused) else "UNKNOWN",
+                "reason": getattr(event, "message", ""),
+            }
+        self.hub.publish("workflows", kind, data)
 
     def _on_order_event(self, event: OrderEvent) -> None:
         kind = type(event)

@@ -37,6 +37,7 @@ CHANNELS = (
     "latency",
     "logs",
     "commands",
+    "workflows",
 )
 COALESCED = frozenset({"system", "venues", "book", "quotes", "pnl", "latency"})
 

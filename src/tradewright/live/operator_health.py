@@ -19,6 +19,7 @@ from tradewright.live.operator_views import (
     StrategyInfo,
     SystemInfo,
     VenueInfo,
+    WorkflowView,
 )
 from tradewright.risk.engine import RiskEngine
 
@@ -46,6 +47,8 @@ class HealthMixin:
         def strategies(self) -> list[StrategyInfo]: ...
 
         def _quantity(self, iid: InstrumentId) -> Decimal: ...
+
+        def workflows(self, *, open_only: bool = True, limit: int = 100) -> list[WorkflowView]: ...
 
     def health(self) -> HealthInfo:
         reasons: list[str] = []
@@ -166,4 +169,5 @@ class HealthMixin:
             strategies=self.strategies(),
             latency=self.latency(),
             offenders=offenders,
+            workflows=self.workflows(open_only=True, limit=50),
         )

@@ -36,6 +36,7 @@ from tradewright.live.operator_views import (
     StrategyInfo,
     SystemInfo,
     VenueInfo,
+    WorkflowView,
 )
 from tradewright.model.enums import OrderSide
 from tradewright.model.events import TradingState
@@ -46,6 +47,7 @@ from tradewright.risk.summary import describe
 from tradewright.store.ports import StateStore
 
 if TYPE_CHECKING:
+    from tradewright.engine.executor import ExecutorFigures
     from tradewright.live.operator_adapter import InstrumentCounters, VenueReading
     from tradewright.live.operator_events import EventHub
 
@@ -376,6 +378,27 @@ class ReadsMixin:
             for day, (first, last, fees, n) in sorted(self.daily.items())
         ]
 
+    # --- multi-leg workflows ---------------------------------------------------------------
+    def workflows(self, *, open_only: bool = True, limit: int = 100) -> list[WorkflowView]:
+        """Multi-leg workflows with their legs and compensations (`live/operator_workflows.py`)."""
+        from tradewright.live.operator_workflows import workflow_views
+
+        return workflow_views(self.kernel, open_only=open_only, limit=limit)
+
+    def workflow_figures(self) -> ExecutorFigures | None:
+        """Leg delta, open-leg exposure and counts for metrics (None without an executor)."""
+        from tradewright.live.operator_workflows import executor_figures
+
+        return executor_figures(self.kernel)
+
+    def workflow(self, workflow_id: str) -> WorkflowView:
+        from tradewright.live.operator_workflows import find_workflow
+
+        view = find_workflow(self.kernel, workflow_id)
+        if view is not None:
+            return view
+        raise OperatorError("not_found", f"no workflow {workflow_id!r} on this node (open or recently finished)")
+
     # --- risk -------------------------------------------------------------------------------
     def holds(self) -> list[Hold]:
         return [
@@ -441,6 +464,8 @@ class ReadsMixin:
             return [line for line in self.log_lines if line.level in ("WARNING", "ERROR", "CRITICAL")][-100:]
         if channel == "commands":
             return list(self.recent_commands)
+        if channel == "workflows":
+            return self.workflows(open_only=False, limit=50)
         raise OperatorError("invalid", f"unknown channel {channel!r}")
 
     def node_scope_state(self) -> str:

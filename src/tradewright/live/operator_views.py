@@ -22,6 +22,7 @@ __all__ = [
     "Hold",
     "InstrumentInfo",
     "LatencyStats",
+    "LegView",
     "LimitView",
     "LogLine",
     "MarketStatus",
@@ -36,6 +37,7 @@ __all__ = [
     "StrategyInfo",
     "SystemInfo",
     "VenueInfo",
+    "WorkflowView",
 ]
 
 
@@ -335,6 +337,43 @@ class Offender:
 
 
 @dataclass(frozen=True, slots=True)
+class LegView:
+    """One order of a multi-leg workflow: a leg (`kind` LEG, its last attempt) or a compensation (UNWIND
+    or HEDGE of leg `leg`). `status`: PENDING (not sent yet), SENT (in flight), FILLED or ENDED (short)."""
+
+    index: int
+    leg: int
+    kind: str
+    instrument_id: str
+    side: str
+    quantity: Decimal
+    price: Decimal | None
+    status: str
+    client_order_id: str | None
+    attempts: int
+    filled_qty: Decimal
+    avg_px: Decimal | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowView:
+    """A multi-leg workflow (docs/arbitrage.md): RUNNING, COMPENSATING, or how it ended and why."""
+
+    workflow_id: str
+    strategy_id: str
+    status: str
+    tag: str
+    mode: str
+    compensation: str
+    created_ns: int
+    updated_ns: int
+    reason: str
+    legs: list[LegView]
+    compensations: list[LegView]
+
+
+@dataclass(frozen=True, slots=True)
 class StatusReport:
     system: SystemInfo
     venues: list[VenueInfo]
@@ -342,3 +381,4 @@ class StatusReport:
     strategies: list[StrategyInfo]
     latency: list[LatencyStats]
     offenders: list[Offender]
+    workflows: list[WorkflowView] = field(default_factory=list)  # the open multi-leg workflows

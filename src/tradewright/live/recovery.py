@@ -38,7 +38,7 @@ from tradewright.engine.reconcile import (
     reconcile_orders,
 )
 from tradewright.engine.venue_state import VenueOrder, VenueStatePort
-from tradewright.model.enums import OrderSide
+from tradewright.model.enums import OrderSide, OrderStatus
 from tradewright.model.events import OrderFilled
 from tradewright.model.orders import Order
 from tradewright.model.position import Position
@@ -178,6 +178,12 @@ class Reconciler:
                 break
             await asyncio.sleep(0.2)
             report = await self.run_once(check_all=True)
+        # Brackets and OCA groups the engine emulates: carry out what a crash left undone (a release of
+        # a filled entry's children, a sibling's cancel), now that the venue's missed events are in.
+        store = self.store
+        report.actions.extend(
+            self.kernel.contingent.resume(lambda since: store.load_state(orders_since_ns=since).orders)
+        )
         return report
 
     async def run_once(self, *, check_all: bool = False) -> ReconcileReport:
@@ -232,8 +238,14 @@ class Reconciler:
             self._carry_out_order_action(action, report)
 
     def _unfinished(self, iid: InstrumentId) -> list[Order]:
+        # A bracket child the engine holds (INITIALIZED, with a parent) is not at the venue by design:
+        # the engine releases it when its entry fills (engine/contingent.py), so it is not looked up there.
         return [
-            o for o in self.kernel.orders.all_orders if o.instrument_id == iid and not o.status.is_terminal
+            o
+            for o in self.kernel.orders.all_orders
+            if o.instrument_id == iid
+            and not o.status.is_terminal
+            and not (o.status is OrderStatus.INITIALIZED and o.parent_order_id is not None)
         ]
 
     def _carry_out_order_action(self, action: Action, report: ReconcileReport) -> None:

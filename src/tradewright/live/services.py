@@ -67,6 +67,13 @@ def live_operator(node: LiveNode) -> KernelOperator:
             return VenueReading(VenueHealth.DOWN, "the state store failed: no new orders", simulated=False)
         if not node.trading:
             return VenueReading(VenueHealth.DOWN, "not trading (starting or stopping)", simulated=False)
+        link = node.link
+        if link is not None and link.held:  # a lost connection: HALTED until back and reconciled
+            if link.down:
+                return VenueReading(VenueHealth.DOWN, link.describe(), simulated=False)
+            return VenueReading(
+                VenueHealth.DEGRADED, "reconnected; reconciling before trading again", simulated=False
+            )
         return VenueReading(VenueHealth.UP, "connected; trading", simulated=False)
 
     return KernelOperator(

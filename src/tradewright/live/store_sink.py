@@ -75,6 +75,18 @@ class StoreSink:
             self._hooks.reached("after_intent_commit")
         return stored
 
+    def record_held(self, command: SubmitOrder) -> bool:
+        """Store a bracket child the engine holds (INITIALIZED: in the store, not sent)."""
+        with self.store.batch():
+            self._write_commands()
+            try:
+                stored = self.store.record_intent(Order(command))
+            except InvalidOrderError as exc:
+                self._log.error("held order %s refused by the store: %s", command.client_order_id, exc)
+                stored = False
+        self.writes += 1
+        return stored
+
     def record_order_event(self, event: OrderEvent) -> bool:
         with self.store.batch():
             self._write_commands()

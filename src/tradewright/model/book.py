@@ -25,7 +25,7 @@ MAX_CAPACITY = 1 << 23  # 8M ticks a side (64 MB each): far beyond any real book
 class OrderBook:
     """A price-level book. Sides are +1 (bid) and -1 (ask)."""
 
-    __slots__ = ("_asks", "_bids", "_st", "instrument", "last_update_id", "ts_event")
+    __slots__ = ("_asks", "_bids", "_st", "_stv", "instrument", "last_update_id", "ts_event")
 
     def __init__(self, instrument: Instrument, capacity: int = _INITIAL_CAPACITY) -> None:
         self.instrument = instrument
@@ -33,6 +33,9 @@ class OrderBook:
         self._asks = np.zeros(capacity, dtype=np.int64)
         self._st = np.array([0, -1, -1, capacity], dtype=np.int64)
         self._st[0] = -1  # unanchored until the first level arrives
+        # The state read as plain ints: a memoryview index costs a fraction of a numpy scalar's (the top of
+        # the book is read once per strategy call). `_st` is only ever changed in place, so it stays valid.
+        self._stv = self._st.data
         self.last_update_id = 0
         self.ts_event = 0
 
@@ -113,33 +116,37 @@ class OrderBook:
     # --- questions in ticks/lots ------------------------------------------------------------
     @property
     def best_bid_tick(self) -> int | None:
-        i = int(self._st[1])
-        return None if i < 0 else int(self._st[0]) + i
+        st = self._stv
+        i = st[1]
+        return None if i < 0 else st[0] + i
 
     @property
     def best_ask_tick(self) -> int | None:
-        i = int(self._st[2])
-        return None if i < 0 else int(self._st[0]) + i
+        st = self._stv
+        i = st[2]
+        return None if i < 0 else st[0] + i
 
     def top_ticks(self) -> tuple[int | None, int | None]:
         """(best bid tick, best ask tick) in one call; None for an empty side."""
-        st = self._st
-        base, bb, ba = int(st[0]), int(st[1]), int(st[2])
+        st = self._stv
+        base, bb, ba = st[0], st[1], st[2]
         return (None if bb < 0 else base + bb), (None if ba < 0 else base + ba)
 
     @property
     def best_bid_lots(self) -> int:
-        i = int(self._st[1])
+        i = self._stv[1]
         return 0 if i < 0 else int(self._bids[i])
 
     @property
     def best_ask_lots(self) -> int:
-        i = int(self._st[2])
+        i = self._stv[2]
         return 0 if i < 0 else int(self._asks[i])
 
     def lots_at(self, side: int, tick: int) -> int:
-        i = tick - int(self._st[0])
-        if self._st[0] < 0 or i < 0 or i >= int(self._st[3]):
+        st = self._stv
+        base = st[0]
+        i = tick - base
+        if base < 0 or i < 0 or i >= st[3]:
             return 0
         return int(self._bids[i] if side > 0 else self._asks[i])
 

@@ -50,6 +50,16 @@ def to_decimal(value: object, *, what: str = "value") -> Decimal:
 _NS = 1_000_000_000
 _INT64 = 2**63  # ticks and lots live in int64 arrays inside the engine
 
+# Exact grid conversions, remembered: a backtest converts the same few thousand prices and sizes again and
+# again (each order is checked when submitted and converted again by the simulated venue), and the checked
+# conversion (Decimal divmod, range check, int()) costs microseconds. Keyed by (grid step, value): the
+# answer depends on nothing else, and equal Decimals (4810.25 and 4810.250) hash alike and convert alike.
+# Only Decimals that converted successfully are kept (prices and sizes apart: a negative size is refused
+# where a negative price is not); a memo is emptied when it reaches its bound.
+_MEMO_MAX = 1 << 16
+_TICKS_MEMO: dict[tuple[Decimal, Decimal], int] = {}
+_LOTS_MEMO: dict[tuple[Decimal, Decimal], int] = {}
+
 
 def _clock_time(text: str, what: str) -> time:
     hours, colon, minutes = text.partition(":")
@@ -170,6 +180,15 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
     # --- price grid -------------------------------------------------------------------------
     def price_to_ticks(self, price: object) -> int:
         """Return the price as a whole number of ticks; raise `GridError` if it is off the grid."""
+        if type(price) is Decimal and price.is_finite():
+            key = (self.tick_size, price)
+            hit = _TICKS_MEMO.get(key)
+            if hit is None:
+                hit = _remember(_TICKS_MEMO, key, self._price_to_ticks(price))
+            return hit
+        return self._price_to_ticks(price)
+
+    def _price_to_ticks(self, price: object) -> int:
         px = to_decimal(price, what="price")
         try:
             ticks, rem = divmod(px, self.tick_size)
@@ -177,9 +196,10 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
             raise GridError(f"{self.id}: price {px} is out of range") from None
         if rem != 0:
             raise GridError(f"{self.id}: price {px} is not on the tick grid of {self.tick_size}")
-        if not -_INT64 <= ticks < _INT64:
+        n = int(ticks)  # exact (the remainder is 0); comparing ints is cheaper than comparing Decimals
+        if not -_INT64 <= n < _INT64:
             raise GridError(f"{self.id}: price {px} is out of range ({ticks} ticks do not fit 64 bits)")
-        return int(ticks)
+        return n
 
     def ticks_to_price(self, ticks: int) -> Decimal:
         return self.tick_size * ticks
@@ -199,6 +219,15 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
     # --- size grid --------------------------------------------------------------------------
     def size_to_lots(self, size: object) -> int:
         """Return the size as a whole number of lots; raise `GridError` if off-grid or negative."""
+        if type(size) is Decimal and size.is_finite():
+            key = (self.lot_size, size)
+            hit = _LOTS_MEMO.get(key)
+            if hit is None:
+                hit = _remember(_LOTS_MEMO, key, self._size_to_lots(size))
+            return hit
+        return self._size_to_lots(size)
+
+    def _size_to_lots(self, size: object) -> int:
         qty = to_decimal(size, what="size")
         if qty < 0:
             raise GridError(f"{self.id}: size must not be negative, got {qty}")
@@ -208,9 +237,10 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
             raise GridError(f"{self.id}: size {qty} is out of range") from None
         if rem != 0:
             raise GridError(f"{self.id}: size {qty} is not a multiple of the lot size {self.lot_size}")
-        if lots >= _INT64:
+        n = int(lots)
+        if n >= _INT64:
             raise GridError(f"{self.id}: size {qty} is out of range ({lots} lots do not fit 64 bits)")
-        return int(lots)
+        return n
 
     def lots_to_size(self, lots: int) -> Decimal:
         return self.lot_size * lots
@@ -250,3 +280,11 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
                 raise GridError(
                     f"{self.id}: notional {self.notional(price, size)} is below the minimum {self.min_notional}"
                 )
+
+
+def _remember(memo: dict[tuple[Decimal, Decimal], int], key: tuple[Decimal, Decimal], value: int) -> int:
+    """Keep one successful grid conversion (see `_TICKS_MEMO`)."""
+    if len(memo) >= _MEMO_MAX:
+        memo.clear()
+    memo[key] = value
+    return value

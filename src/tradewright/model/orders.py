@@ -172,6 +172,10 @@ class Order:
             new_status = target  # type: ignore[assignment]
         if etype is OrderAccepted:
             self.venue_order_id = event.venue_order_id  # type: ignore[attr-defined]
+        elif etype is OrderSubmitted:
+            # The size sent: the command's, or (a bracket child the engine held until its entry filled)
+            # the part of it released so far (`tradewright.engine.contingent`).
+            self.quantity = event.quantity  # type: ignore[attr-defined]
         elif etype is OrderUpdated:
             update: OrderUpdated = event  # type: ignore[assignment]
             if update.quantity < self.filled_qty:

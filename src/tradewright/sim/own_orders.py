@@ -50,7 +50,7 @@ class OwnOrders:
         refresh_watch(self.active, self.side, self.tick, self.watch)
 
     def pending_fills(self) -> list[int]:
-        return [int(j) for j in np.flatnonzero(self.fill)]
+        return self.fill.nonzero()[0].tolist()  # type: ignore[no-any-return]
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         return (

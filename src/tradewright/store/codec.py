@@ -104,6 +104,8 @@ def intent_of(order: Order) -> SubmitOrder:
             expire_ns=first.expire_ns,
             post_only=first.post_only,
             reduce_only=first.reduce_only,
+            parent_order_id=first.parent_order_id,
+            oca_group=first.oca_group,
         )
     return SubmitOrder(
         ts_init=order.ts_init,
@@ -119,6 +121,8 @@ def intent_of(order: Order) -> SubmitOrder:
         expire_ns=order.expire_ns,
         post_only=order.post_only,
         reduce_only=order.reduce_only,
+        parent_order_id=order.parent_order_id,
+        oca_group=order.oca_group,
     )
 
 

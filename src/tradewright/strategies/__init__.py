@@ -3,7 +3,8 @@ values are refused, naming the field) and an example config under examples/; doc
 describes them.
 
 Market making on L2 data: `AvellanedaStoikov` (B1) and `SpreadQuoter` (B2), both on the quote manager.
-Prediction markets: `DutchBook` (B4), exact Dutch-book arbitrage on binary and neg-risk markets.
+Prediction markets: `DutchBook` (B4), exact Dutch-book arbitrage on binary and neg-risk markets;
+`QuickMarketMaker`, inventory-skewed quoting that rotates through Turbine's quick markets.
 Arbitrage: `CrossVenueArb` (B5), the same asset on several venues, through the multi-leg executor, with
 its pure edge function `best_opportunity`.
 Bars: `Grid` (B3); `SmaCross`, `VwapPullback`, `OpeningRangeRetest`, `MeanReversion` (B6) on
@@ -20,6 +21,7 @@ from tradewright.strategies.dutch_book import DutchBook, DutchBookConfig, DutchB
 from tradewright.strategies.grid import Grid, GridConfig, GridSlots
 from tradewright.strategies.mean_reversion import MeanReversion, MeanReversionConfig
 from tradewright.strategies.orb import OpeningRangeRetest, OpeningRangeRetestConfig
+from tradewright.strategies.quick_market_maker import QuickMarketMaker, QuickMarketMakerConfig, skewed_quotes
 from tradewright.strategies.regime import Regime, RegimeConfig, RegimeDetector
 from tradewright.strategies.sizing import atr_position_size, stop_distance_ticks
 from tradewright.strategies.sma_cross import SmaCross, SmaCrossConfig
@@ -46,6 +48,8 @@ __all__ = [
     "OpeningRangeRetest",
     "OpeningRangeRetestConfig",
     "Opportunity",
+    "QuickMarketMaker",
+    "QuickMarketMakerConfig",
     "Regime",
     "RegimeConfig",
     "RegimeDetector",
@@ -61,5 +65,6 @@ __all__ = [
     "best_opportunity",
     "group_from_event",
     "ladder_quotes",
+    "skewed_quotes",
     "stop_distance_ticks",
 ]

@@ -12,6 +12,12 @@ A subclass decides *when* (its `on_bar` calls `enter` and `exit`); this class do
 - with `protect_partial_fills`, the stop and target go out at the entry's first (partial) fill, for
   the size filled so far, and grow with each further fill (priced from the first fill); without it
   they wait for the whole entry.
+- with `bracket_orders = "engine"` the entry, the stop and the target go out at once as one bracket
+  (`ctx.submit_bracket`), priced from the signal bar's close: the venue holds the children where it can
+  (IB parent/child orders, Alpaca `order_class = "bracket"`), the engine everywhere else — in
+  backtest and paper too — releasing them for what the entry fills and cancelling one when the other
+  fills (`tradewright.engine.contingent`). The strategy code is then the same in every mode. An entry
+  against an open opposite position first closes it (no entry on that bar).
 
 Every order is tagged with the regime (when a detector is on), the reason, and for entries the money at
 risk, so the run's events and fills say why each trade happened.
@@ -53,6 +59,7 @@ class BracketConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     use_regime: bool = True
     regime: RegimeConfig = msgspec.field(default_factory=RegimeConfig)
     protect_partial_fills: bool = False  # bracket the filled part of an entry at once (see the module doc)
+    bracket_orders: Literal["strategy", "engine"] = "strategy"  # who holds the stop and the target
 
     def __post_init__(self) -> None:
         for name in ("risk_per_trade", "size"):
@@ -63,6 +70,8 @@ class BracketConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
             raise ValueError("`stop_atr` must be > 0 with sizing = 'atr' (the stop defines the risk)")
         if self.target_r > 0 and self.stop_atr == 0:
             raise ValueError("`target_r` needs a stop (`stop_atr` > 0): the target is a multiple of it")
+        if self.bracket_orders == "engine" and self.stop_atr == 0:
+            raise ValueError("`bracket_orders = 'engine'` needs a stop (`stop_atr` > 0)")
 
 
 class BracketStrategy(Strategy):
@@ -132,6 +141,9 @@ class BracketStrategy(Strategy):
             return None
         position = self.position
         opposite = abs(position) if position * side.sign < 0 else _ZERO
+        if opposite and cfg.bracket_orders == "engine":
+            self.exit(f"{reason}: close before the opposite entry")
+            return None
         if opposite:
             self._cancel_bracket()
         risk = inst.ticks_to_price(stop_ticks) * size * inst.multiplier if stop_ticks else None
@@ -139,10 +151,41 @@ class BracketStrategy(Strategy):
         self._entry_stop_ticks = stop_ticks
         self._regime_at_entry = regime
         tag = trade_tag(regime=regime, reason=reason, risk=risk)
+        if cfg.bracket_orders == "engine":
+            return self._enter_bracket(side, size, bar, tag)
         cid = self.ctx.submit(self.iid, side, size + opposite, tag=tag)
         if self._ended_at_once(cid):
             return None  # denied before it left (risk): there is nothing to wait for
         self._entry = cid
+        return cid
+
+    def _enter_bracket(self, side: OrderSide, size: Decimal, bar: BarView, tag: str) -> ClientOrderId | None:
+        """One bracket: a market entry, its stop and its target priced from this bar's close."""
+        cfg = self.bracket
+        inst = self.inst
+        sign = side.sign
+        ref_ticks = inst.price_to_ticks(bar.close_px)
+        stop_ticks = ref_ticks - sign * self._entry_stop_ticks
+        if stop_ticks <= 0:
+            return None
+        target = None
+        if cfg.target_r > 0:
+            reach = max(1, math.floor(self._entry_stop_ticks * cfg.target_r))
+            target = inst.ticks_to_price(ref_ticks + sign * reach)
+        regime = self._regime_at_entry
+        cid, stop, target_id = self.ctx.submit_bracket(
+            self.iid,
+            side,
+            size,
+            stop_price=inst.ticks_to_price(stop_ticks),
+            target_price=target,
+            tag=tag,
+            stop_tag=trade_tag(regime=regime, reason="stop"),
+            target_tag=trade_tag(regime=regime, reason="target"),
+        )
+        if self._ended_at_once(cid):
+            return None
+        self._entry, self._stop, self._target = cid, stop, target_id
         return cid
 
     def _ended_at_once(self, cid: ClientOrderId) -> bool:
@@ -178,7 +221,11 @@ class BracketStrategy(Strategy):
     def on_fill(self, fill: OrderFilled, **kw: Any) -> None:
         cid = fill.client_order_id
         order = self.ctx.order(cid)
-        if cid == self._entry and self.bracket.protect_partial_fills:
+        if (
+            cid == self._entry
+            and self.bracket.protect_partial_fills
+            and self.bracket.bracket_orders == "strategy"
+        ):
             self._protect(fill)
             if order is not None and order.is_open:
                 return  # more of the entry to come: the legs grow with it
@@ -191,11 +238,17 @@ class BracketStrategy(Strategy):
         if cid == self._entry:
             self._entry = None
             self.trades += 1
-            self._place_bracket(fill)
+            if self.bracket.bracket_orders == "strategy":
+                self._place_bracket(fill)
         elif cid == self._exit:
             self._exit = None
         elif (cid == self._stop or cid == self._target) and self.position == 0:
-            self._cancel_bracket()  # the other leg: one cancels the other
+            if self.bracket.bracket_orders == "engine":
+                # The venue or the engine cancels the other leg (one cancels the other): nothing to send.
+                self._stop = self._target = None
+                self._protected = Decimal(0)
+            else:
+                self._cancel_bracket()  # the other leg: one cancels the other
         self._after_close(cid)
 
     def on_order(self, event: OrderEvent, **kw: Any) -> None:

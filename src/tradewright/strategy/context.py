@@ -50,11 +50,38 @@ class StrategyContext(Protocol):
         expire_ns: int | None = None,
         trigger_price: Decimal | None = None,
         tag: str = "",
+        oca_group: str = "",
     ) -> ClientOrderId:
         """Submit an order (LIMIT when a price is given, else MARKET); return its client order id.
 
         Malformed input (size <= 0, price off the tick grid) raises at once; a business refusal
-        (risk limit, trading halted) arrives as an `OrderDenied` event in `on_order`.
+        (risk limit, trading halted) arrives as an `OrderDenied` event in `on_order`. Orders given the
+        same `oca_group` are one-cancels-all: a fill of one shrinks the others by as much, and once one
+        is done the others are cancelled (by the venue where it can, else by the engine).
+        """
+        ...
+
+    def submit_bracket(
+        self,
+        instrument_id: InstrumentId,
+        side: OrderSide,
+        quantity: Decimal,
+        *,
+        stop_price: Decimal,
+        target_price: Decimal | None = None,
+        price: Decimal | None = None,
+        stop_limit_price: Decimal | None = None,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        tag: str = "",
+        stop_tag: str = "",
+        target_tag: str = "",
+    ) -> tuple[ClientOrderId, ClientOrderId, ClientOrderId | None]:
+        """Submit an entry (LIMIT at `price`, else MARKET) with its protective stop and its target, as
+        one bracket; return the ids (entry, stop, target).
+
+        The stop and the target work for what the entry has filled so far and are one-cancels-all; the
+        venue holds them where it can (IB, Alpaca), the engine everywhere else — the same in backtest,
+        paper and live (`tradewright.engine.contingent`). Inconsistent prices raise `InvalidOrderError`.
         """
         ...
 
@@ -82,6 +109,11 @@ class StrategyContext(Protocol):
     ) -> None: ...
 
     def order(self, client_order_id: ClientOrderId) -> Order | None: ...
+
+    def current_order_id(self, client_order_id: ClientOrderId) -> ClientOrderId:
+        """The order that now carries this order's intent: itself, or — where the venue cannot amend and
+        a `modify` was carried out as cancel-then-replace — its replacement (followed to the last one)."""
+        ...
 
     def open_orders(self, instrument_id: InstrumentId | None = None) -> list[Order]: ...
 

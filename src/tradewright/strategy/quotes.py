@@ -11,8 +11,10 @@ working and sends only what is worth sending:
 - a working quote that is no longer wanted is cancelled under the same lifetime and budget rules;
 - a quote with a request on its way (cancel or modify not yet answered) is left alone.
 
-A replace is one `modify` (an atomic cancel/replace; on the simulated venue a smaller size at the same
-price keeps queue priority) when `use_modify`, else a cancel followed, once confirmed, by a new order.
+A replace is one `modify` (an amend; on the simulated venue a smaller size at the same price keeps queue
+priority) when `use_modify`, else a cancel followed, once confirmed, by a new order. Where the venue has no
+native amend the engine carries the modify out as cancel-then-replace; the manager follows the quote to
+its replacement (`StrategyContext.current_order_id`).
 `cancel_all` bypasses the lifetime and the budget: it is for stopping, not for quoting.
 """
 
@@ -205,6 +207,7 @@ class QuoteManager:
         """Forget quotes that have ended (filled, cancelled, rejected) and cancels that are confirmed."""
         ctx = self.ctx
         for key, live in list(self._live.items()):
+            live.cid = ctx.current_order_id(live.cid)  # a modify carried out as cancel-then-replace
             order = ctx.order(live.cid)
             if order is None or order.is_closed:
                 del self._live[key]

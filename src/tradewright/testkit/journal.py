@@ -42,6 +42,13 @@ class InMemoryJournal:
         self._intents[command.client_order_id] = command
         return True
 
+    def record_held(self, command: SubmitOrder) -> bool:
+        if command.client_order_id in self._intents:
+            return False
+        self._write(("held", command))
+        self._intents[command.client_order_id] = command
+        return True
+
     def record_order_event(self, event: OrderEvent) -> bool:
         if event.client_order_id not in self._intents:
             raise StoreError(f"order {event.client_order_id} was never recorded")

@@ -43,3 +43,12 @@ def test_the_backtest_path_still_compiles_the_same_ladder() -> None:
     # The other side of the switch: once the replay path is loaded, books use the compiled kernels.
     code = "import tradewright.backtest.engine\nfrom tradewright.model._ladder import KERNELS\nassert KERNELS.compiled"
     assert "numba" in _modules_loaded_after(code)
+
+
+def test_the_multi_venue_node_loads_no_numba_pandas_pyarrow_or_backtester() -> None:
+    pytest.importorskip("ccxt")
+    code = (
+        "import tradewright.live.multi, tradewright.live.alerts, tradewright.live.multi_config\n"
+        "import tradewright.cli.multi_cmd, tradewright.risk.budget, tradewright.venues.okx\n"
+    )
+    assert _modules_loaded_after(code) == []

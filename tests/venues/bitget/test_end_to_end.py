@@ -101,3 +101,7 @@ def test_bitget_refuses_to_start_without_keys_with_malformed_keys_and_with_keys_
 
 def test_bitget_orders_placed_and_cancelled_in_batches_are_each_acknowledged_and_cancelled() -> None:
     run(e2e.scenario_batch(CASE))
+
+
+def test_bitget_modify_moves_the_order_to_its_new_price_and_size_and_is_never_refused() -> None:
+    run(e2e.scenario_modify(CASE))

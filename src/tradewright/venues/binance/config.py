@@ -34,6 +34,9 @@ class BinanceConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     rate_limit: bool = True  # pace requests by Binance's published weights (CCXT's limiter)
     maker_fee: Decimal | None = None  # None: ask the venue (commissionRate)
     taker_fee: Decimal | None = None
+    # Modify by amending in place (PUT /fapi/v1/order: same order id, queue kept only for a smaller size at
+    # the same price); false: the engine cancels and, once the cancel is confirmed, places a new order.
+    amend: bool = True
 
     def __post_init__(self) -> None:
         check_url("venue.rest_url", self.rest_url, ("http", "https"))

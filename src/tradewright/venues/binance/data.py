@@ -52,6 +52,8 @@ class BinanceMarketData:
         self.malformed = 0
         self.reconnects = 0
         self.resyncs = 0
+        # Told (False, why) when the book's connection fails and (True, "") at the first update after.
+        self.on_link: Callable[[bool, str], None] | None = None
 
     async def run_book(self) -> None:
         """Hand every sane book update to `on_book`; refuse the others and resynchronise the book.
@@ -62,12 +64,16 @@ class BinanceMarketData:
         this task: an unexpected error is logged, counted and retried (this is the task's boundary).
         """
         failures = 0
+        lost = False
         while True:
             try:
                 book = await self._ex.watch_order_book(self._symbol)
             except ccxt.NetworkError as exc:
                 failures += 1
                 self.reconnects += 1
+                lost = True
+                if self.on_link is not None:
+                    self.on_link(False, _short(exc))
                 pause = _BACKOFF_S[min(failures, len(_BACKOFF_S)) - 1]
                 self._log.warning("order book stream: %s; retrying in %.1f s", exc, pause)
                 await asyncio.sleep(pause)
@@ -87,6 +93,10 @@ class BinanceMarketData:
                 await asyncio.sleep(pause)
                 continue
             failures = 0
+            if lost:
+                lost = False
+                if self.on_link is not None:
+                    self.on_link(True, "")
             try:
                 bids, asks = book_update(book, self.instrument, self._depth)
                 self._on_book(bids, asks)

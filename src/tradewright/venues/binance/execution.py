@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import re
 from collections.abc import Callable, Coroutine
@@ -39,9 +40,11 @@ from tradewright.model.events import (
     OrderFilled,
     OrderModifyRejected,
     OrderRejected,
+    OrderUpdated,
 )
 from tradewright.model.instrument import Instrument
 from tradewright.model.orders import Order
+from tradewright.venues._common.capabilities import VenueCapabilities
 from tradewright.venues.binance.parsing import (
     account_snapshot,
     decode,
@@ -54,7 +57,17 @@ from tradewright.venues.binance.parsing import (
 )
 from tradewright.venues.binance.schemas import AccountInfo, RestOrder, UserTrade
 
-__all__ = ["BinanceExecutionClient", "outcome_unknown", "reject_reason"]
+__all__ = ["BINANCE_USDM_CAPABILITIES", "BinanceExecutionClient", "outcome_unknown", "reject_reason"]
+
+# Modify is native: PUT /fapi/v1/order changes a resting LIMIT order's price and size, keeping its id.
+BINANCE_USDM_CAPABILITIES = VenueCapabilities(
+    modify=True,
+    post_only=True,
+    query_by_client_order_id=True,
+    user_stream=True,
+    max_client_order_id_len=36,
+    reduce_only=True,
+)
 
 NOT_FOUND = "not_found_at_venue"
 _CODE = re.compile(r'"code"\s*:\s*(-?\d+)')
@@ -66,6 +79,9 @@ _REASONS = {
     -5021: "fok_not_filled",
     -1013: "filter_failure",
     -4164: "min_notional",
+    -5027: "nothing_to_modify",
+    -5026: "too_many_modifications",
+    -2013: "order_not_found",
 }
 _TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK"}
 _STREAM_BACKOFF_S = (0.1, 0.5, 1.0, 2.0, 5.0)
@@ -108,8 +124,10 @@ class BinanceExecutionClient:
         *,
         log: logging.Logger | None = None,
         after_send: Callable[[Order], None] | None = None,
+        amend: bool = True,
     ) -> None:
         self._ex = exchange
+        self._capabilities = dataclasses.replace(BINANCE_USDM_CAPABILITIES, modify=amend)
         self.instrument = instrument
         self._symbol = market_symbol
         self._clock = clock
@@ -143,17 +161,15 @@ class BinanceExecutionClient:
         self._orders[order.client_order_id] = order
         self._spawn(self._cancel(order), f"cancel {order.client_order_id}")
 
+    @property
+    def capabilities(self) -> VenueCapabilities:
+        """Binance's, with `modify` off when the config asks for cancel-then-replace (`venue.amend`)."""
+        return self._capabilities
+
     def modify(self, order: Order, price: Decimal | None, quantity: Decimal | None) -> None:
-        now = self._clock.now_ns()
-        self._emit(
-            OrderModifyRejected(
-                client_order_id=order.client_order_id,
-                instrument_id=order.instrument_id,
-                reason="modify is not supported on Binance USD-M by this client: cancel and submit anew",
-                ts_event=now,
-                ts_init=now,
-            )
-        )
+        """Amend a resting LIMIT order in place (PUT /fapi/v1/order: both price and size are sent)."""
+        self._orders[order.client_order_id] = order
+        self._spawn(self._amend(order, price, quantity), f"amend {order.client_order_id}")
 
     async def drain(self, timeout_s: float) -> bool:
         """Wait for the requests in flight (True if they all finished in time)."""
@@ -245,6 +261,63 @@ class BinanceExecutionClient:
             await self._settle(order, self._view(answer))
             return
         self._log.error("cancel of %s: no answer after retries; reconciliation will send it again", cid)
+
+    async def _amend(self, order: Order, price: Decimal | None, quantity: Decimal | None) -> None:
+        """Send the amendment; its answer (the order as it now is) updates it here.
+
+        Binance cancels instead of amending when a partly filled order's new size is not above what has
+        filled, or a post-only order's new price would take: the answer then shows the order ended, and
+        it ends here the same way. An amendment without a clear answer is settled by looking the order up.
+        """
+        cid = order.client_order_id
+        placing = self._placing.get(cid)
+        if placing is not None:  # an amendment must not overtake its order
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(placing)
+        if order.status.is_terminal:
+            return
+        new_price = order.price if price is None else price
+        new_qty = order.quantity if quantity is None else quantity
+        if new_price is None or order.order_type is not OrderType.LIMIT:
+            self._emit_now(OrderModifyRejected, order, reason="unsupported: only LIMIT orders can be amended")
+            return
+        try:
+            # Sent by our client order id alone (CCXT's edit_order always sends an orderId).
+            answer = await self._ex.fapiPrivatePutOrder({
+                "symbol": self._ex.market(self._symbol)["id"], "origClientOrderId": cid,
+                "side": order.side.value, "quantity": f"{new_qty:f}", "price": f"{new_price:f}",
+            })  # fmt: skip
+        except ccxt.BaseError as exc:
+            if not outcome_unknown(exc) and _code(exc) != -2013:
+                reason, message = reject_reason(exc)
+                self._emit_now(OrderModifyRejected, order, reason=f"{reason}: {message}")
+                return
+            # No answer, or the order is no longer working: the venue's view decides.
+            self._log.info("amend of %s: %s; looking the order up", cid, reject_reason(exc)[0])
+            try:
+                view = await self.query_order(order.instrument_id, cid)
+            except ccxt.BaseError as query_exc:
+                self._log.warning(
+                    "amend of %s: query failed (%s); reconciliation resolves it", cid, query_exc
+                )
+                return
+            if view is None:
+                self._emit_now(OrderModifyRejected, order, reason=f"{NOT_FOUND}: {reject_reason(exc)[1]}")
+                return
+        else:
+            view = venue_order(decode(RestOrder, answer, "amend answer"), self.instrument.id)
+        if view.status.is_open:
+            self._emit_now(
+                OrderUpdated,
+                order,
+                quantity=view.quantity,
+                price=view.price,
+                venue_order_id=view.venue_order_id,
+            )
+            if view.filled_qty > order.filled_qty:
+                await self._settle(order, view)
+            return
+        await self._settle(order, view)
 
     async def _settle_unknown(self, order: Order, why: str) -> None:
         """After a request without an answer: re-query the order until the venue knows or denies it.
@@ -351,11 +424,16 @@ class BinanceExecutionClient:
         """Called by the exchange object for every ORDER_TRADE_UPDATE, in order (never blocks)."""
         self._updates.put_nowait(message)
 
-    async def run_user_stream(self, on_reconnect: Callable[[], None] | None = None) -> None:
+    async def run_user_stream(
+        self,
+        on_reconnect: Callable[[], None] | None = None,
+        on_disconnect: Callable[[str], None] | None = None,
+    ) -> None:
         """Keep the user-data subscription alive (the messages arrive through `on_raw_update`).
 
-        A dropped connection is re-opened with backoff; `on_reconnect` is then called, because updates
-        sent while it was down are lost and only a reconciliation recovers them.
+        A dropped connection is re-opened with backoff; `on_disconnect` is told each failure, and
+        `on_reconnect` is called once it is connected again, because updates sent while it was down are
+        lost and only a reconciliation recovers them.
         """
         failures = 0
         while True:
@@ -365,6 +443,8 @@ class BinanceExecutionClient:
                 failures += 1
                 pause = _STREAM_BACKOFF_S[min(failures, len(_STREAM_BACKOFF_S)) - 1]
                 self._log.warning("user stream: %s; reconnecting in %.1f s", exc, pause)
+                if on_disconnect is not None:
+                    on_disconnect(str(exc)[:200])
                 await asyncio.sleep(pause)
                 if on_reconnect is not None:
                     self._spawn(self._when_connected(on_reconnect), "user stream resync")

@@ -17,29 +17,17 @@ from tradewright.model.data import TradeTick
 from tradewright.model.events import OrderEvent
 from tradewright.model.instrument import Instrument
 from tradewright.model.orders import Order
+from tradewright.venues._common.capabilities import VenueCapabilities
 from tradewright.venues.binance.config import BinanceConfig, Credentials
 from tradewright.venues.binance.data import BinanceMarketData, BookLevels
-from tradewright.venues.binance.execution import BinanceExecutionClient
+from tradewright.venues.binance.execution import BINANCE_USDM_CAPABILITIES, BinanceExecutionClient
 from tradewright.venues.binance.parsing import decode, instrument_from_symbol
 from tradewright.venues.binance.schemas import SymbolInfo
 
 __all__ = ["CAPABILITIES", "BinanceVenue", "VenueCapabilities", "connect_binance_usdm", "point_urls"]
 
 
-@dataclass(frozen=True, slots=True)
-class VenueCapabilities:
-    """What this venue adapter can do."""
-
-    modify: bool
-    post_only: bool
-    query_by_client_order_id: bool
-    user_stream: bool
-    max_client_order_id_len: int
-
-
-CAPABILITIES = VenueCapabilities(
-    modify=False, post_only=True, query_by_client_order_id=True, user_stream=True, max_client_order_id_len=36
-)
+CAPABILITIES = BINANCE_USDM_CAPABILITIES
 
 
 def point_urls(urls: dict[str, Any], rest_root: str, ws_root: str) -> None:
@@ -148,7 +136,14 @@ async def connect_binance_usdm(
         await exchange.close()
         raise
     execution = BinanceExecutionClient(
-        exchange, instrument, market["symbol"], clock, emit, log=log, after_send=after_send
+        exchange,
+        instrument,
+        market["symbol"],
+        clock,
+        emit,
+        log=log,
+        after_send=after_send,
+        amend=config.amend,
     )
     holder.append(execution)
     data = BinanceMarketData(

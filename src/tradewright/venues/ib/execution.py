@@ -96,6 +96,7 @@ class IbExecutionClient:
         self._awaiting_commission: dict[str, tuple[IbExecution, asyncio.TimerHandle]] = {}
         self._modifying: dict[ClientOrderId, tuple[Decimal | None, Decimal | None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._query_lock: asyncio.Lock | None = None
         self.malformed = 0
         ib = self._ib
         ib.openOrderEvent += self._on_order_update
@@ -470,6 +471,14 @@ class IbExecutionClient:
         return out
 
     async def query_order(self, instrument_id: InstrumentId, client_order_id: ClientOrderId) -> VenueOrder | None:
+        # One lookup at a time: ib-async keys the open/completed-orders requests by name, so two at once
+        # would answer one and fail the other.
+        if self._query_lock is None:
+            self._query_lock = asyncio.Lock()
+        async with self._query_lock:
+            return await self._query_order(instrument_id, client_order_id)
+
+    async def _query_order(self, instrument_id: InstrumentId, client_order_id: ClientOrderId) -> VenueOrder | None:
         resolved = self._contracts[instrument_id]
         now = self._hooks.clock.now_ns()
         for trade in await self._ib.reqOpenOrdersAsync():
