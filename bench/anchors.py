@@ -132,6 +132,10 @@ def main() -> None:
             runs[(bench, engine)].append(result)
             rate = result["events"] / result["run_s"] if "run_s" in result else 0.0
             status = result.get("error") or f"{_fmt_rate(rate)} ({result['run_s']:.3f} s run)"
+            if "run_cpu_s" in result:  # tradewright reports CPU time too: comparable on a busy machine
+                status += (
+                    f"; CPU {_fmt_rate(result['events'] / result['run_cpu_s'])} ({result['run_cpu_s']:.3f} s)"
+                )
             print(f"round {r + 1}: {bench:<8} {ENGINES[engine][2]:<15} {status}", flush=True)
 
     def median_rate(key: tuple[str, str]) -> float | None:
@@ -166,6 +170,9 @@ def main() -> None:
             f"warm-up {med('warmup_s'):.2f} s, run {med('run_s'):.3f} s ({ok[0]['events']:,} events); "
             f"process {med('process_s'):.1f} s; {med('peak_rss_mb'):,.0f} MB"
         )
+        if "run_cpu_s" in ok[0]:
+            cpu = med("run_cpu_s")
+            print(f"{'':<8} {'':<15} run CPU {cpu:.3f} s = {_fmt_rate(ok[0]['events'] / cpu)} (median)")
         print(f"{'':<8} {'':<15} outcome: {json.dumps(ok[-1]['outcome'])}")
     if args.json:
         Path(args.json).write_text(

@@ -20,6 +20,7 @@ from tradewright.core.clock import ns_to_iso
 from tradewright.core.ids import InstrumentId
 from tradewright.engine.kernel import Kernel
 from tradewright.model.events import OrderFilled
+from tradewright.strategy.base import Strategy
 
 __all__ = ["FillNotice", "NodeStatus", "StatusSink", "StatusTracker", "StrategyFailures"]
 
@@ -172,13 +173,22 @@ class StrategyFailures(logging.Handler):
     with the exception; this keeps `{strategy id: "raised … in on_book at file.py:42"}`.
 
     Attach it to the logger given to the kernel (`Kernel(log=...)`); records still reach the
-    logger's other handlers.
+    logger's other handlers. It also takes the kernel's `on_strategy_failed` call when no one else
+    has: once a node registers its credentials for redaction, log records are formatted (and their
+    exception detached) as they are made, so the log record alone no longer says which strategy raised.
     """
 
     def __init__(self, kernel: Kernel) -> None:
         super().__init__(level=logging.ERROR)
         self.kernel = kernel
         self.reasons: dict[str, str] = {}
+        if kernel.on_strategy_failed is None:
+            kernel.on_strategy_failed = self._failed
+
+    def _failed(self, strategy: Strategy, hook: str, exc: Exception) -> None:
+        where = _location_in(exc, type(strategy))
+        text = f"raised {exc!r} in {hook}" + (f" at {where}" if where else "") + "; it was stopped"
+        self.reasons.setdefault(strategy.id, text)
 
     def emit(self, record: logging.LogRecord) -> None:
         if not str(record.msg).startswith("strategy %s raised in %s") or len(record.args or ()) < 2:
