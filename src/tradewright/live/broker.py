@@ -23,7 +23,7 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import Coroutine, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from tradewright.config.run import RunConfig
@@ -34,6 +34,7 @@ from tradewright.engine.kernel import INF, Kernel
 from tradewright.engine.reconcile import ReconcileConfig
 from tradewright.live.recovery import Reconciler, ReconcileReport, RestoreSummary, VenueOrderActions, restore
 from tradewright.live.store_sink import StoreSink
+from tradewright.live.supervision import NodeTasks
 from tradewright.model.bar_view import BarView
 from tradewright.model.book import OrderBook
 from tradewright.model.data import Bar
@@ -54,7 +55,7 @@ __all__ = ["BrokerNode"]
 _STATE_VERSION = 1
 
 
-class BrokerNode:
+class BrokerNode(NodeTasks):
     """See the module docstring. Use as ``async with BrokerNode(...) as node:`` (or `start`/`stop`)."""
 
     def __init__(
@@ -287,11 +288,6 @@ class BrokerNode:
         self.store.save_strategy_snapshot(
             strategy.id, _STATE_VERSION, strategy.snapshot_state(), ts_ns=self.clock.now_ns()
         )
-
-    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
-        task = asyncio.get_running_loop().create_task(work, name=name)
-        task.add_done_callback(self._task_done)
-        self._tasks.append(task)
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         if task.cancelled():

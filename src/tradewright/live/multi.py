@@ -32,7 +32,7 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -52,6 +52,7 @@ from tradewright.live.operator import NodeService
 from tradewright.live.recovery import Reconciler, RestoreSummary, VenueOrderActions, restore
 from tradewright.live.resolution import settle_resolution
 from tradewright.live.store_sink import StoreSink
+from tradewright.live.supervision import NodeTasks
 from tradewright.live.trade_journal import TradeJournalSink
 from tradewright.live.workflows import attach_durable_executor, resume_workflows
 from tradewright.model.book import OrderBook
@@ -145,7 +146,7 @@ class _Market:
     updates: int = 0
 
 
-class MultiNode:
+class MultiNode(NodeTasks):
     """See the module docstring. `run` returns the process exit code."""
 
     def __init__(
@@ -642,18 +643,6 @@ class MultiNode:
             except StoreError as exc:
                 self._sink_failed(exc)
                 return
-
-    def _sink_failed(self, exc: StoreError) -> None:
-        message = f"the state store failed: {exc}"
-        self.kernel.halt(message)
-        if self._store_problem is None:
-            self._store_problem = message
-        self._wake.set()
-
-    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
-        task = asyncio.create_task(work, name=name)
-        task.add_done_callback(self._task_done)
-        self._tasks.append(task)
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         if task.cancelled():

@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,6 +38,7 @@ from tradewright.live.operator import NodeService
 from tradewright.live.recovery import Reconciler, RestoreSummary, VenueOrderActions, restore
 from tradewright.live.status import StatusSink, StatusTracker, StrategyFailures
 from tradewright.live.store_sink import StoreSink
+from tradewright.live.supervision import NodeTasks
 from tradewright.live.venue_link import VenueLink
 from tradewright.live.workflows import attach_durable_executor, resume_workflows
 from tradewright.model.book import OrderBook
@@ -82,7 +83,7 @@ def order_id_prefix(now_ms: int) -> str:
     return "T" + (text or "0")
 
 
-class LiveNode:
+class LiveNode(NodeTasks):
     """See the module docstring. `run` returns the process exit code."""
 
     def __init__(
@@ -506,19 +507,6 @@ class LiveNode:
             except StoreError as exc:
                 self._sink_failed(exc)
                 return
-
-    def _sink_failed(self, exc: StoreError) -> None:
-        """A write outside the journal (a risk event, a snapshot) failed: stop as for a journal failure."""
-        message = f"the state store failed: {exc}"
-        self.kernel.halt(message)
-        if self._store_problem is None:
-            self._store_problem = message
-        self._wake.set()
-
-    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
-        task = asyncio.create_task(work, name=name)
-        task.add_done_callback(self._task_done)
-        self._tasks.append(task)
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         if task.cancelled():
